@@ -1,0 +1,71 @@
+"""The emulator as a Starlette app: tracking endpoints, browser settings, inspection API, CORS."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mockpipe.cdn import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
+from mockpipe.config import ServerConfig
+from mockpipe.cors import CORSMiddleware
+from mockpipe.ingest import Ingest
+from mockpipe.inspection import Inspection
+from mockpipe.journal import Journal
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Sequence
+
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+
+
+def create_app(
+    config: ServerConfig | None = None,
+    journal: Journal | None = None,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the emulator. `on_ready` runs once the app has started (the lifespan's startup)."""
+    config = config or ServerConfig()
+    journal = journal if journal is not None else Journal(max_calls=config.max_calls)
+    ingest = Ingest(config, journal)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready()
+        yield
+
+    routes: list[BaseRoute] = [
+        # First: the hot path should not be matched against every other route.
+        Route("/v1/{endpoint}", ingest),
+        Route("/v1/projects/{write_key}/settings", settings_endpoint(config, CUSTOMERIO_INTEGRATION), methods=["GET"]),
+        Route("/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION),
+              methods=["GET"]),
+        *Inspection(config, journal).routes(),
+        *extra_routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CORSMiddleware)],
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.journal = journal
+    return app
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"code": "not_found", "message": f"nothing at {request.url.path}"}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"code": "method_not_allowed", "message": f"{request.method} is not allowed on "
+                         f"{request.url.path}"}, status_code=405)

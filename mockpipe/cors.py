@@ -1,0 +1,58 @@
+"""CORS for browser SDKs whose page is on another origin than the API.
+
+analytics-next sends `Authorization`, which forces a preflight; the Customer.io bundle sends simple
+`text/plain` posts. Both need `Access-Control-Allow-Origin` on the answer, or the fetch fails and
+the SDK treats the call as a network error. Preflights are answered 200, never 204.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOW_METHODS = b"GET, POST, DELETE, OPTIONS"
+DEFAULT_ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-strict-mode, x-retry-count"
+MAX_AGE = b"86400"
+
+
+class CORSMiddleware:
+    """Answer every preflight and add the CORS headers to every response, for any origin."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = None
+        requested_headers = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value
+            elif name == b"access-control-request-headers":
+                requested_headers = value
+        # Echo the origin (so credentials work too); a request without one gets the wildcard.
+        cors = [(b"access-control-allow-origin", origin or b"*"), (b"vary", b"Origin")]
+        if origin is not None:
+            cors.append((b"access-control-allow-credentials", b"true"))
+        if scope["method"] == "OPTIONS":  # no route takes OPTIONS: every one is answered as a preflight
+            allow = [
+                (b"access-control-allow-methods", ALLOW_METHODS),
+                (b"access-control-allow-headers", requested_headers or DEFAULT_ALLOW_HEADERS),
+                (b"access-control-max-age", MAX_AGE),
+                (b"content-type", b"application/json"),
+                (b"content-length", b"2"),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": cors + allow})
+            await send({"type": "http.response.body", "body": b"{}"})
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *cors]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

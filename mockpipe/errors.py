@@ -1,0 +1,22 @@
+"""Exceptions raised by mockpipe's Python API."""
+
+from __future__ import annotations
+
+
+class MockpipeError(Exception):
+    """Base class of every mockpipe error."""
+
+
+class ServerError(MockpipeError):
+    """The server could not be started or stopped, or was used in the wrong state."""
+
+
+class UnknownRuleError(MockpipeError, KeyError):
+    """A rule code that is not in the catalogue."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+    def __str__(self) -> str:
+        return f"no rule {self.code!r} in the catalogue (see mockpipe.RULES)"

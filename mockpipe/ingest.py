@@ -1,0 +1,258 @@
+"""The tracking endpoints (`POST /v1/{identify,track,page,screen,group,alias,batch}` and the SDK
+short forms `/v1/{i,t,p,s,g,a,b}`), as a plain ASGI app: the hot path of the emulator.
+
+Every request ends in the journal, accepted or not, before its response is sent. Permissive by
+default, as production is: a call that breaks the spec is answered 200 and kept as invalid; with
+`X-Strict-Mode: 1` (or a strict server) it is answered 400, and a credential problem 401.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from mockpipe.enrich import enrich, format_time
+from mockpipe.journal import Call, RequestRecord
+from mockpipe.rules import Violation
+from mockpipe.validation import check_call, pointer, split_request
+from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from starlette.types import Receive, Scope, Send
+
+    from mockpipe.config import ServerConfig
+    from mockpipe.journal import Journal
+
+log = logging.getLogger("mockpipe.ingest")
+
+ENDPOINT_TYPES = {
+    "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group",
+    "alias": "alias", "batch": "batch",
+    "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": "batch",
+}
+SPEC_VIOLATION = "spec.violation"
+KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
+OK_BODY = b"{}"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_TRUE = (b"1", b"true", b"yes")
+
+
+class Ingest:
+    """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
+
+    def __init__(self, config: ServerConfig, journal: Journal) -> None:
+        self.config = config
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
+        body = b""
+        overflow = False
+        if scope["method"] == "POST":
+            body, overflow, complete = await _read_body(receive, headers, self._raw_limit(headers))
+            if not complete:
+                return  # the client went away mid-body: there is no one to answer
+        try:
+            status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
+        except Exception:  # a bug here must not become a 500 for the client, nor lose the request
+            log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
+            status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+
+    def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
+        encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
+        return self.config.max_batch_bytes + (COMPRESSED_SLACK if encoded else 0)
+
+    def handle(
+        self, method: str, path: str, headers: dict[bytes, bytes], raw: bytes, overflow: bool
+    ) -> tuple[int, bytes]:
+        """Answer one request: (status, JSON body). Records it, and its calls, in the journal."""
+        config = self.config
+        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
+        received = datetime.now(UTC)
+        meta = _RequestMeta(self.journal.next_request_id(), format_time(received), method, path, headers)
+        header_key, auth = parse_authorization(headers.get(b"authorization", b"").decode("latin-1"))
+        meta.write_key, meta.auth = header_key, auth
+
+        endpoint = path.rsplit("/", 1)[-1]
+        path_type = ENDPOINT_TYPES.get(endpoint) if path.count("/") == 2 else None
+        if path_type is None:
+            return self._reject(meta, strict, "request.not_found", raw[:KEPT_BODY_BYTES], path=path)
+        if method != "POST":
+            return self._reject(meta, strict, "request.method", None, method=method, path=path)
+        if overflow:
+            meta.size = len(raw)
+            return self._reject(meta, strict, "request.body.too_large", None, limit=config.max_batch_bytes)
+        encoding = headers.get(b"content-encoding")
+        meta.content_encoding = encoding.decode("latin-1") if encoding else None
+        try:
+            decoded = decode_body(raw, meta.content_encoding, config.max_batch_bytes)
+        except RejectedError as exc:
+            meta.size = len(raw)
+            return self._reject_with(meta, strict, exc, raw[:KEPT_BODY_BYTES])
+        meta.size = len(decoded)
+        kept = decoded[:KEPT_BODY_BYTES]
+        if not decoded.strip():
+            return self._reject(meta, strict, "request.body.empty", kept)
+        try:
+            body = orjson.loads(decoded)
+        except orjson.JSONDecodeError as exc:
+            return self._reject(meta, strict, "request.json.invalid", kept, detail=str(exc))
+        if not isinstance(body, dict):
+            kind = "an array" if isinstance(body, list) else f"a {type(body).__name__}".replace("NoneType", "null")
+            return self._reject(meta, strict, "request.json.not_object", kept, kind=kind)
+
+        if meta.write_key is None:
+            body_key = body.get("writeKey")
+            if isinstance(body_key, str) and body_key:
+                meta.write_key, meta.auth = body_key, "body"
+        if meta.write_key is None:
+            return self._reject(meta, strict, "auth.missing", kept)
+        if not config.accepts_key(meta.write_key):
+            return self._reject(meta, strict, "auth.unknown_key", kept, key=meta.write_key)
+
+        try:
+            return self._accept(meta, strict, path_type, body, received)
+        except orjson.JSONEncodeError:  # orjson stores at most 254 levels of nesting
+            return self._reject(meta, strict, "request.json.invalid", kept,
+                                detail="nested too deeply to store (over 254 levels)")
+
+    def _accept(
+        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
+    ) -> tuple[int, bytes]:
+        config = self.config
+        write_key = meta.write_key
+        assert write_key is not None  # checked by the caller; narrows the type
+        items, envelope = split_request(path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes)
+        checked: list[tuple[Any, list[Violation], bool, bytes]] = []
+        for item in items:
+            violations = item.violations + check_call(
+                item.type, item.payload, size=item.size, max_call_bytes=config.max_call_bytes,
+                region=config.region, write_key=write_key)
+            valid = not any(v.severity == "error" for v in violations)
+            enrich(item.type, item.payload, received, meta.received_at)
+            checked.append((item, violations, valid, orjson.dumps(item.payload)))
+
+        failed = [v for v in envelope if v.severity == "error"] + [
+            v.at("" if item.index is None else pointer("batch", item.index))
+            for item, violations, valid, _ in checked if not valid for v in violations if v.severity == "error"]
+        accepted = not (strict and failed)
+        calls = [
+            Call(
+                self.journal.next_call_id(), meta.id, write_key, item.type, meta.received_at, config.region,
+                meta.path, valid, accepted, tuple(violations), _text(item.payload.get("messageId")) or "",
+                _text(item.payload.get("userId")), _text(item.payload.get("anonymousId")),
+                _label(item.payload.get("event")), _label(item.payload.get("name")), raw,
+            )
+            for item, violations, valid, raw in checked
+        ]
+        if accepted:
+            status, answer, reason, message = 200, OK_BODY, None, None
+        else:
+            message = f"{len(failed)} spec violation(s); first: {failed[0].message}"
+            status, answer, reason = 400, _error_body(SPEC_VIOLATION, message, failed), SPEC_VIOLATION
+        self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
+        return status, answer
+
+    def _reject(self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
+                ) -> tuple[int, bytes]:
+        return self._reject_with(meta, strict, RejectedError(code, **details), kept)
+
+    def _reject_with(self, meta: _RequestMeta, strict: bool, error: RejectedError, kept: bytes | None
+                     ) -> tuple[int, bytes]:
+        status = self._rejection_status(error, strict)
+        answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
+        self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
+        return status, answer
+
+    def _rejection_status(self, error: RejectedError, strict: bool) -> int:
+        status = error.rejection.status
+        if strict or status in (404, 405):
+            return status
+        if self.config.reject_malformed and error.code.startswith("request."):
+            return 400
+        return 200  # production's permissive mode logs the problem and answers 200
+
+
+class _RequestMeta:
+    """What is known of a request while it is being read."""
+
+    __slots__ = ("auth", "content_encoding", "headers", "id", "method", "path", "received_at", "size",
+                 "write_key")
+
+    def __init__(self, request_id: int, received_at: str, method: str, path: str, headers: dict[bytes, bytes]):
+        self.id = request_id
+        self.received_at = received_at
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.write_key: str | None = None
+        self.auth: str | None = None
+        self.size = 0
+        self.content_encoding: str | None = None
+
+    def record(
+        self, status: int, accepted: bool, reason: str | None, message: str | None,
+        violations: tuple[Violation, ...], calls: Sequence[Call], *, body: bytes | None = None,
+    ) -> RequestRecord:
+        user_agent = self.headers.get(b"user-agent")
+        retry_count = self.headers.get(b"x-retry-count")
+        return RequestRecord(
+            self.id, self.received_at, self.method, self.path, self.write_key, self.auth, status, accepted,
+            reason, message, violations, tuple(call.id for call in calls), self.size, self.content_encoding,
+            user_agent.decode("latin-1") if user_agent else None,
+            retry_count.decode("latin-1") if retry_count else None, body,
+        )
+
+
+async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> tuple[bytes, bool, bool]:
+    """(body, over the limit, complete). Stops reading at the limit: an oversized body is never held."""
+    declared = headers.get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return b"", True, True
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"", False, False
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True, True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, True
+
+
+def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -> bytes:
+    """The error shape: `code` and `message` (which SDKs read), the violations, and SPEC's `meta.errors`."""
+    return orjson.dumps({
+        "code": code,
+        "message": message,
+        "violations": [v.to_dict() for v in violations],
+        "meta": {"errors": [v.message for v in violations] or [message]},
+    })
+
+
+def _text(value: Any) -> str | None:
+    """An id as text for the journal's indexes (SDKs accept numbers)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable
+
+
+def _label(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,0 +1,539 @@
+"""The journal: every request the emulator received and every call cut out of them.
+
+Records are tuples of plain values (ints, strings, bytes): cheap to keep by the million, and the
+garbage collector stops scanning them once they are old. The payload is kept as the JSON bytes of
+the enriched call and decoded on demand.
+
+The journal is written from the server's event loop and read from any thread: a lock guards it,
+a condition wakes blocking `wait_for` callers, and asyncio waiters are woken on their own loop.
+Listeners (persistence, recorders, live views) are called after each request is recorded and
+before its response is sent, so a call is never acknowledged before everything has seen it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+import orjson
+
+if TYPE_CHECKING:
+    from mockpipe.rules import Violation
+    from mockpipe.types import JSONObject
+
+log = logging.getLogger("mockpipe.journal")
+
+DEFAULT_WAIT_TIMEOUT = 5.0
+
+
+class Call(NamedTuple):
+    """One call as the emulator received it (a batch item counts as a call of its own)."""
+
+    id: int
+    request_id: int
+    write_key: str
+    type: str
+    received_at: str
+    region: str
+    path: str
+    valid: bool
+    accepted: bool
+    violations: tuple[Violation, ...]
+    message_id: str
+    user_id: str | None
+    anonymous_id: str | None
+    event: str | None
+    name: str | None
+    raw: bytes
+    duplicate_of: int | None = None
+
+    @property
+    def payload(self) -> JSONObject:
+        """The enriched payload (a fresh dict on every access)."""
+        payload: JSONObject = orjson.loads(self.raw)
+        return payload
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "warning")
+
+    def to_dict(self, *, attempts: int = 1) -> JSONObject:
+        return {
+            "id": self.id,
+            "requestId": self.request_id,
+            "writeKey": self.write_key,
+            "type": self.type,
+            "receivedAt": self.received_at,
+            "region": self.region,
+            "path": self.path,
+            "valid": self.valid,
+            "accepted": self.accepted,
+            "violations": [v.to_dict() for v in self.violations],
+            "messageId": self.message_id,
+            "duplicateOf": self.duplicate_of,
+            "attempts": attempts,
+            "payload": self.payload,
+        }
+
+
+class RequestRecord(NamedTuple):
+    """One HTTP request (an attempt), accepted or rejected."""
+
+    id: int
+    received_at: str
+    method: str
+    path: str
+    write_key: str | None
+    auth: str | None  # "basic", "bearer", "body" or None
+    status: int
+    accepted: bool
+    reason: str | None  # rejection or error code when not accepted
+    message: str | None
+    violations: tuple[Violation, ...]  # of the envelope (a batch without items, ...)
+    call_ids: tuple[int, ...]
+    size: int  # body bytes after decompression (or as far as they were read)
+    content_encoding: str | None
+    user_agent: str | None
+    retry_count: str | None  # the X-Retry-Count header some SDKs send on resends
+    body: bytes | None = None  # kept for rejected requests only, to show what was wrong
+    fault: str | None = None  # an injected fault that answered this request
+
+    def to_dict(self) -> JSONObject:
+        return {
+            "id": self.id,
+            "receivedAt": self.received_at,
+            "method": self.method,
+            "path": self.path,
+            "writeKey": self.write_key,
+            "auth": self.auth,
+            "status": self.status,
+            "accepted": self.accepted,
+            "reason": self.reason,
+            "message": self.message,
+            "violations": [v.to_dict() for v in self.violations],
+            "callIds": list(self.call_ids),
+            "size": self.size,
+            "contentEncoding": self.content_encoding,
+            "userAgent": self.user_agent,
+            "retryCount": self.retry_count,
+            "body": None if self.body is None else self.body.decode("utf-8", "replace"),
+            "fault": self.fault,
+        }
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallQuery:
+    """Which calls to return. Every filter given must match; `None` means any."""
+
+    write_key: str | None = None
+    type: str | None = None
+    event: str | None = None
+    name: str | None = None
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    message_id: str | None = None
+    valid: bool | None = None
+    accepted: bool | None = None
+    duplicates: bool = False  # include the resends of a messageId already seen
+    after: int | None = None  # only calls with a larger id (paging)
+    limit: int | None = None
+
+    # HTTP query parameter names (camelCase, as on the wire) of each field.
+    PARAMS: ClassVar[dict[str, str]] = {
+        "writeKey": "write_key", "type": "type", "event": "event", "name": "name", "userId": "user_id",
+        "anonymousId": "anonymous_id", "messageId": "message_id", "valid": "valid", "accepted": "accepted",
+        "duplicates": "duplicates", "after": "after", "limit": "limit",
+    }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> CallQuery:
+        """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
+        values: dict[str, Any] = {}
+        for param, attribute in cls.PARAMS.items():
+            text = params.get(param)
+            if text is None:
+                continue
+            try:
+                if attribute in ("valid", "accepted", "duplicates"):
+                    values[attribute] = _parse_bool(text)
+                elif attribute in ("after", "limit"):
+                    values[attribute] = int(text)
+                    if values[attribute] < 0:
+                        raise ValueError("must not be negative")
+                else:
+                    values[attribute] = text
+            except ValueError as exc:
+                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
+        return cls(**values)
+
+    def matches(self, call: Call) -> bool:
+        return (
+            (self.write_key is None or call.write_key == self.write_key)
+            and (self.type is None or call.type == self.type)
+            and (self.event is None or call.event == self.event)
+            and (self.name is None or call.name == self.name)
+            and (self.user_id is None or call.user_id == self.user_id)
+            and (self.anonymous_id is None or call.anonymous_id == self.anonymous_id)
+            and (self.message_id is None or call.message_id == self.message_id)
+            and (self.valid is None or call.valid == self.valid)
+            and (self.accepted is None or call.accepted == self.accepted)
+            and (self.duplicates or call.duplicate_of is None)
+            and (self.after is None or call.id > self.after)
+        )
+
+
+CALL_QUERY_FIELDS = frozenset(f.name for f in fields(CallQuery))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestQuery:
+    """Which requests to return."""
+
+    write_key: str | None = None
+    accepted: bool | None = None
+    status: int | None = None
+    after: int | None = None
+    limit: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> RequestQuery:
+        values: dict[str, Any] = {}
+        for param, attribute in (("writeKey", "write_key"), ("accepted", "accepted"), ("status", "status"),
+                                 ("after", "after"), ("limit", "limit")):
+            text = params.get(param)
+            if text is None:
+                continue
+            try:
+                values[attribute] = text if attribute == "write_key" else (
+                    _parse_bool(text) if attribute == "accepted" else int(text))
+            except ValueError as exc:
+                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
+        return cls(**values)
+
+    def matches(self, request: RequestRecord) -> bool:
+        return (
+            (self.write_key is None or request.write_key == self.write_key)
+            and (self.accepted is None or request.accepted == self.accepted)
+            and (self.status is None or request.status == self.status)
+            and (self.after is None or request.id > self.after)
+        )
+
+
+class WaitResult(NamedTuple):
+    """What `wait_for` found: the matching calls, and whether it gave up before `count` of them."""
+
+    calls: list[Call]
+    timed_out: bool
+
+
+@dataclass(slots=True)
+class SourceStatus:
+    """The seed's "test connection" for one write key: connected once a call has been accepted."""
+
+    write_key: str
+    first_received_at: str | None = None
+    last_received_at: str | None = None
+    calls: int = 0
+    accepted: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    requests: int = 0
+    rejected_requests: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def connected(self) -> bool:
+        return self.accepted > 0
+
+    def to_dict(self) -> JSONObject:
+        return {
+            "writeKey": self.write_key,
+            "connected": self.connected,
+            "firstReceivedAt": self.first_received_at,
+            "lastReceivedAt": self.last_received_at,
+            "calls": self.calls,
+            "accepted": self.accepted,
+            "invalid": self.invalid,
+            "duplicates": self.duplicates,
+            "requests": self.requests,
+            "rejectedRequests": self.rejected_requests,
+            "byType": dict(self.by_type),
+        }
+
+
+Listener = Callable[[RequestRecord, list[Call]], None]
+
+
+class _Partition:
+    """The calls of one write key, and the first call seen for each of its messageIds."""
+
+    __slots__ = ("calls", "first_by_message", "source")
+
+    def __init__(self, write_key: str) -> None:
+        self.calls: deque[Call] = deque()
+        self.first_by_message: dict[str, Call] = {}
+        self.source = SourceStatus(write_key)
+
+
+class Journal:
+    """The in-memory journal, bounded to `max_calls` calls (oldest dropped and counted) if given.
+
+    A persistent store subclasses it, or subscribes as a listener and reloads with `restore`.
+    """
+
+    def __init__(self, *, max_calls: int | None = None) -> None:
+        self.max_calls = max_calls
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._calls: deque[Call] = deque()
+        self._requests: deque[RequestRecord] = deque()
+        self._partitions: dict[str, _Partition] = {}
+        self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._listeners: list[Listener] = []
+        self.dropped_calls = 0
+        self.dropped_requests = 0
+        self._call_ids = itertools.count(1)
+        self._request_ids = itertools.count(1)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def next_request_id(self) -> int:
+        return next(self._request_ids)
+
+    def next_call_id(self) -> int:
+        return next(self._call_ids)
+
+    def record(self, request: RequestRecord, calls: Iterable[Call] = ()) -> tuple[RequestRecord, list[Call]]:
+        """Add a request and its calls; returns them as stored (resends marked `duplicate_of`)."""
+        stored: list[Call] = []
+        with self._lock:
+            for call in calls:
+                partition = self._partitions.get(call.write_key)
+                if partition is None:
+                    partition = self._partitions[call.write_key] = _Partition(call.write_key)
+                first = partition.first_by_message.get(call.message_id)
+                if first is None:
+                    partition.first_by_message[call.message_id] = call
+                else:
+                    call = call._replace(duplicate_of=first.id)
+                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+                self._append_call(partition, call)
+                stored.append(call)
+            self._append_request(request)
+            self._changed.notify_all()
+            for loop, event in self._async_waiters:
+                loop.call_soon_threadsafe(event.set)
+        for listener in self._listeners:
+            try:
+                listener(request, stored)
+            except Exception:  # a broken listener must not take the server down
+                log.exception("journal listener %r failed", listener)
+        return request, stored
+
+    def _append_call(self, partition: _Partition, call: Call) -> None:
+        source = partition.source
+        source.calls += 1
+        source.by_type[call.type] = source.by_type.get(call.type, 0) + 1
+        if call.duplicate_of is not None:
+            source.duplicates += 1
+        if not call.valid:
+            source.invalid += 1
+        if call.accepted:
+            source.accepted += 1
+            source.first_received_at = source.first_received_at or call.received_at
+            source.last_received_at = call.received_at
+        partition.calls.append(call)
+        self._calls.append(call)
+        if self.max_calls is not None and len(self._calls) > self.max_calls:
+            self._drop_oldest_call()
+
+    def _drop_oldest_call(self) -> None:
+        oldest = self._calls.popleft()
+        self.dropped_calls += 1
+        partition = self._partitions[oldest.write_key]
+        if partition.calls and partition.calls[0] is oldest:
+            partition.calls.popleft()
+        else:  # not reached while ids grow in order, kept for safety
+            partition.calls.remove(oldest)
+        if partition.first_by_message.get(oldest.message_id) is oldest:
+            del partition.first_by_message[oldest.message_id]
+        self._attempts.pop(oldest.id, None)
+
+    def _append_request(self, request: RequestRecord) -> None:
+        if request.write_key is not None:
+            partition = self._partitions.get(request.write_key)
+            if partition is None:
+                partition = self._partitions[request.write_key] = _Partition(request.write_key)
+            partition.source.requests += 1
+            if not request.accepted:
+                partition.source.rejected_requests += 1
+        self._requests.append(request)
+        if self.max_calls is not None and len(self._requests) > self.max_calls:
+            self._requests.popleft()
+            self.dropped_requests += 1
+
+    def clear(self, write_key: str | None = None) -> int:
+        """Forget every call and request, or those of one write key; returns how many calls went."""
+        with self._lock:
+            if write_key is None:
+                removed = len(self._calls)
+                self._calls.clear()
+                self._requests.clear()
+                self._partitions.clear()
+                self._attempts.clear()
+            else:
+                partition = self._partitions.pop(write_key, None)
+                if partition is None:
+                    return 0
+                removed = len(partition.calls)
+                gone = {call.id for call in partition.calls}
+                self._calls = deque(call for call in self._calls if call.write_key != write_key)
+                self._requests = deque(r for r in self._requests if r.write_key != write_key)
+                for call_id in gone:
+                    self._attempts.pop(call_id, None)
+            self._changed.notify_all()
+            return removed
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The calls matching `query` (or keyword filters: `type="track", user_id="u1"`), oldest first."""
+        query = _query(query, filters)
+        with self._lock:
+            return self._select(query)
+
+    def _select(self, query: CallQuery) -> list[Call]:
+        source: Iterable[Call]
+        if query.write_key is not None:
+            partition = self._partitions.get(query.write_key)
+            source = partition.calls if partition is not None else ()
+        else:
+            source = self._calls
+        found = [call for call in source if query.matches(call)]
+        return found[: query.limit] if query.limit is not None else found
+
+    def count(self, query: CallQuery | None = None, /, **filters: Any) -> int:
+        return len(self.calls(query, **filters))
+
+    def call(self, call_id: int) -> Call | None:
+        with self._lock:
+            for call in reversed(self._calls):
+                if call.id == call_id:
+                    return call
+        return None
+
+    def attempts(self, call_id: int) -> int:
+        """How many copies of this call arrived (1 unless the SDK resent its messageId)."""
+        return self._attempts.get(call_id, 1)
+
+    def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
+        query = query or RequestQuery()
+        with self._lock:
+            found = [request for request in self._requests if query.matches(request)]
+        return found[: query.limit] if query.limit is not None else found
+
+    def request(self, request_id: int) -> RequestRecord | None:
+        with self._lock:
+            for request in reversed(self._requests):
+                if request.id == request_id:
+                    return request
+        return None
+
+    def source(self, write_key: str) -> SourceStatus:
+        """The test-connection status of a write key (a copy, safe to keep)."""
+        with self._lock:
+            partition = self._partitions.get(write_key)
+            if partition is None:
+                return SourceStatus(write_key)
+            status = partition.source
+            return SourceStatus(**{f.name: getattr(status, f.name) for f in fields(status)} | {
+                "by_type": dict(status.by_type)})
+
+    def write_keys(self) -> list[str]:
+        with self._lock:
+            return list(self._partitions)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self.calls(CallQuery(duplicates=True)))
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def wait_for(
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        **filters: Any,
+    ) -> WaitResult:
+        """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out."""
+        query = _query(query, filters)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = self._select(query)
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
+                    return WaitResult(found, len(found) < count)
+                self._changed.wait(remaining)
+
+    async def wait_for_async(
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        **filters: Any,
+    ) -> WaitResult:
+        """`wait_for` for an event loop: suspends instead of blocking the thread."""
+        query = _query(query, filters)
+        deadline = time.monotonic() + timeout
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._async_waiters.add(waiter)
+        try:
+            while True:
+                waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
+                found = self.calls(query)
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
+                    return WaitResult(found, len(found) < count)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter[1].wait(), remaining)
+        finally:
+            with self._lock:
+                self._async_waiters.discard(waiter)
+
+
+def _query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery:
+    if query is not None and filters:
+        raise TypeError("pass either a CallQuery or keyword filters, not both")
+    if query is not None:
+        return query
+    unknown = set(filters) - CALL_QUERY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown call filter(s): {', '.join(sorted(unknown))}; known: "
+                        f"{', '.join(sorted(CALL_QUERY_FIELDS))}")
+    return CallQuery(**filters)

@@ -1,0 +1,183 @@
+"""The emulator on Hypercorn in a background thread: for tests, the pytest plugin and scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from mockpipe.app import create_app
+from mockpipe.config import ServerConfig
+from mockpipe.errors import ServerError
+from mockpipe.journal import DEFAULT_WAIT_TIMEOUT, Journal
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from starlette.applications import Starlette
+
+    from mockpipe.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
+
+log = logging.getLogger("mockpipe.server")
+
+# Hypercorn drains open connections for this long on shutdown; SDK keep-alive connections are
+# idle between calls, so a short grace keeps `stop()` fast without cutting an answer in half.
+SHUTDOWN_GRACE_SECONDS = 0.05
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; with port 0 the OS picks a free port, read back with getsockname()."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def hypercorn_config(sock: socket.socket, *, quiet: bool = True) -> HypercornConfig:
+    """Hypercorn settings that serve on an already bound socket (the only owner of its descriptor)."""
+    config = HypercornConfig()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.accesslog = None
+    config.errorlog = log if quiet else "-"
+    config.graceful_timeout = SHUTDOWN_GRACE_SECONDS
+    return config
+
+
+class MockPipeServer:
+    """The emulator served on a free port of 127.0.0.1 (by default) from a daemon thread.
+
+    Use it as a context manager, or call `start()` and `stop()`. Options are those of
+    `ServerConfig` (`strict=True`, `region="eu"`, `write_keys={"k1"}`, ...).
+    """
+
+    DEFAULT_LISTEN_HOST = "127.0.0.1"
+    DEFAULT_LISTEN_PORT = 0
+    START_TIMEOUT = 10.0
+
+    def __init__(self, config: ServerConfig | None = None, *, journal: Journal | None = None, **options: Any) -> None:
+        if config is not None and options:
+            raise TypeError("pass either a ServerConfig or keyword options, not both")
+        self.config = config or ServerConfig(**options)
+        self.journal = journal if journal is not None else Journal(max_calls=self.config.max_calls)
+        self.host = self.config.host
+        self.port = self.config.port
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._shutdown: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self.app: Starlette = create_app(self.config, self.journal, on_ready=self._ready.set)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = START_TIMEOUT) -> MockPipeServer:
+        """Bind and serve; returns once requests are answered. Raises `ServerError` if already
+        running, if the address cannot be bound, or if the server does not come up in `timeout`."""
+        if self.is_running():
+            raise ServerError("Server is already running")
+        try:
+            sock = listen_socket(self.config.host, self.config.port)
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
+        self.port = sock.getsockname()[1]  # the real port when 0 was asked for
+        self._ready.clear()
+        self._failure = None
+        config = hypercorn_config(sock)
+        self._thread = threading.Thread(target=self._run, args=(config,), name="mockpipe-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._failure is not None:
+            failure = self._failure
+            self.stop()
+            raise ServerError(f"mockpipe did not start within {timeout} s") from failure
+        return self
+
+    def _run(self, config: HypercornConfig) -> None:
+        try:
+            asyncio.run(self._serve(config))
+        except BaseException as exc:  # kept for start()/stop() to re-raise in the caller's thread
+            self._failure = exc
+            self._ready.set()
+
+    async def _serve(self, config: HypercornConfig) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._shutdown = asyncio.Event()
+        # A shutdown trigger is required off the main thread: hypercorn would install signal handlers.
+        await serve(self.app, config, shutdown_trigger=self._shutdown.wait)  # type: ignore[arg-type]
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and wait for the thread; raises `ServerError` if it was not running."""
+        thread = self._thread
+        if thread is None:
+            raise ServerError("Server is not running")
+        if self._loop is not None and self._shutdown is not None and thread.is_alive():
+            self._loop.call_soon_threadsafe(self._shutdown.set)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise ServerError(f"mockpipe did not stop within {timeout} s")
+        self._thread = None
+        self._loop = None
+        self._shutdown = None
+        failure, self._failure = self._failure, None
+        if failure is not None and not isinstance(failure, asyncio.CancelledError):
+            raise ServerError("mockpipe's server thread failed") from failure
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> MockPipeServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._thread is not None:
+            self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running() else "stopped"
+        return f"<MockPipeServer {self.url} {state}>"
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL SDKs take as their host, e.g. `http://127.0.0.1:54321`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url_for(self, path: str) -> str:
+        return self.url + "/" + path.lstrip("/")
+
+    # -- the journal ---------------------------------------------------------------------------
+
+    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """Calls received, filtered by `write_key`, `type`, `event`, `user_id`, ... (see `CallQuery`)."""
+        return self.journal.calls(query, **filters)
+
+    def wait_for(
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        **filters: Any,
+    ) -> WaitResult:
+        """Block until `count` matching calls have arrived or `timeout` passes (see `WaitResult`)."""
+        return self.journal.wait_for(count, timeout, query, **filters)
+
+    def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
+        return self.journal.requests(query)
+
+    def source(self, write_key: str) -> SourceStatus:
+        return self.journal.source(write_key)
+
+    def clear(self, write_key: str | None = None) -> int:
+        return self.journal.clear(write_key)

@@ -1,0 +1,13 @@
+"""Type aliases shared across mockpipe."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+JSONObject = dict[str, Any]
+Severity = Literal["error", "warning"]
+CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
+Region = Literal["us", "eu"]
+
+CALL_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
+REGIONS: tuple[str, ...] = ("us", "eu")

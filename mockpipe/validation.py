@@ -1,0 +1,447 @@
+"""Checks of calls against the rule catalogue: pure functions, no web code.
+
+`validate(payload)` is the public entry point (single calls and batch envelopes alike);
+`split_request` and `check_call` are the two steps the emulator runs on every request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from mockpipe.rules import PERSON_TYPES, Violation, violation
+from mockpipe.types import CALL_TYPES, JSONObject
+
+KB = 1024
+MAX_CALL_BYTES = 32 * KB
+MAX_BATCH_BYTES = 500 * KB
+
+CHANNELS = frozenset(("browser", "server", "mobile"))
+DEVICE_TYPES = frozenset(("android", "ios"))
+ID_FIELDS = ("userId", "anonymousId", "previousId", "groupId")
+
+# Top-level keys a call may carry; anything else is open, but near-misses of these are flagged.
+KNOWN_KEYS = frozenset((
+    "type", "userId", "anonymousId", "previousId", "groupId", "event", "name", "category", "properties",
+    "traits", "context", "integrations", "messageId", "timestamp", "originalTimestamp", "sentAt",
+    "receivedAt", "writeKey", "channel", "objectTypeId", "version",
+))
+_TYPO_INDEX = {key.lower(): key for key in KNOWN_KEYS}
+
+SEMANTIC_NEEDS_USER = frozenset((
+    "Device Created or Updated", "Device Deleted", "User Deleted", "User Suppressed", "User Unsuppressed",
+    "Relationship Deleted",
+))
+SEMANTIC_DEVICE = frozenset(("Device Created or Updated", "Device Deleted"))
+SEMANTIC_OBJECT = frozenset(("Relationship Deleted", "Object Deleted"))
+SEMANTIC_EVENTS = SEMANTIC_NEEDS_USER | SEMANTIC_OBJECT
+
+# Documented string and boolean fields of the context sub-objects (seed and SPEC).
+_CONTEXT_OBJECT_STRINGS: dict[str, tuple[str, ...]] = {
+    "page": ("name", "path", "referrer", "search", "title", "url"),
+    "app": ("name", "version", "build", "namespace"),
+    "device": ("id", "advertisingId", "manufacturer", "model", "name", "version", "token"),
+    "os": ("name", "version"),
+    "library": ("name", "version"),
+    "network": ("carrier",),
+}
+_CONTEXT_STRINGS = ("ip", "locale", "userAgent", "timezone")
+_NETWORK_BOOLS = ("bluetooth", "cellular", "wifi")
+
+_REGION_IN_KEY = re.compile(r"(?:^|_)(us|eu)_")
+_DIGITS = re.compile(r"[1-9][0-9]*")
+
+
+def json_kind(value: Any) -> str:
+    """The JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer (RFC 6901) to the given keys and indexes."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO-8601 string as an aware datetime (naive ones are taken as UTC), or None."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def key_region(write_key: str) -> str | None:
+    """The region a write key names (`pk_eu_…`, `…_us_…`), if any."""
+    found = _REGION_IN_KEY.search(write_key)
+    return found.group(1) if found else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def has_id(value: Any) -> bool:
+    """An id is present when it is a non-empty string, or a number (which SDKs accept)."""
+    return (isinstance(value, str) and value != "") or _is_number(value)
+
+
+@dataclass(slots=True)
+class Item:
+    """One call cut out of a request, before its own checks run."""
+
+    type: str
+    payload: JSONObject
+    index: int | None = None
+    size: int | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+
+def split_request(
+    path_type: str, body: JSONObject, *, body_size: int | None = None, max_call_bytes: int = MAX_CALL_BYTES
+) -> tuple[list[Item], list[Violation]]:
+    """Cut a parsed request body into calls.
+
+    `path_type` is the call type named by the endpoint, or "batch". Batch-level `context` and
+    `integrations` are merged into each item (the item's own keys win) and a batch-level `sentAt` is
+    copied to items that have none. Returns the items and the violations of the envelope itself.
+    """
+    if path_type != "batch":
+        item = Item(path_type, body, None, body_size)
+        declared = body.get("type")
+        if isinstance(declared, str) and declared != path_type:
+            item.violations.append(violation("type.mismatch", "/type", body_type=declared, type=path_type))
+        return [item], []
+
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        return [], [violation("batch.type", "/batch", kind=json_kind(batch))]
+    if not batch:
+        return [], [violation("batch.empty", "/batch")]
+
+    shared_context = body.get("context")
+    shared_integrations = body.get("integrations")
+    shared_sent_at = body.get("sentAt")
+    # No item can exceed the per-call limit when the whole body is within it: skip re-serialising.
+    measure = body_size is None or body_size > max_call_bytes
+    items: list[Item] = []
+    envelope: list[Violation] = []
+    for index, raw in enumerate(batch):
+        if not isinstance(raw, dict):
+            envelope.append(violation("batch.item.object", pointer("batch", index), kind=json_kind(raw)))
+            continue
+        if isinstance(shared_context, dict):
+            own = raw.get("context")
+            raw["context"] = {**shared_context, **own} if isinstance(own, dict) else own or dict(shared_context)
+        if isinstance(shared_integrations, dict):
+            own = raw.get("integrations")
+            raw["integrations"] = (
+                {**shared_integrations, **own} if isinstance(own, dict) else own or dict(shared_integrations)
+            )
+        if shared_sent_at is not None and raw.get("sentAt") is None:
+            raw["sentAt"] = shared_sent_at
+        declared = raw.get("type")
+        item = Item(declared if isinstance(declared, str) else "unknown", raw, index)
+        if declared not in CALL_TYPES:
+            item.violations.append(violation("batch.item.type", "/type", value=_show(declared)))
+        if measure:
+            item.size = len(orjson.dumps(raw))
+        items.append(item)
+    return items, envelope
+
+
+def check_call(
+    call_type: str,
+    call: Mapping[str, Any],
+    *,
+    size: int | None = None,
+    max_call_bytes: int = MAX_CALL_BYTES,
+    region: str | None = None,
+    write_key: str | None = None,
+) -> list[Violation]:
+    """Every violation of one call of type `call_type`; paths are JSON pointers inside the call."""
+    out: list[Violation] = []
+    _check_ids(call_type, call, out)
+    _check_common(call, out)
+    if call_type == "track":
+        _check_track(call, out)
+    elif call_type == "identify":
+        _check_identify(call, out)
+    elif call_type == "group":
+        _check_group(call, out)
+    elif call_type == "alias":
+        _check_alias(call, out)
+    elif call_type == "screen" and not call.get("name"):
+        out.append(violation("screen.name.missing", "/name"))
+    for key in call:
+        if key not in KNOWN_KEYS:
+            known = _TYPO_INDEX.get(key.lower().replace("_", "").replace("-", ""))
+            if known is not None:
+                out.append(violation("key.typo", pointer(key), field=key, known=known))
+    if size is not None and size > max_call_bytes:
+        out.append(violation("call.too_large", "", size=size, limit=max_call_bytes))
+    if region is not None and write_key:
+        named = key_region(write_key)
+        if named is not None and named != region:
+            out.append(violation("writeKey.region", "/writeKey" if "writeKey" in call else "",
+                                 key=write_key, key_region=named, region=region))
+    return out
+
+
+def validate(
+    payload: Mapping[str, Any],
+    *,
+    call_type: str | None = None,
+    region: str | None = None,
+    write_key: str | None = None,
+    max_call_bytes: int = MAX_CALL_BYTES,
+) -> list[Violation]:
+    """Every violation of a single call or a batch envelope, with JSON pointers into `payload`.
+
+    The call type comes from `call_type` (an endpoint name or "batch"), else from the payload:
+    "batch" when it has a `batch` key, otherwise its `type`.
+    """
+    if call_type is None:
+        call_type = "batch" if "batch" in payload else str(payload.get("type"))
+    body = orjson.loads(orjson.dumps(payload))  # a private copy: splitting merges batch context into items
+    key = write_key if write_key is not None else body.get("writeKey")
+    key = key if isinstance(key, str) else None
+    found: list[Violation] = []
+    if call_type == "batch":
+        items, found = split_request("batch", body, max_call_bytes=max_call_bytes)
+    else:
+        items = [Item(call_type, body, None, len(orjson.dumps(body)))]
+    for item in items:
+        prefix = "" if item.index is None else pointer("batch", item.index)
+        own = item.violations + check_call(item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes,
+                                           region=region, write_key=key)
+        found.extend(v.at(prefix) for v in own)
+    return found
+
+
+def _show(value: Any) -> str:
+    """A short JSON rendering of a value for messages."""
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, nesting beyond orjson's limit
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_ids(call_type: str, call: Mapping[str, Any], out: list[Violation]) -> None:
+    for name in ID_FIELDS:
+        value = call.get(name)
+        if value is None or isinstance(value, str):
+            continue
+        if _is_number(value):
+            out.append(violation("id.number", pointer(name), field=name, value=_show(value)))
+        else:
+            out.append(violation("id.type", pointer(name), field=name, kind=json_kind(value)))
+    if call_type not in PERSON_TYPES or has_id(call.get("userId")) or has_id(call.get("anonymousId")):
+        return
+    if call_type == "identify":
+        traits = call.get("traits")
+        if isinstance(traits, dict) and isinstance(traits.get("email"), str) and traits["email"]:
+            return
+        alternative = " (nor traits.email)"
+    elif call_type == "track":
+        if has_id(call.get("groupId")):
+            return
+        alternative = " (nor groupId)"
+    else:
+        alternative = ""
+    out.append(violation("identity.required", "/userId", type=call_type, alternative=alternative))
+
+
+def _expect(value: Any, expected_type: type, expected: str, path: str, out: list[Violation]) -> bool:
+    """Flag `value` unless it is null or of `expected_type`; True when it is a usable value."""
+    if value is None:
+        return False
+    if isinstance(value, expected_type) and not (expected_type is not bool and isinstance(value, bool)):
+        return True
+    out.append(violation("field.type", path, field=path.lstrip("/").replace("/", "."), expected=expected,
+                         kind=json_kind(value)))
+    return False
+
+
+def _object(value: Any, path: str, out: list[Violation]) -> Mapping[str, Any] | None:
+    """`value` when it is an object; flags it unless it is null."""
+    return value if _expect(value, dict, "an object", path, out) else None
+
+
+def _check_timestamp(value: Any, path: str, out: list[Violation]) -> None:
+    if value is None:
+        return
+    name = path.lstrip("/").replace("/", ".")
+    if isinstance(value, str):
+        if parse_timestamp(value) is None:
+            out.append(violation("timestamp.format", path, field=name, value=_show(value)))
+    elif _is_number(value):
+        seconds = value / 1000 if value > 1e11 else value  # larger than ~5000 AD in seconds: milliseconds
+        try:
+            suggestion = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            suggestion = "2024-01-02T03:04:05.000Z"
+        out.append(violation("timestamp.epoch", path, field=name, value=_show(value), suggestion=suggestion))
+    else:
+        out.append(violation("timestamp.format", path, field=name, value=_show(value)))
+
+
+def _check_common(call: Mapping[str, Any], out: list[Violation]) -> None:
+    for name in ("properties", "traits"):
+        _expect(call.get(name), dict, "an object", pointer(name), out)
+    for name in ("event", "name", "category", "messageId", "writeKey"):
+        _expect(call.get(name), str, "a string", pointer(name), out)
+    for name in ("timestamp", "originalTimestamp", "sentAt"):
+        _check_timestamp(call.get(name), pointer(name), out)
+    channel = call.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        out.append(violation("channel.enum", "/channel", field="channel", value=_show(channel)))
+
+    integrations = _object(call.get("integrations"), "/integrations", out)
+    if integrations is not None:
+        for name, setting in integrations.items():
+            if not isinstance(setting, bool | dict):
+                out.append(violation("integrations.value.type", pointer("integrations", name), name=name,
+                                     kind=json_kind(setting)))
+
+    context = _object(call.get("context"), "/context", out)
+    if context is not None:
+        _check_context(context, out)
+
+
+def _check_context(context: Mapping[str, Any], out: list[Violation]) -> None:
+    active = context.get("active")
+    if active is not None and not isinstance(active, bool):
+        out.append(violation("context.active.type", "/context/active", kind=json_kind(active)))
+    channel = context.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        out.append(violation("channel.enum", "/context/channel", field="context.channel", value=_show(channel)))
+    for name in _CONTEXT_STRINGS:
+        _expect(context.get(name), str, "a string", pointer("context", name), out)
+    _expect(context.get("traits"), dict, "an object", "/context/traits", out)
+    for section, strings in _CONTEXT_OBJECT_STRINGS.items():
+        sub = _object(context.get(section), pointer("context", section), out)
+        if sub is None:
+            continue
+        for name in strings:
+            _expect(sub.get(name), str, "a string", pointer("context", section, name), out)
+        if section == "device":
+            kind = sub.get("type")
+            if kind is not None and kind not in DEVICE_TYPES:
+                out.append(violation("context.device.type.enum", "/context/device/type", value=_show(kind)))
+        elif section == "network":
+            for name in _NETWORK_BOOLS:
+                _expect(sub.get(name), bool, "a boolean", pointer("context", "network", name), out)
+        elif section == "page":
+            _check_keywords(sub.get("keywords"), out)
+    campaign = _object(context.get("campaign"), "/context/campaign", out)
+    if campaign is not None:
+        for name, value in campaign.items():
+            _expect(value, str, "a string", pointer("context", "campaign", name), out)
+
+
+def _check_keywords(keywords: Any, out: list[Violation]) -> None:
+    if keywords is None:
+        return
+    if not isinstance(keywords, list):
+        out.append(violation("context.page.keywords.type", "/context/page/keywords",
+                             detail=f"got {json_kind(keywords)}"))
+        return
+    for index, word in enumerate(keywords):
+        if not isinstance(word, str):
+            out.append(violation("context.page.keywords.type", pointer("context", "page", "keywords", index),
+                                 detail=f"item {index} is {json_kind(word)}"))
+
+
+def _check_track(call: Mapping[str, Any], out: list[Violation]) -> None:
+    event = call.get("event")
+    if event is None or event == "":
+        out.append(violation("track.event.required", "/event"))
+        return
+    if event not in SEMANTIC_EVENTS:
+        return
+    if event in SEMANTIC_NEEDS_USER and not has_id(call.get("userId")):
+        out.append(violation("semantic.userId.required", "/userId", event=event))
+    if event == "Object Deleted" and not has_id(call.get("anonymousId")):
+        out.append(violation("semantic.anonymousId.required", "/anonymousId", event=event))
+    if event in SEMANTIC_DEVICE:
+        context = call.get("context")
+        device = context.get("device") if isinstance(context, dict) else None
+        token = device.get("token") if isinstance(device, dict) else None
+        if not (isinstance(token, str) and token):
+            out.append(violation("semantic.device.token.required", "/context/device/token", event=event))
+    if event in SEMANTIC_OBJECT:
+        properties = call.get("properties")
+        object_id = properties.get("objectId") if isinstance(properties, dict) else None
+        if not has_id(object_id):
+            out.append(violation("semantic.objectId.required", "/properties/objectId", event=event))
+        elif isinstance(properties, dict):
+            type_id = properties.get("objectTypeId")
+            if type_id is not None and not _is_object_type_id(type_id, allow_number=True):
+                out.append(violation("objectTypeId.format", "/properties/objectTypeId",
+                                     field="properties.objectTypeId", value=_show(type_id)))
+
+
+def _check_identify(call: Mapping[str, Any], out: list[Violation]) -> None:
+    traits = call.get("traits")
+    if isinstance(traits, dict):
+        _expect(traits.get("email"), str, "a string", "/traits/email", out)
+        _check_timestamp(traits.get("createdAt"), "/traits/createdAt", out)
+    if call.get("properties"):
+        out.append(violation("identify.properties", "/properties"))
+    if not traits:
+        context = call.get("context")
+        if isinstance(context, dict) and isinstance(context.get("traits"), dict) and context["traits"]:
+            out.append(violation("identify.traits.context_only", "/context/traits"))
+
+
+def _check_group(call: Mapping[str, Any], out: list[Violation]) -> None:
+    if not has_id(call.get("groupId")):
+        out.append(violation("group.groupId.required", "/groupId"))
+    _check_object_type_id(call.get("objectTypeId"), "/objectTypeId", out)
+    traits = call.get("traits")
+    if isinstance(traits, dict):
+        _check_object_type_id(traits.get("object_type_id"), "/traits/object_type_id", out)
+        _check_object_type_id(traits.get("objectTypeId"), "/traits/objectTypeId", out)
+        _expect(traits.get("relationshipAttributes"), dict, "an object", "/traits/relationshipAttributes", out)
+
+
+def _check_alias(call: Mapping[str, Any], out: list[Violation]) -> None:
+    if not has_id(call.get("previousId")):
+        out.append(violation("alias.previousId.required", "/previousId"))
+    if not has_id(call.get("userId")):
+        out.append(violation("alias.userId.required", "/userId"))
+
+
+def _is_object_type_id(value: Any, *, allow_number: bool) -> bool:
+    if isinstance(value, str):
+        return _DIGITS.fullmatch(value) is not None
+    return allow_number and isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_object_type_id(value: Any, path: str, out: list[Violation]) -> None:
+    if value is None:
+        return
+    name = path.lstrip("/").replace("/", ".")
+    if _is_object_type_id(value, allow_number=False):
+        return
+    if _is_object_type_id(value, allow_number=True):
+        out.append(violation("objectTypeId.number", path, field=name, value=value))
+    else:
+        out.append(violation("objectTypeId.format", path, field=name, value=_show(value)))

@@ -1,0 +1,1 @@
+"""Fixtures and hooks of the mockpipe pytest plugin."""
