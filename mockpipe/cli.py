@@ -8,9 +8,11 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from mockpipe import cli_journal
 from mockpipe.app import create_app
 from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
-from mockpipe.journal import Journal
+from mockpipe.errors import MockpipeError
+from mockpipe.offline import Offline, add_offline_options
 from mockpipe.server import hypercorn_config, listen_socket
 from mockpipe.types import REGIONS
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _registrations() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    return [register_serve]
+    return [register_serve, cli_journal.register]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +81,7 @@ def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     parser = subparsers.add_parser("serve", help="run the emulator", description="Run the emulator until Ctrl-C "
                                    "or SIGTERM. It prints the URL it listens on.")
     add_server_options(parser)
+    add_offline_options(parser)
     parser.set_defaults(handler=serve)
 
 
@@ -89,13 +92,19 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 2
     try:
+        offline = Offline.from_args(args, max_calls=config.max_calls)  # --store, --record, --forward
+    except (ValueError, OSError, MockpipeError) as exc:
+        print(f"mockpipe: {exc}", file=sys.stderr)
+        return 1
+    try:
         sock = listen_socket(config.host, config.port)
     except OSError as exc:
         print(f"mockpipe: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        offline.close()
         return 1
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    journal = Journal(max_calls=config.max_calls)
+    journal = offline.journal
 
     def announce() -> None:
         keys = ", ".join(sorted(config.write_keys)) or "any"
@@ -104,9 +113,15 @@ def serve(args: argparse.Namespace) -> int:
               flush=True)
         print(f"  send calls to {url}/v1/track (and identify, page, screen, group, alias, batch); "
               f"inspect them at {url}/mockpipe/calls", flush=True)
+        for note in offline.notes:
+            print(f"  {note}", flush=True)
 
     app = create_app(config, journal, on_ready=announce)
-    asyncio.run(_serve_until_signalled(app, hypercorn_config(sock)))
+    try:
+        asyncio.run(_serve_until_signalled(app, hypercorn_config(sock)))
+    finally:
+        for line in offline.close():
+            print(line, flush=True)
     print(f"mockpipe stopped after {len(journal)} call(s)", flush=True)
     return 0
 

@@ -51,7 +51,8 @@ class Inspection:
         ]
 
     def _call_dict(self, call: Call) -> dict[str, Any]:
-        return call.to_dict(attempts=self.journal.attempts(call.id))
+        # Side values (the forward status, ...) join the call's own fields.
+        return call.to_dict(attempts=self.journal.attempts(call.id)) | self.journal.annotations(call.id)
 
     async def health(self, request: Request) -> JSONResponse:
         config = self.config

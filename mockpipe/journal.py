@@ -312,6 +312,8 @@ class Journal:
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._listeners: list[Listener] = []
+        self._clear_listeners: list[Callable[[str | None], None]] = []
+        self._annotations: dict[int, dict[str, Any]] = {}  # call id -> side values (forward status, ...)
         self.dropped_calls = 0
         self.dropped_requests = 0
         self._call_ids = itertools.count(1)
@@ -380,6 +382,7 @@ class Journal:
         if partition.first_by_message.get(oldest.message_id) is oldest:
             del partition.first_by_message[oldest.message_id]
         self._attempts.pop(oldest.id, None)
+        self._annotations.pop(oldest.id, None)
 
     def _append_request(self, request: RequestRecord) -> None:
         if request.write_key is not None:
@@ -403,6 +406,7 @@ class Journal:
                 self._requests.clear()
                 self._partitions.clear()
                 self._attempts.clear()
+                self._annotations.clear()
             else:
                 partition = self._partitions.pop(write_key, None)
                 if partition is None:
@@ -413,13 +417,61 @@ class Journal:
                 self._requests = deque(r for r in self._requests if r.write_key != write_key)
                 for call_id in gone:
                     self._attempts.pop(call_id, None)
+                    self._annotations.pop(call_id, None)
             self._changed.notify_all()
-            return removed
+        for clear_listener in self._clear_listeners:
+            try:
+                clear_listener(write_key)
+            except Exception:
+                log.exception("journal clear listener %r failed", clear_listener)
+        return removed
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def on_clear(self, listener: Callable[[str | None], None]) -> Callable[[], None]:
+        """Call `listener(write_key)` after every `clear` (None: everything); returns an unsubscribe function."""
+        self._clear_listeners.append(listener)
+        return lambda: self._clear_listeners.remove(listener)
+
+    def restore(
+        self, requests: Iterable[RequestRecord], calls: Iterable[Call], *, last_request_id: int = 0,
+        last_call_id: int = 0,
+    ) -> None:
+        """Reload records kept elsewhere (a persistent store), oldest first and as they were stored
+        (ids, `duplicate_of`), without notifying listeners. New ids continue after the highest one
+        restored, or after `last_request_id` / `last_call_id` when higher (ids deleted since)."""
+        with self._lock:
+            last_call_id = max(last_call_id, next(self._call_ids) - 1)
+            last_request_id = max(last_request_id, next(self._request_ids) - 1)
+            for call in calls:
+                partition = self._partitions.get(call.write_key)
+                if partition is None:
+                    partition = self._partitions[call.write_key] = _Partition(call.write_key)
+                if call.duplicate_of is None:
+                    partition.first_by_message.setdefault(call.message_id, call)
+                else:
+                    self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
+                self._append_call(partition, call)
+                last_call_id = max(last_call_id, call.id)
+            for request in requests:
+                self._append_request(request)
+                last_request_id = max(last_request_id, request.id)
+            self._call_ids = itertools.count(last_call_id + 1)
+            self._request_ids = itertools.count(last_request_id + 1)
+            self._changed.notify_all()
+
+    def annotate(self, call_id: int, name: str, value: Any) -> None:
+        """Attach a side value to a call (its forward status, ...): the inspection API shows it as `name`."""
+        with self._lock:
+            self._annotations.setdefault(call_id, {})[name] = value
+
+    def annotations(self, call_id: int) -> dict[str, Any]:
+        """The side values attached to a call (a copy)."""
+        with self._lock:
+            return dict(self._annotations.get(call_id, ()))
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -17,11 +17,13 @@ from mockpipe.errors import ServerError
 from mockpipe.journal import DEFAULT_WAIT_TIMEOUT, Journal
 
 if TYPE_CHECKING:
+    import os
     from types import TracebackType
 
     from starlette.applications import Starlette
 
     from mockpipe.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
+    from mockpipe.store import Store
 
 log = logging.getLogger("mockpipe.server")
 
@@ -66,10 +68,22 @@ class MockPipeServer:
     DEFAULT_LISTEN_PORT = 0
     START_TIMEOUT = 10.0
 
-    def __init__(self, config: ServerConfig | None = None, *, journal: Journal | None = None, **options: Any) -> None:
+    def __init__(
+        self, config: ServerConfig | None = None, *, journal: Journal | None = None,
+        store: str | os.PathLike[str] | None = None, **options: Any,
+    ) -> None:
         if config is not None and options:
             raise TypeError("pass either a ServerConfig or keyword options, not both")
+        if journal is not None and store is not None:
+            raise TypeError("pass either a journal or a store, not both")
         self.config = config or ServerConfig(**options)
+        # A store (an SQLite file, see mockpipe.store) reloads its journal and keeps every new call.
+        self.store: Store | None = None
+        if store is not None:
+            from mockpipe.store import Store  # sqlite3 is imported only by those who use it
+
+            self.store = Store(store)
+            journal = self.store.open_journal(max_calls=self.config.max_calls)
         self.journal = journal if journal is not None else Journal(max_calls=self.config.max_calls)
         self.host = self.config.host
         self.port = self.config.port
@@ -129,6 +143,8 @@ class MockPipeServer:
         self._thread = None
         self._loop = None
         self._shutdown = None
+        if self.store is not None:
+            self.store.close()  # reopened by the next write, should the server start again
         failure, self._failure = self._failure, None
         if failure is not None and not isinstance(failure, asyncio.CancelledError):
             raise ServerError("mockpipe's server thread failed") from failure

@@ -1,0 +1,130 @@
+"""`mockpipe calls` and `mockpipe export`, against real servers."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import httpx
+import orjson
+import pytest
+
+from mockpipe import MockPipeServer
+from mockpipe.cli import main
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+# One client for the module: a new one per request costs ~30 ms (its TLS context).
+HTTP = httpx.Client(timeout=10)
+
+
+def _post(server: MockPipeServer, path: str, body: object, key: str = "k1") -> None:
+    auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+    assert HTTP.post(server.url_for(path), content=orjson.dumps(body), headers={"Authorization": auth}).is_success
+
+
+@pytest.fixture
+def server() -> Iterator[MockPipeServer]:
+    with MockPipeServer() as running:
+        _post(running, "/v1/track", {"userId": "u1", "event": "Order Completed"})
+        _post(running, "/v1/page", {"anonymousId": "a1", "name": "Home"}, key="k2")
+        _post(running, "/v1/track", {"event": "Nobody"})
+        yield running
+
+
+def _rows(out: str) -> list[list[str]]:
+    return [line.split() for line in out.splitlines()[1:]]
+
+
+def test_calls_prints_a_table(server: MockPipeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calls", "--url", server.url]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["ID", "TIME", "KEY", "TYPE", "EVENT", "/", "NAME", "USER", "STATUS"]
+    rows = _rows(out)
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert rows[0][2:] == ["k1", "track", "Order", "Completed", "u1", "valid"]
+    assert rows[1][2:] == ["k2", "page", "Home", "anon:a1", "valid"]
+    assert rows[2][-2:] == ["invalid:", "identity.required"]
+
+
+@pytest.mark.parametrize(("options", "ids"), [
+    (["--write-key", "k2"], ["2"]),
+    (["--type", "track"], ["1", "3"]),
+    (["--event", "Order Completed"], ["1"]),
+    (["--user-id", "u1"], ["1"]),
+    (["--anonymous-id", "a1"], ["2"]),
+    (["--valid"], ["1", "2"]),
+    (["--invalid"], ["3"]),
+    (["--limit", "2"], ["1", "2"]),
+])
+def test_calls_filters(server: MockPipeServer, capsys: pytest.CaptureFixture[str], options: list[str],
+                       ids: list[str]) -> None:
+    assert main(["calls", "--url", server.url, *options]) == 0
+    assert [row[0] for row in _rows(capsys.readouterr().out)] == ids
+
+
+def test_calls_json_is_the_api_view(server: MockPipeServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calls", "--url", server.url, "--json"]) == 0
+    lines = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == HTTP.get(server.url_for("/mockpipe/calls")).json()["calls"]
+
+
+def test_calls_escapes_what_would_drive_the_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    with MockPipeServer() as server:
+        _post(server, "/v1/track", {"userId": "u\x1b]0;owned\x07", "event": "\x1b[2J\x1b[31mred"})
+        assert main(["calls", "--url", server.url]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J" in out
+
+
+def test_calls_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:
+    with MockPipeServer() as server:
+        url = server.url
+    assert main(["calls", "--url", url]) == 1
+    assert "cannot reach mockpipe at" in capsys.readouterr().err
+
+
+def test_calls_follow_shows_a_call_sent_after_it_started(server: MockPipeServer) -> None:
+    follower = subprocess.Popen([sys.executable, "-m", "mockpipe", "calls", "--follow", "--url", server.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert follower.stdout is not None
+        shown = [follower.stdout.readline() for _ in range(4)]  # the header and the three calls there
+        assert shown[0].startswith("ID") and shown[3].split()[0] == "3"
+        _post(server, "/v1/screen", {"userId": "u9", "name": "Checkout"})
+        row = follower.stdout.readline().split()  # arrives through the long-poll
+        assert row[0] == "4" and row[3:6] == ["screen", "Checkout", "u9"]
+    finally:
+        follower.kill()
+        follower.communicate(timeout=10)
+
+
+def test_export_from_a_server_with_filters(server: MockPipeServer, tmp_path: Path) -> None:
+    out = tmp_path / "k1.jsonl"
+    assert main(["export", "--url", server.url, "--write-key", "k1", "-o", str(out)]) == 0
+    lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert [line["id"] for line in lines] == [1, 3]
+    assert lines[0] == server.journal.calls()[0].to_dict()
+
+
+def test_export_from_a_store_file(tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    store = tmp_path / "journal.db"
+    with MockPipeServer(store=store) as server:
+        _post(server, "/v1/track", {"userId": "u1", "event": "A", "messageId": "m1"})
+        _post(server, "/v1/track", {"userId": "u1", "event": "A", "messageId": "m1"})  # a resend
+        _post(server, "/v1/track", {"event": "Nobody"})
+        expected = [call.to_dict(attempts=server.journal.attempts(call.id)) for call in server.calls()]
+        # Readable while the server runs (WAL readers do not block the writer).
+        assert main(["export", "--store", str(store), "--invalid"]) == 0
+        assert [orjson.loads(line)["id"] for line in capsysbinary.readouterr().out.splitlines()] == [3]
+    assert main(["export", "--store", str(store)]) == 0
+    captured = capsysbinary.readouterr()
+    assert [orjson.loads(line) for line in captured.out.splitlines()] == expected
+    assert expected[0]["attempts"] == 2
+    assert b"exported 2 call(s)" in captured.err
+    assert main(["export", "--store", str(tmp_path / "missing.db")]) == 1
