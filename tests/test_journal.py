@@ -1,0 +1,149 @@
+"""The journal: records, queries, duplicates, waiting, bounds and sources."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import orjson
+import pytest
+
+from mockpipe.journal import Call, CallQuery, Journal, RequestQuery, RequestRecord
+
+
+def make_request(journal: Journal, key: str = "k1", *, accepted: bool = True) -> RequestRecord:
+    return RequestRecord(journal.next_request_id(), "2026-01-01T00:00:00.000Z", "POST", "/v1/track", key, "basic",
+                         200, accepted, None, None, (), (), 10, None, None, None)
+
+
+def make_call(journal: Journal, request: RequestRecord, *, message_id: str = "", type: str = "track",
+              event: str | None = "E", user_id: str | None = "u1", valid: bool = True) -> Call:
+    message_id = message_id or f"m{journal.next_call_id()}"
+    payload = {"type": type, "event": event, "userId": user_id, "messageId": message_id}
+    return Call(journal.next_call_id(), request.id, str(request.write_key), type, request.received_at, "us",
+                request.path, valid, True, (), message_id, user_id, None, event, None, orjson.dumps(payload))
+
+
+def add(journal: Journal, key: str = "k1", **call_options: object) -> Call:
+    request = make_request(journal, key)
+    _, (call,) = journal.record(request, [make_call(journal, request, **call_options)])  # type: ignore[arg-type]
+    return call
+
+
+def test_calls_are_partitioned_by_key_and_filtered() -> None:
+    journal = Journal()
+    add(journal, "k1", event="A")
+    add(journal, "k2", event="A")
+    add(journal, "k1", event="B", user_id="u2", type="track")
+    assert [c.event for c in journal.calls(write_key="k1")] == ["A", "B"]
+    assert [c.write_key for c in journal.calls(event="A")] == ["k1", "k2"]
+    assert [c.user_id for c in journal.calls(CallQuery(write_key="k1", user_id="u2"))] == ["u2"]
+    assert journal.calls(write_key="nobody") == []
+    with pytest.raises(TypeError, match="unknown call filter"):
+        journal.calls(usr_id="u1")
+
+
+def test_resends_count_as_one_call_with_attempts() -> None:
+    journal = Journal()
+    first = add(journal, message_id="same")
+    again = add(journal, message_id="same")
+    add(journal, "other", message_id="same")  # another key: not a resend
+    assert again.duplicate_of == first.id
+    assert [c.id for c in journal.calls(write_key="k1")] == [first.id]
+    assert len(journal.calls(write_key="k1", duplicates=True)) == 2
+    assert journal.attempts(first.id) == 2
+    assert journal.source("k1").duplicates == 1
+
+
+def test_paging_after_and_limit() -> None:
+    journal = Journal()
+    ids = [add(journal).id for _ in range(5)]
+    assert [c.id for c in journal.calls(after=ids[1], limit=2)] == ids[2:4]
+
+
+def test_max_calls_drops_the_oldest_and_counts_them() -> None:
+    journal = Journal(max_calls=3)
+    ids = [add(journal, message_id=f"m{i}").id for i in range(5)]
+    assert [c.id for c in journal.calls()] == ids[2:]
+    assert journal.dropped_calls == 2
+    assert len(journal.requests()) == 3
+    # a dropped call's messageId is forgotten: its resend is new
+    assert add(journal, message_id="m0").duplicate_of is None
+
+
+def test_clear_one_key_or_everything() -> None:
+    journal = Journal()
+    add(journal, "k1")
+    add(journal, "k2")
+    assert journal.clear("k1") == 1
+    assert [c.write_key for c in journal.calls()] == ["k2"]
+    assert journal.requests(RequestQuery(write_key="k1")) == []
+    assert journal.source("k1").connected is False
+    assert journal.clear() == 1
+    assert len(journal) == 0
+
+
+def test_source_status_connects_on_the_first_accepted_call() -> None:
+    journal = Journal()
+    assert journal.source("k1").to_dict()["connected"] is False
+    journal.record(make_request(journal, "k1", accepted=False))
+    assert journal.source("k1").connected is False
+    add(journal, "k1", type="identify", event=None)
+    status = journal.source("k1").to_dict()
+    assert status["connected"] is True
+    assert status["calls"] == 1 and status["requests"] == 2 and status["rejectedRequests"] == 1
+    assert status["byType"] == {"identify": 1}
+    assert status["firstReceivedAt"] == status["lastReceivedAt"]
+
+
+def test_wait_for_returns_as_soon_as_the_call_lands() -> None:
+    journal = Journal()
+    threading.Timer(0.05, lambda: add(journal, event="Late")).start()
+    started = time.monotonic()
+    result = journal.wait_for(1, 5.0, event="Late")
+    assert not result.timed_out and len(result.calls) == 1
+    assert time.monotonic() - started < 2.0
+
+
+def test_wait_for_times_out_with_what_there_is() -> None:
+    journal = Journal()
+    add(journal)
+    result = journal.wait_for(2, 0.05, write_key="k1")
+    assert result.timed_out and len(result.calls) == 1
+
+
+def test_async_wait_is_woken_from_another_thread() -> None:
+    journal = Journal()
+
+    async def scenario() -> tuple[bool, int]:
+        threading.Timer(0.05, lambda: add(journal, "k9")).start()
+        result = await journal.wait_for_async(1, 5.0, write_key="k9")
+        return result.timed_out, len(result.calls)
+
+    assert asyncio.run(scenario()) == (False, 1)
+
+
+def test_listeners_see_each_request_and_a_broken_one_is_contained(caplog: pytest.LogCaptureFixture) -> None:
+    journal = Journal()
+    seen: list[int] = []
+    journal.subscribe(lambda request, calls: seen.append(len(calls)))
+
+    def broken(request: RequestRecord, calls: list[Call]) -> None:
+        raise RuntimeError("listener bug")
+
+    unsubscribe = journal.subscribe(broken)
+    add(journal)
+    unsubscribe()
+    add(journal)
+    assert seen == [1, 1]
+    assert "listener bug" in caplog.text
+
+
+def test_query_from_http_params() -> None:
+    query = CallQuery.from_params({"writeKey": "k", "userId": "u", "valid": "false", "limit": "5", "after": "3"})
+    assert query == CallQuery(write_key="k", user_id="u", valid=False, limit=5, after=3)
+    with pytest.raises(ValueError, match="valid='maybe'"):
+        CallQuery.from_params({"valid": "maybe"})
+    with pytest.raises(ValueError, match="limit"):
+        CallQuery.from_params({"limit": "-1"})
