@@ -13,8 +13,10 @@ The seed's semantics, per write key:
 
 The model is fed by a journal listener and can be rebuilt from a journal's contents (`from_journal`),
 so that a journal reloaded from a persistent store gives the same people. Only accepted calls count,
-resends of a messageId are ignored. It is written from the server's event loop and read from any
-thread: a lock guards it and readers get frozen snapshots.
+resends of a messageId are ignored. The listener only queues the calls: the model catches up when
+it is read, so the emulator's hot path barely pays for it (the queue is bounded like the journal).
+Calls are queued from the server's event loop and the model is read from any thread: a lock guards
+both, and readers get frozen snapshots.
 """
 
 from __future__ import annotations
@@ -230,7 +232,8 @@ class _PersonState:
     previous_ids: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     traits: _Attributes = field(default_factory=_Attributes)
-    events: deque[tuple[datetime, Event]] = field(default_factory=deque)
+    # The calls themselves (already kept by the journal), made into `Event`s only when read.
+    events: deque[tuple[_Moment, Call]] = field(default_factory=deque)
     devices: dict[str, _Device] = field(default_factory=dict)
     relationships: dict[tuple[str, str], _Attributes] = field(default_factory=dict)
     suppressed: bool = False
@@ -259,7 +262,7 @@ class _PersonState:
             previous_ids=tuple(self.previous_ids),
             emails=tuple(self.emails),
             traits=copy.deepcopy(self.traits.values),
-            events=tuple(copy.deepcopy([event for _, event in self.events])),
+            events=tuple(_event(call, moment) for moment, call in self.events),
             devices={token: Device(token, d.type, copy.deepcopy(d.attributes.values), d.updated.text)
                      for token, d in self.devices.items()},
             objects={key: Relationship(key[0], key[1], copy.deepcopy(attrs.values))
@@ -311,6 +314,8 @@ class People:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._partitions: dict[str, _Partition] = {}
+        self._pending: deque[Call] = deque()  # received, not applied yet
+        self._max_pending: int | None = None  # the journal's bound: queued calls must not outlive it
         self._replayed_up_to = 0  # calls at or below this id came from the journal's contents
         self._detach: list[Callable[[], None]] = []
 
@@ -322,14 +327,15 @@ class People:
         return people
 
     def attach(self, journal: Journal) -> None:
-        """Replay `journal`'s calls in order, then follow it (new calls, and clears)."""
+        """Take `journal`'s calls in order, then follow it (new calls, and clears)."""
         with self._lock:
-            # Subscribed first and under the lock: a call recorded meanwhile waits for the replay,
-            # then is skipped if the replay already had it.
+            # Subscribed first and under the lock: a call recorded meanwhile waits for the snapshot,
+            # then is skipped if the snapshot already had it.
             self._detach.append(journal.subscribe(self._on_record))
             self._detach.append(journal.on_clear(self.clear))
+            self._max_pending = journal.max_calls
             for call in journal.calls(duplicates=False):
-                self._apply_safely(call)
+                self._queue(call)
                 self._replayed_up_to = max(self._replayed_up_to, call.id)
 
     def detach(self) -> None:
@@ -341,26 +347,41 @@ class People:
         with self._lock:
             for call in calls:
                 if call.id > self._replayed_up_to:
-                    self._apply_safely(call)
+                    self._queue(call)
+
+    def _queue(self, call: Call) -> None:
+        if call.accepted and call.duplicate_of is None:
+            self._pending.append(call)
+            if self._max_pending is not None and len(self._pending) > self._max_pending:
+                self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Apply the queued calls (the lock is held)."""
+        pending = self._pending
+        while pending:
+            self._apply_safely(pending.popleft())
 
     def apply(self, calls: Iterable[Call]) -> None:
         """Feed calls in the order they were received (accepted, first copies only count)."""
         with self._lock:
             for call in calls:
-                self._apply_safely(call)
+                self._queue(call)
 
     def clear(self, write_key: str | None = None) -> None:
         """Forget everyone, or the people and objects of one write key."""
         with self._lock:
             if write_key is None:
                 self._partitions.clear()
+                self._pending.clear()
             else:
                 self._partitions.pop(write_key, None)
+                self._pending = deque(call for call in self._pending if call.write_key != write_key)
 
     # -- reading -------------------------------------------------------------------------------
 
     def write_keys(self) -> list[str]:
         with self._lock:
+            self._catch_up()
             return list(self._partitions)
 
     def person(self, person_id: str, *, write_key: str | None = None) -> Person | None:
@@ -371,6 +392,7 @@ class People:
         """
         person_id = str(person_id)
         with self._lock:
+            self._catch_up()
             if write_key is not None:
                 partition = self._partitions.get(write_key)
                 found = partition.find(person_id) if partition is not None else None
@@ -384,6 +406,7 @@ class People:
     def people(self, write_key: str | None = None) -> list[Person]:
         """Everyone (of one write key), in the order they first appeared."""
         with self._lock:
+            self._catch_up()
             return [person.snapshot(key) for key, partition in self._partitions.items()
                     if write_key is None or key == write_key for person in partition.people.values()]
 
@@ -395,6 +418,7 @@ class People:
         """
         key = (str(object_type_id), str(object_id))
         with self._lock:
+            self._catch_up()
             matches = [wk for wk, partition in self._partitions.items()
                        if (write_key is None or wk == write_key) and key in partition.objects]
             if len(matches) > 1:
@@ -403,6 +427,7 @@ class People:
 
     def objects(self, write_key: str | None = None, object_type_id: str | None = None) -> list[GroupObject]:
         with self._lock:
+            self._catch_up()
             return [self._object_snapshot(wk, key) for wk, partition in self._partitions.items()
                     if write_key is None or wk == write_key for key in partition.objects
                     if object_type_id is None or key[0] == str(object_type_id)]
@@ -421,8 +446,6 @@ class People:
     # -- applying calls --------------------------------------------------------------------------
 
     def _apply_safely(self, call: Call) -> None:
-        if not call.accepted or call.duplicate_of is not None:
-            return
         try:
             self._apply(call)
         except Exception:  # one odd call must not stop the others of its batch
@@ -445,7 +468,7 @@ class People:
         elif call.type in ("page", "screen"):
             person = _resolve(partition, call.user_id, call.anonymous_id)
             if person is not None:
-                self._add_event(person, call, payload, moment)
+                self._add_event(person, call, moment)
 
     def _identify(self, partition: _Partition, call: Call, payload: JSONObject, moment: _Moment) -> None:
         traits = payload.get("traits")
@@ -539,14 +562,10 @@ class People:
                 person.relationships.pop(key, None)
         elif event in ("User Suppressed", "User Unsuppressed"):
             person.suppressed = event == "User Suppressed"
-        self._add_event(person, call, payload, moment)
+        self._add_event(person, call, moment)
 
-    def _add_event(self, person: _PersonState, call: Call, payload: JSONObject, moment: _Moment) -> None:
-        properties = payload.get("properties")
-        name = call.event if call.type == "track" else call.name
-        event = Event(call.type, name, moment.text, properties if isinstance(properties, dict) else {},
-                      call.message_id)
-        person.events.append((moment.at, event))
+    def _add_event(self, person: _PersonState, call: Call, moment: _Moment) -> None:
+        person.events.append((moment, call))
         if len(person.events) > self.MAX_EVENTS:
             person.events.popleft()
         person.seen(moment)
@@ -563,6 +582,13 @@ def _moment(payload: JSONObject, received_at: str) -> _Moment:
             if parsed is not None:
                 return _Moment(parsed, text)
     return _Moment(datetime.now(UTC), received_at)
+
+
+def _event(call: Call, moment: _Moment) -> Event:
+    payload = call.payload
+    properties = payload.get("properties")
+    name = call.event if call.type == "track" else call.name
+    return Event(call.type, name, moment.text, properties if isinstance(properties, dict) else {}, call.message_id)
 
 
 def _id(value: Any) -> str | None:
@@ -649,7 +675,7 @@ def _merge(partition: _Partition, source: _PersonState, *, into: _PersonState) -
         mine: list[str] = getattr(target, name)
         mine.extend(i for i in getattr(source, name) if i not in mine and i != target.user_id)
     target.traits.absorb(source.traits)
-    events = sorted([*target.events, *source.events], key=lambda pair: pair[0])
+    events = sorted([*target.events, *source.events], key=lambda pair: pair[0].at)
     target.events = deque(events[-People.MAX_EVENTS:])
     for token, device in source.devices.items():
         mine_device = target.devices.get(token)

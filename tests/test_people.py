@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -348,3 +349,31 @@ def test_rebuilt_from_the_journal(client: Client, server: MockPipeServer) -> Non
         assert rebuilt.person("u4") is not None
     finally:
         rebuilt.detach()
+
+
+def test_calls_waiting_for_a_read_stay_within_the_journal_bound() -> None:
+    with MockPipeServer(max_calls=5) as bounded:
+        client = Client(bounded)
+        try:
+            for i in range(12):
+                ok(client.post("/v1/identify", {"userId": f"u{i}"}))
+                assert len(bounded.people._pending) <= 5  # applied early rather than kept past the journal
+        finally:
+            client.close()
+        assert len(bounded.journal) == 5
+        assert [p.user_id for p in bounded.people.people()] == [f"u{i}" for i in range(12)]
+
+
+def test_people_come_back_with_a_stored_journal(tmp_path: Path) -> None:
+    store = tmp_path / "journal.sqlite"
+    with MockPipeServer(store=store) as first:
+        client = Client(first)
+        try:
+            ok(client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1", "traits": {"plan": "pro"}}))
+            ok(client.post("/v1/group", {"userId": "u1", "groupId": "acme"}))
+        finally:
+            client.close()
+        before = first.person("a1")
+    with MockPipeServer(store=store) as second:  # a restart: the store reloads the journal
+        assert second.person("a1") == before
+        assert second.people.object("acme") is not None
