@@ -16,6 +16,9 @@ from mockpipe.cors import CORSMiddleware
 from mockpipe.ingest import Ingest
 from mockpipe.inspection import Inspection
 from mockpipe.journal import Journal
+from mockpipe.people import People
+from mockpipe.people_api import PeopleAPI
+from mockpipe.webui import WebUI
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -35,6 +38,8 @@ def create_app(
     config = config or ServerConfig()
     journal = journal if journal is not None else Journal(max_calls=config.max_calls)
     ingest = Ingest(config, journal)
+    people = People.from_journal(journal)  # replays what a persistent store reloaded
+    web_ui = WebUI(journal)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,6 +54,8 @@ def create_app(
         Route("/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION),
               methods=["GET"]),
         *Inspection(config, journal).routes(),
+        *PeopleAPI(people).routes(),
+        *web_ui.routes(),
         *extra_routes,
     ]
     app = Starlette(
@@ -59,6 +66,8 @@ def create_app(
     )
     app.state.config = config
     app.state.journal = journal
+    app.state.people = people
+    app.state.live = web_ui.live  # its streams are ended before a shutdown
     return app
 
 

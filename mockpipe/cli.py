@@ -131,8 +131,13 @@ async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> Non
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def begin_shutdown() -> None:
+        app.state.live.close()  # open UI streams end first: cut by the shutdown, they would log a traceback
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, begin_shutdown)
     await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 

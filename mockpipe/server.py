@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from mockpipe.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
+    from mockpipe.people import People, Person
     from mockpipe.store import Store
 
 log = logging.getLogger("mockpipe.server")
@@ -136,6 +137,8 @@ class MockPipeServer:
         if thread is None:
             raise ServerError("Server is not running")
         if self._loop is not None and self._shutdown is not None and thread.is_alive():
+            # Open UI streams end first: cut by the shutdown instead, they would log a traceback.
+            self._loop.call_soon_threadsafe(self.app.state.live.close)
             self._loop.call_soon_threadsafe(self._shutdown.set)
         thread.join(timeout)
         if thread.is_alive():
@@ -197,3 +200,16 @@ class MockPipeServer:
 
     def clear(self, write_key: str | None = None) -> int:
         return self.journal.clear(write_key)
+
+    # -- people and objects --------------------------------------------------------------------
+
+    @property
+    def people(self) -> People:
+        """People and objects as the service would see them after the calls so far (`mockpipe.people`)."""
+        people: People = self.app.state.people
+        return people
+
+    def person(self, person_id: str, *, write_key: str | None = None) -> Person | None:
+        """The person with this userId, anonymousId, aliased id or email, or None. Without
+        `write_key`, the only write key that knows the id; raises `AmbiguousIdError` when several do."""
+        return self.people.person(person_id, write_key=write_key)
