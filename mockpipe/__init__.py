@@ -3,6 +3,7 @@
 from mockpipe.app import create_app as create_app
 from mockpipe.config import ServerConfig as ServerConfig
 from mockpipe.errors import (
+    CallAssertionError as CallAssertionError,
     MockpipeError as MockpipeError,
     ServerError as ServerError,
     UnknownRuleError as UnknownRuleError,
@@ -31,6 +32,7 @@ __all__ = [
     "REJECTIONS",
     "RULES",
     "Call",
+    "CallAssertionError",
     "CallQuery",
     "Journal",
     "MockPipeServer",

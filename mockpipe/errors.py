@@ -11,6 +11,10 @@ class ServerError(MockpipeError):
     """The server could not be started or stopped, or was used in the wrong state."""
 
 
+class CallAssertionError(MockpipeError, AssertionError):
+    """The calls a test expected did not arrive (or arrived invalid); the message explains how."""
+
+
 class UnknownRuleError(MockpipeError, KeyError):
     """A rule code that is not in the catalogue."""
 

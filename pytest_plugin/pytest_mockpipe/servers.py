@@ -1,0 +1,43 @@
+"""Emulators started for a test session: one per distinct set of options, stopped at session end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockpipe.server import MockPipeServer
+
+
+class ServerFactory:
+    """`make_mockpipe_server(**options)`: a running server with these `ServerConfig` options.
+
+    Servers are shared: asking twice for the same options returns the same server (tests keep apart
+    by write key), unless `shared=False`. `defaults` (the listen host, `--mockpipe-strict`) apply
+    unless an option overrides them.
+    """
+
+    def __init__(self, **defaults: Any) -> None:
+        self.defaults = defaults
+        self._shared: dict[tuple[tuple[str, Any], ...], MockPipeServer] = {}
+        self._started: list[MockPipeServer] = []
+
+    def __call__(self, *, shared: bool = True, **options: Any) -> MockPipeServer:
+        """A running server; raises `ServerError` if it cannot start, `TypeError`/`ValueError` for bad options."""
+        settings = {**self.defaults, **options}
+        if "write_keys" in settings:
+            settings["write_keys"] = frozenset(settings["write_keys"])
+        key = tuple(sorted(settings.items()))
+        if shared and key in self._shared:
+            return self._shared[key]
+        server = MockPipeServer(**settings).start()
+        self._started.append(server)
+        if shared:
+            self._shared[key] = server
+        return server
+
+    def stop_all(self) -> None:
+        """Stop every server started here (those still running)."""
+        while self._started:
+            server = self._started.pop()
+            if server.is_running():
+                server.stop()
+        self._shared.clear()

@@ -1,0 +1,24 @@
+"""Fixtures of the plugin's tests: `send` (see sending.py) and `plugin_tester`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.plugin import sending
+from tests.plugin.sending import send as send
+
+SENDING_SOURCE = Path(sending.__file__).read_text()
+
+
+@pytest.fixture
+def plugin_tester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester directory with the `send` fixture, warnings as errors and no cache."""
+    # Under `pytest -n`, the inner session would take itself for an xdist worker (syrupy would not report).
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeconftest(SENDING_SOURCE)
+    # hypothesis would be imported afresh by each in-process run (about 1 s): this plugin does not need it.
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest\nfilterwarnings = error\n")
+    return pytester

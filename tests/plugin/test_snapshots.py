@@ -1,0 +1,94 @@
+"""`mockpipe_snapshot`: create, compare and update JSON snapshots whose volatile values are references."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SNAPSHOT_TEST = """
+    def test_calls(mockpipe, send, mockpipe_snapshot):
+        send(mockpipe, "batch", {"batch": [
+            {"type": "identify", "anonymousId": "anon-1", "traits": {"plan": "pro"}},
+            {"type": "alias", "previousId": "PREVIOUS", "userId": "u1",
+             "context": {"library": {"name": "sdk", "version": "1.2.3"}}},
+        ], "sentAt": "2024-01-01T00:00:01.000Z"})
+        mockpipe.wait_for(2)
+        assert mockpipe.calls() == mockpipe_snapshot
+        assert mockpipe.records(type="alias") == mockpipe_snapshot
+"""
+
+CALLS = [
+    {
+        "anonymousId": "<anonymousId:1>",
+        "messageId": "<messageId:1>",
+        "receivedAt": "<receivedAt>",
+        "sentAt": "<sentAt>",
+        "timestamp": "<timestamp>",
+        "traits": {"plan": "pro"},
+        "type": "identify",
+    },
+    {
+        "context": {"library": {"name": "sdk", "version": "<version:1>"}},
+        "messageId": "<messageId:2>",
+        "previousId": "<anonymousId:1>",
+        "receivedAt": "<receivedAt>",
+        "sentAt": "<sentAt>",
+        "timestamp": "<timestamp>",
+        "type": "alias",
+        "userId": "u1",
+    },
+]
+
+
+@pytest.fixture
+def snapshot_dir(plugin_tester: pytest.Pytester) -> pytest.Pytester:
+    plugin_tester.makepyfile(test_snap=SNAPSHOT_TEST.replace("PREVIOUS", "anon-1"))
+    return plugin_tester
+
+
+def test_create_compare_and_update(snapshot_dir: pytest.Pytester) -> None:
+    result = snapshot_dir.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Snapshot 'test_calls' does not exist!*"])
+
+    result = snapshot_dir.runpytest("--snapshot-update")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["2 snapshots generated."])
+    folder = snapshot_dir.path / "__snapshots__" / "test_snap"
+    assert sorted(path.name for path in folder.iterdir()) == ["test_calls.1.json", "test_calls.json"]
+    text = (folder / "test_calls.json").read_text()
+    assert json.loads(text) == CALLS
+    assert text.startswith('[\n  {\n    "anonymousId": "<anonymousId:1>",\n')  # indented, keys sorted
+    [record] = json.loads((folder / "test_calls.1.json").read_text())
+    assert {key: record[key] for key in ("id", "requestId", "writeKey", "messageId", "receivedAt")} == {
+        "id": "<callId:1>", "requestId": "<requestId:1>", "writeKey": "<writeKey:1>",
+        "messageId": "<messageId:1>", "receivedAt": "<receivedAt>"}
+    assert record["payload"]["previousId"] == "anon-1"  # no anonymousId in this snapshot to link it to
+
+    snapshot_dir.runpytest().assert_outcomes(passed=1)  # a new run, new ids, times and write key
+
+    snapshot_dir.makepyfile(test_snap=SNAPSHOT_TEST.replace("PREVIOUS", "anon-2"))
+    result = snapshot_dir.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        '*-     "previousId": "<anonymousId:1>",',
+        '*+     "previousId": "anon-2",',
+    ])
+
+    snapshot_dir.runpytest("--snapshot-update").stdout.fnmatch_lines(["2 snapshots updated."])
+    assert json.loads((folder / "test_calls.json").read_text())[1]["previousId"] == "anon-2"
+    snapshot_dir.runpytest().assert_outcomes(passed=1)
+
+
+def test_user_matchers_and_filters_still_apply(plugin_tester: pytest.Pytester) -> None:
+    plugin_tester.makepyfile(test_snap="""
+        from syrupy.filters import props
+
+        def test_calls(mockpipe, send, mockpipe_snapshot):
+            send(mockpipe, "identify", {"userId": "u1", "traits": {"plan": "pro", "seed": 42}})
+            assert mockpipe.calls() == mockpipe_snapshot(exclude=props("seed", "receivedAt", "timestamp"))
+    """)
+    plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)
+    [call] = json.loads((plugin_tester.path / "__snapshots__" / "test_snap" / "test_calls.json").read_text())
+    assert call == {"messageId": "<messageId:1>", "traits": {"plan": "pro"}, "type": "identify", "userId": "u1"}

@@ -1,0 +1,50 @@
+"""The plugin under pytest-xdist: a server per worker, warnings reach the controller's summary,
+snapshots are written with --snapshot-update, failed tests are recorded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+TESTS = """
+    import os
+    import pytest
+
+    @pytest.mark.parametrize("n", range(6))
+    def test_isolated(mockpipe, send, mockpipe_snapshot, n):
+        send(mockpipe, "track", {"userId": f"u{n}", "event": "Ordered", "properties": {"n": n}})
+        mockpipe.assert_tracked("Ordered", user_id=f"u{n}", count=1)
+        assert mockpipe.calls(type="track") == mockpipe_snapshot
+        print("worker", os.environ.get("PYTEST_XDIST_WORKER"), mockpipe.url)
+
+    def test_warned(mockpipe, send):
+        send(mockpipe, "screen", {"userId": "u1"})
+
+    def test_invalid(mockpipe, send):
+        send(mockpipe, "track", {"userId": "u1"})
+"""
+
+
+def test_two_workers(plugin_tester: pytest.Pytester) -> None:
+    plugin_tester.makepyfile(test_par=TESTS)
+    result = plugin_tester.runpytest_subprocess("-n", "2", "--snapshot-update", "--mockpipe-record=rec", "-rA")
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines([
+        "*= mockpipe warnings =*",
+        "1 spec warning(s) in the calls of 1 test(s)*",
+        "test_par.py::test_warned",
+        "  screen.name.missing at /calls/0/name: screen call has no name*",
+        "*6 snapshots generated.*",
+    ])
+    workers = {line.split()[1]: line.split()[2] for line in result.stdout.lines if line.startswith("worker gw")}
+    assert len(workers) == 2 and len(set(workers.values())) == 2  # each worker has its own server
+    [recording] = (plugin_tester.path / "rec").iterdir()
+    assert recording.name.startswith("test_par.py__test_invalid-")
+    assert json.loads(recording.read_text())["violations"][0]["code"] == "track.event.required"
+    snapshots = plugin_tester.path / "__snapshots__" / "test_par"
+    assert json.loads((snapshots / "test_isolated[3].json").read_text())[0]["properties"] == {"n": 3}
+
+    result = plugin_tester.runpytest("-k", "isolated")  # the snapshots written by the workers hold
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*6 snapshots passed.*"])
