@@ -221,11 +221,8 @@ def validate(
     body = orjson.loads(orjson.dumps(payload))  # a private copy: splitting merges batch context into items
     key = write_key if write_key is not None else body.get("writeKey")
     key = key if isinstance(key, str) else None
-    found: list[Violation] = []
-    if call_type == "batch":
-        items, found = split_request("batch", body, max_call_bytes=max_call_bytes)
-    else:
-        items = [Item(call_type, body, None, len(orjson.dumps(body)))]
+    size = None if call_type == "batch" else len(orjson.dumps(body))
+    items, found = split_request(call_type, body, body_size=size, max_call_bytes=max_call_bytes)
     for item in items:
         prefix = "" if item.index is None else pointer("batch", item.index)
         own = item.violations + check_call(item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes,
