@@ -541,7 +541,7 @@ class Journal:
     # -- waiting -------------------------------------------------------------------------------
 
     def wait_for(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out."""
@@ -556,7 +556,7 @@ class Journal:
                 self._changed.wait(remaining)
 
     async def wait_for_async(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """`wait_for` for an event loop: suspends instead of blocking the thread."""

@@ -186,7 +186,7 @@ class MockPipeServer:
         return self.journal.calls(query, **filters)
 
     def wait_for(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None, /,
+        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """Block until `count` matching calls have arrived or `timeout` passes (see `WaitResult`)."""

@@ -101,7 +101,7 @@ def test_wait_for_returns_as_soon_as_the_call_lands() -> None:
     journal = Journal()
     threading.Timer(0.05, lambda: add(journal, event="Late")).start()
     started = time.monotonic()
-    result = journal.wait_for(1, 5.0, event="Late")
+    result = journal.wait_for(count=1, timeout=5.0, event="Late")
     assert not result.timed_out and len(result.calls) == 1
     assert time.monotonic() - started < 2.0
 
