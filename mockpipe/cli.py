@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from mockpipe import cli_journal, cli_payloads
+from mockpipe import bench, cli_journal, cli_payloads
 from mockpipe.app import create_app
 from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _registrations() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    return [register_serve, cli_journal.register, cli_payloads.register]
+    return [register_serve, cli_journal.register, bench.register, cli_payloads.register]
 
 
 def main(argv: list[str] | None = None) -> int:
