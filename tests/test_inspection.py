@@ -1,0 +1,143 @@
+"""The inspection API under /mockpipe/."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from mockpipe import RULES, MockPipeServer, __version__
+from tests.conftest import Client
+
+TRACK = {"userId": "u1", "event": "Signed Up"}
+
+
+@pytest.fixture
+def filled(client: Client) -> Client:
+    client.post("/v1/track", TRACK, key="k1")
+    client.post("/v1/track", {"anonymousId": "a1", "event": "Viewed"}, key="k1")
+    client.post("/v1/identify", {"userId": "u2"}, key="k2")
+    client.post("/v1/track", {"userId": "u1"}, key="k1")  # invalid: no event
+    client.post("/v1/track", content=b"{oops", key="k1")  # rejected
+    return client
+
+
+def test_health(client: Client) -> None:
+    body = client.get("/mockpipe/health").json()
+    assert body["status"] == "ok" and body["version"] == __version__ and body["region"] == "us"
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, 4),
+    ({"writeKey": "k1"}, 3),
+    ({"type": "identify"}, 1),
+    ({"event": "Viewed"}, 1),
+    ({"userId": "u1"}, 2),
+    ({"anonymousId": "a1"}, 1),
+    ({"valid": "false"}, 1),
+    ({"valid": "true", "writeKey": "k1"}, 2),
+])
+def test_call_filters(filled: Client, params: dict[str, str], expected: int) -> None:
+    body = filled.get("/mockpipe/calls", **params).json()
+    assert body["count"] == expected == len(body["calls"])
+
+
+def test_call_shape(filled: Client) -> None:
+    call = filled.get("/mockpipe/calls", writeKey="k1", valid="false").json()["calls"][0]
+    assert set(call) >= {"id", "requestId", "writeKey", "type", "receivedAt", "region", "path", "valid", "violations",
+                         "payload", "messageId", "attempts", "duplicateOf", "accepted"}
+    assert call["violations"][0]["code"] == "track.event.required"
+    assert filled.get(f"/mockpipe/calls/{call['id']}").json() == call
+    assert filled.get("/mockpipe/calls/999999").status_code == 404
+
+
+def test_paging(client: Client) -> None:
+    for n in range(5):
+        client.post("/v1/track", {**TRACK, "event": f"E{n}"})
+    first = client.get("/mockpipe/calls", limit=2).json()
+    second = client.get("/mockpipe/calls", limit=2, after=first["next"]).json()
+    last = client.get("/mockpipe/calls", limit=2, after=second["next"]).json()
+    events = [c["payload"]["event"] for page in (first, second, last) for c in page["calls"]]
+    assert events == [f"E{n}" for n in range(5)] and last["next"] is None
+
+
+def test_bad_query_is_a_400(client: Client) -> None:
+    response = client.get("/mockpipe/calls", valid="perhaps")
+    assert response.status_code == 400 and response.json()["code"] == "query.invalid"
+    assert client.get("/mockpipe/calls/wait", timeout="-1").status_code == 400
+
+
+def test_requests_include_rejected_ones(filled: Client) -> None:
+    body = filled.get("/mockpipe/requests", accepted="false").json()
+    assert [r["reason"] for r in body["requests"]] == ["request.json.invalid"]
+    assert body["requests"][0]["body"] == "{oops"
+    assert filled.get("/mockpipe/requests", writeKey="k2").json()["count"] == 1
+    request_id = body["requests"][0]["id"]
+    assert filled.get(f"/mockpipe/requests/{request_id}").json()["status"] == 200
+
+
+def test_delete_one_key_or_all(filled: Client, server: MockPipeServer) -> None:
+    assert filled.http.delete("/mockpipe/calls", params={"writeKey": "k2"}).json() == {"deleted": 1}
+    assert {c.write_key for c in server.calls()} == {"k1"}
+    assert filled.http.delete("/mockpipe/calls").json() == {"deleted": 3}
+    assert server.calls() == [] and server.requests() == []
+
+
+def test_long_poll_returns_when_calls_arrive(client: Client) -> None:
+    timer = threading.Timer(0.2, lambda: client.post("/v1/track", {**TRACK, "event": "Late"}, key="kw"))
+    timer.start()
+    body = client.get("/mockpipe/calls/wait", count=1, timeout=10, writeKey="kw", event="Late").json()
+    timer.join()
+    assert body["timedOut"] is False and body["count"] == 1
+    assert body["calls"][0]["payload"]["event"] == "Late"
+
+
+def test_long_poll_times_out_with_what_there_is(client: Client) -> None:
+    client.post("/v1/track", TRACK, key="kw")
+    body = client.get("/mockpipe/calls/wait", count=3, timeout=0.2, writeKey="kw").json()
+    assert body["timedOut"] is True and body["count"] == 1
+
+
+def test_source_test_connection(client: Client) -> None:
+    assert client.get("/mockpipe/sources/k9").json()["connected"] is False
+    client.post("/v1/track", content=b"not json", key="k9")
+    assert client.get("/mockpipe/sources/k9").json()["connected"] is False
+    client.post("/v1/track", TRACK, key="k9")
+    client.post("/v1/page", {"userId": "u1"}, key="k9")
+    status = client.get("/mockpipe/sources/k9").json()
+    assert status["connected"] is True and status["calls"] == 2 and status["byType"] == {"track": 1, "page": 1}
+    assert status["firstReceivedAt"] <= status["lastReceivedAt"]
+
+
+def test_rules_endpoint_lists_the_catalogue(client: Client) -> None:
+    body = client.get("/mockpipe/rules").json()
+    assert [r["code"] for r in body["rules"]] == list(RULES)
+    assert {r["code"] for r in body["rejections"]} >= {"auth.missing", "request.json.invalid"}
+
+
+def test_cors_preflight_and_headers(client: Client) -> None:
+    preflight = client.http.options("/v1/t", headers={
+        "Origin": "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+    assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    posted = client.post("/v1/t", TRACK, headers={"Origin": "http://127.0.0.1:3000"})
+    assert posted.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+    assert client.get("/mockpipe/health").headers["access-control-allow-origin"] == "*"
+    assert client.post("/v1/t", content=b"{bad").headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(("path", "integration"), [
+    ("/v1/projects/wk_1/settings", "Customer.io Data Pipelines"),
+    ("/segment/v1/projects/wk_1/settings", "Segment.io"),
+])
+def test_browser_settings(client: Client, server: MockPipeServer, path: str, integration: str) -> None:
+    settings = client.get(path).json()
+    assert list(settings["integrations"]) == [integration]
+    entry = settings["integrations"][integration]
+    assert entry == {**entry, "apiKey": "wk_1", "apiHost": f"127.0.0.1:{server.port}/v1", "protocol": "http"}
+    assert settings["metrics"]["sampleRate"] == 0 and settings["remotePlugins"] == []
+    other_host = client.http.get(path, headers={"Host": f"localhost:{server.port}"}).json()
+    assert other_host["integrations"][integration]["apiHost"] == f"localhost:{server.port}/v1"
