@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mockpipe import bench, cli_journal, cli_payloads
@@ -13,6 +14,7 @@ from mockpipe.app import create_app
 from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.offline import Offline, add_offline_options
+from mockpipe.rules import catalogue_markdown, with_catalogue
 from mockpipe.server import hypercorn_config, listen_socket
 from mockpipe.types import REGIONS
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _registrations() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    return [register_serve, cli_journal.register, bench.register, cli_payloads.register]
+    return [register_serve, register_rules, cli_journal.register, bench.register, cli_payloads.register]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,6 +77,22 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         region=args.region, max_call_bytes=args.max_call_bytes, max_batch_bytes=args.max_batch_bytes,
         reject_malformed=args.reject_malformed, max_calls=args.max_calls,
     )
+
+
+def register_rules(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("rules", help="print the rule catalogue as Markdown",
+                                   description="Print the rule catalogue and rejection reasons as Markdown tables.")
+    parser.add_argument("--write", metavar="README", help="rewrite the table between the rules markers of this file")
+    parser.set_defaults(handler=print_rules)
+
+
+def print_rules(args: argparse.Namespace) -> int:
+    if args.write:
+        target = Path(args.write)
+        target.write_text(with_catalogue(target.read_text()))
+    else:
+        print(catalogue_markdown(), end="")
+    return 0
 
 
 def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -217,3 +217,24 @@ _REJECTIONS: tuple[Rejection, ...] = (
 )
 
 REJECTIONS: dict[str, Rejection] = {rejection.code: rejection for rejection in _REJECTIONS}
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue and the rejection reasons as Markdown tables (the README's copy is checked against it)."""
+    lines = ["| Code | Severity | Applies to | What it checks |", "|---|---|---|---|"]
+    lines += [f"| `{r.code}` | {r.severity} | {', '.join(r.applies_to)} | {r.summary} |" for r in RULES.values()]
+    lines += ["", "| Rejection | Strict status | What it means |", "|---|---|---|"]
+    lines += [f"| `{r.code}` | {r.status} | {r.summary} |" for r in REJECTIONS.values()]
+    return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- rules:start -->"
+README_END = "<!-- rules:end -->"
+
+
+def with_catalogue(readme: str) -> str:
+    """`readme` with the generated catalogue between its rules markers."""
+    head, _, rest = readme.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    return f"{head}{README_START}\n{catalogue_markdown()}{README_END}{tail}"
+
