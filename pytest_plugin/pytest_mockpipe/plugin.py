@@ -164,8 +164,8 @@ def _finish(item: pytest.Item, pipe: MockPipe, *, allow_invalid: bool) -> None:
     if directory is not None and (errors or item.stash.get(_FAILED, False)):
         from pytest_mockpipe.recording import write_recording
 
-        records = [call for view in pipes for call in view.records(duplicates=True)]
-        write_recording(Path(item.config.rootpath, directory), item.nodeid, pipe.journal, records)
+        records = [(view.journal, call) for view in pipes for call in view.records(duplicates=True)]
+        write_recording(Path(item.config.rootpath, directory), item.nodeid, records)
     if errors:
         pytest.fail(_errors_message(errors), pytrace=False)
 

@@ -26,10 +26,10 @@ def recording_name(nodeid: str) -> str:
     return f"{readable}-{digest}.jsonl"
 
 
-def write_recording(directory: Path, nodeid: str, journal: Journal, calls: Iterable[Call]) -> Path:
+def write_recording(directory: Path, nodeid: str, calls: Iterable[tuple[Journal, Call]]) -> Path:
     """Write one line per call (`Call.to_dict()`, resends included) and return the file's path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / recording_name(nodeid)
-    lines = [orjson.dumps(call.to_dict(attempts=journal.attempts(call.id))) for call in calls]
+    lines = [orjson.dumps(call.to_dict(attempts=journal.attempts(call.id))) for journal, call in calls]
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     return path

@@ -140,10 +140,11 @@ RECORDED_TESTS = """
         send(mockpipe, "identify", {"userId": "u1"})
 
     @pytest.mark.parametrize("n", [1])
-    def test_fails(mockpipe, send, n):
+    def test_fails(mockpipe, send, make_mockpipe_server, n):
         send(mockpipe, "identify", {"userId": "u1"})
         send(mockpipe, "track", {"userId": "u1", "event": "E", "messageId": "m1"})
         send(mockpipe, "track", {"userId": "u1", "event": "E", "messageId": "m1"})  # a resend
+        send(mockpipe.using(make_mockpipe_server(region="eu")), "page", {"userId": "u1"})
         assert False
 
     def test_invalid(mockpipe, send):
@@ -165,8 +166,8 @@ def test_record_writes_the_calls_of_each_failed_test(plugin_tester: pytest.Pytes
     assert invalid.startswith("test_rec.py__test_invalid-")
     lines = (plugin_tester.path / "out" / "calls" / failed).read_text().splitlines()
     records = [json.loads(line) for line in lines]
-    assert [(r["type"], r["duplicateOf"] is not None) for r in records] == [
-        ("identify", False), ("track", False), ("track", True)]
+    assert [(r["type"], r["duplicateOf"] is not None, r["region"]) for r in records] == [
+        ("identify", False, "us"), ("track", False, "us"), ("track", True, "us"), ("page", False, "eu")]
     assert records[1]["attempts"] == 2 and records[1]["payload"]["messageId"] == "m1"
     [record] = [json.loads(line) for line in (plugin_tester.path / "out" / "calls" / invalid).read_text().splitlines()]
     assert record["violations"][0]["code"] == "track.event.required"
