@@ -17,6 +17,12 @@ from mockpipe.journal import (
     SourceStatus as SourceStatus,
     WaitResult as WaitResult,
 )
+from mockpipe.people import (
+    AmbiguousIdError as AmbiguousIdError,
+    GroupObject as GroupObject,
+    People as People,
+    Person as Person,
+)
 from mockpipe.rules import (
     REJECTIONS as REJECTIONS,
     RULES as RULES,
@@ -31,12 +37,16 @@ from mockpipe.version import __version__ as __version__
 __all__ = [
     "REJECTIONS",
     "RULES",
+    "AmbiguousIdError",
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "GroupObject",
     "Journal",
     "MockPipeServer",
     "MockpipeError",
+    "People",
+    "Person",
     "Rejection",
     "RequestQuery",
     "RequestRecord",
