@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.enrich import enrich, format_time
+from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.journal import Call, RequestRecord
 from mockpipe.rules import Violation
 from mockpipe.validation import check_call, pointer, split_request
@@ -23,7 +24,7 @@ from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_au
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
     from mockpipe.config import ServerConfig
     from mockpipe.journal import Journal
@@ -37,6 +38,7 @@ ENDPOINT_TYPES = {
 }
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
+DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
 OK_BODY = b"{}"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _TRUE = (b"1", b"true", b"yes")
@@ -48,17 +50,21 @@ class Ingest:
     def __init__(self, config: ServerConfig, journal: Journal) -> None:
         self.config = config
         self.journal = journal
+        self.faults = Faults()  # rules set through /mockpipe/faults or MockPipeServer.faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
         body = b""
         overflow = False
         if scope["method"] == "POST":
-            body, overflow, complete = await _read_body(receive, headers, self._raw_limit(headers))
+            body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
             if not complete:
                 return  # the client went away mid-body: there is no one to answer
         try:
             status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
+        except InjectedFault as fault:  # journaled by handle; answered late, differently, or not at all
+            await fault.deliver(scope, receive, send)
+            return
         except Exception:  # a bug here must not become a 500 for the client, nor lose the request
             log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
             status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
@@ -119,6 +125,8 @@ class Ingest:
             return self._reject(meta, strict, "auth.unknown_key", kept, key=meta.write_key)
 
         try:
+            if self.faults.active:  # one attribute test: free while no fault is configured
+                self._inject(meta, strict, path_type, body, received, kept)
             return self._accept(meta, strict, path_type, body, received)
         except orjson.JSONEncodeError:  # orjson stores at most 254 levels of nesting
             return self._reject(meta, strict, "request.json.invalid", kept,
@@ -161,6 +169,22 @@ class Ingest:
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
         return status, answer
 
+    def _inject(self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime,
+                kept: bytes) -> None:
+        """Raise `InjectedFault` when a fault rule takes this request, after journaling it as the fault says."""
+        assert meta.write_key is not None  # checked by the caller; narrows the type
+        hit = self.faults.take(meta.write_key)
+        if hit is None:
+            return
+        meta.fault = hit.label
+        if not hit.answers:  # only delayed: answered as usual, late
+            raise InjectedFault(hit, *self._accept(meta, strict, path_type, body, received), b"application/json")
+        # The calls are not taken; a resend of their messageIds counts this attempt.
+        self.journal.count_failed_attempt(meta.write_key, message_ids(body))
+        status, answer, content_type = fault_answer(hit)
+        self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
+        raise InjectedFault(hit, status, answer, content_type)
+
     def _reject(self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
                 ) -> tuple[int, bytes]:
         return self._reject_with(meta, strict, RejectedError(code, **details), kept)
@@ -184,7 +208,7 @@ class Ingest:
 class _RequestMeta:
     """What is known of a request while it is being read."""
 
-    __slots__ = ("auth", "content_encoding", "headers", "id", "method", "path", "received_at", "size",
+    __slots__ = ("auth", "content_encoding", "fault", "headers", "id", "method", "path", "received_at", "size",
                  "write_key")
 
     def __init__(self, request_id: int, received_at: str, method: str, path: str, headers: dict[bytes, bytes]):
@@ -197,6 +221,7 @@ class _RequestMeta:
         self.auth: str | None = None
         self.size = 0
         self.content_encoding: str | None = None
+        self.fault: str | None = None  # the injected fault that answers, or delays, this request
 
     def record(
         self, status: int, accepted: bool, reason: str | None, message: str | None,
@@ -208,15 +233,12 @@ class _RequestMeta:
             self.id, self.received_at, self.method, self.path, self.write_key, self.auth, status, accepted,
             reason, message, violations, tuple(call.id for call in calls), self.size, self.content_encoding,
             user_agent.decode("latin-1") if user_agent else None,
-            retry_count.decode("latin-1") if retry_count else None, body,
+            retry_count.decode("latin-1") if retry_count else None, body, self.fault,
         )
 
 
-async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> tuple[bytes, bool, bool]:
-    """(body, over the limit, complete). Stops reading at the limit: an oversized body is never held."""
-    declared = headers.get(b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return b"", True, True
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool, bool]:
+    """(body, over the limit, complete). Keeps nothing past the limit: an oversized body is never held."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -226,11 +248,22 @@ async def _read_body(receive: Receive, headers: dict[bytes, bytes], limit: int) 
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return b"", True, True
+            # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
+            return b"", True, await _discard(receive, message, DISCARD_LIMIT - size)
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, True
+
+
+async def _discard(receive: Receive, message: Message, budget: int) -> bool:
+    """Drain the request body without keeping it; False when the client went away."""
+    while message.get("more_body", False) and budget > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        budget -= len(message.get("body", b""))
+    return True
 
 
 def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -> bytes:
