@@ -13,6 +13,7 @@ from starlette.routing import Route
 from mockpipe.cdn import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
 from mockpipe.config import ServerConfig
 from mockpipe.cors import CORSMiddleware
+from mockpipe.faults import FaultableStarlette, FaultsAPI
 from mockpipe.ingest import Ingest
 from mockpipe.inspection import Inspection
 from mockpipe.journal import Journal
@@ -54,11 +55,12 @@ def create_app(
         Route("/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION),
               methods=["GET"]),
         *Inspection(config, journal).routes(),
+        *FaultsAPI(ingest.faults).routes(),
         *PeopleAPI(people).routes(),
         *web_ui.routes(),
         *extra_routes,
     ]
-    app = Starlette(
+    app = FaultableStarlette(  # Starlette keeping the server's `send`, which `close` faults need
         routes=routes,
         middleware=[Middleware(CORSMiddleware)],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
@@ -66,9 +68,18 @@ def create_app(
     )
     app.state.config = config
     app.state.journal = journal
+    app.state.faults = ingest.faults
     app.state.people = people
     app.state.live = web_ui.live  # its streams are ended before a shutdown
     return app
+
+
+def begin_shutdown(app: Starlette) -> None:
+    """End what would otherwise hang until Hypercorn cuts it (and logs a traceback): UI streams, long-polls.
+
+    Call it on the app's event loop, just before triggering the server's shutdown."""
+    app.state.live.close()
+    app.state.journal.release_waiters()
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mockpipe import bench, cli_journal, cli_payloads
-from mockpipe.app import create_app
+from mockpipe.app import begin_shutdown, create_app
 from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.offline import Offline, add_offline_options
@@ -150,12 +150,12 @@ async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> Non
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def begin_shutdown() -> None:
-        app.state.live.close()  # open UI streams end first: cut by the shutdown, they would log a traceback
+    def on_signal() -> None:
+        begin_shutdown(app)
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, begin_shutdown)
+        loop.add_signal_handler(signum, on_signal)
     await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.journal")
 
 DEFAULT_WAIT_TIMEOUT = 5.0
+# messageIds of attempts a fault answered, kept per write key until a copy of the call comes through.
+MAX_FAILED_ATTEMPTS = 10_000
 
 
 class Call(NamedTuple):
@@ -288,11 +290,12 @@ Listener = Callable[[RequestRecord, list[Call]], None]
 class _Partition:
     """The calls of one write key, and the first call seen for each of its messageIds."""
 
-    __slots__ = ("calls", "first_by_message", "source")
+    __slots__ = ("calls", "failed_attempts", "first_by_message", "source")
 
     def __init__(self, write_key: str) -> None:
         self.calls: deque[Call] = deque()
         self.first_by_message: dict[str, Call] = {}
+        self.failed_attempts: dict[str, int] = {}  # messageId -> attempts a fault answered, call not seen yet
         self.source = SourceStatus(write_key)
 
 
@@ -311,6 +314,7 @@ class Journal:
         self._partitions: dict[str, _Partition] = {}
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._released = 0  # bumped by release_waiters(): waits that started before it end
         self._listeners: list[Listener] = []
         self._clear_listeners: list[Callable[[str | None], None]] = []
         self._annotations: dict[int, dict[str, Any]] = {}  # call id -> side values (forward status, ...)
@@ -338,6 +342,8 @@ class Journal:
                 first = partition.first_by_message.get(call.message_id)
                 if first is None:
                     partition.first_by_message[call.message_id] = call
+                    if partition.failed_attempts and call.message_id in partition.failed_attempts:
+                        self._attempts[call.id] = 1 + partition.failed_attempts.pop(call.message_id)
                 else:
                     call = call._replace(duplicate_of=first.id)
                     self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
@@ -353,6 +359,23 @@ class Journal:
             except Exception:  # a broken listener must not take the server down
                 log.exception("journal listener %r failed", listener)
         return request, stored
+
+    def count_failed_attempt(self, write_key: str, message_ids: Iterable[str]) -> None:
+        """Count an attempt an injected fault answered (the request itself is recorded as usual) into
+        `attempts()` of the call with each messageId: the one already kept, or the copy that comes next."""
+        with self._lock:
+            partition = self._partitions.get(write_key)
+            if partition is None:
+                partition = self._partitions[write_key] = _Partition(write_key)
+            failed = partition.failed_attempts
+            for message_id in message_ids:
+                first = partition.first_by_message.get(message_id)
+                if first is not None:
+                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+                else:
+                    failed[message_id] = failed.get(message_id, 0) + 1
+            while len(failed) > MAX_FAILED_ATTEMPTS:  # calls the client gave up on: forget the oldest
+                del failed[next(iter(failed))]
 
     def _append_call(self, partition: _Partition, call: Call) -> None:
         source = partition.source
@@ -502,7 +525,8 @@ class Journal:
         return None
 
     def attempts(self, call_id: int) -> int:
-        """How many copies of this call arrived (1 unless the SDK resent its messageId)."""
+        """How many copies of this call arrived (1 unless the SDK resent its messageId), counting the
+        attempts an injected fault answered."""
         return self._attempts.get(call_id, 1)
 
     def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
@@ -540,6 +564,18 @@ class Journal:
 
     # -- waiting -------------------------------------------------------------------------------
 
+    @property
+    def pending_waits(self) -> int:
+        """How many asynchronous waits (long-polls) are in progress."""
+        return len(self._async_waiters)
+
+    def release_waiters(self) -> None:
+        """End every pending asynchronous wait now, with what there is (the server is stopping)."""
+        with self._lock:
+            self._released += 1
+            for loop, event in self._async_waiters:
+                loop.call_soon_threadsafe(event.set)
+
     def wait_for(
         self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
         **filters: Any,
@@ -565,12 +601,13 @@ class Journal:
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._async_waiters.add(waiter)
+            released = self._released
         try:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
                 found = self.calls(query)
                 remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0:
+                if len(found) >= count or remaining <= 0 or self._released > released:
                     return WaitResult(found, len(found) < count)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter[1].wait(), remaining)

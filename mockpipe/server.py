@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from mockpipe.app import create_app
+from mockpipe.app import begin_shutdown, create_app
 from mockpipe.config import ServerConfig
 from mockpipe.errors import ServerError
 from mockpipe.journal import DEFAULT_WAIT_TIMEOUT, Journal
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from starlette.applications import Starlette
 
+    from mockpipe.faults import Faults
     from mockpipe.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people import People, Person
     from mockpipe.store import Store
@@ -137,8 +138,7 @@ class MockPipeServer:
         if thread is None:
             raise ServerError("Server is not running")
         if self._loop is not None and self._shutdown is not None and thread.is_alive():
-            # Open UI streams end first: cut by the shutdown instead, they would log a traceback.
-            self._loop.call_soon_threadsafe(self.app.state.live.close)
+            self._loop.call_soon_threadsafe(begin_shutdown, self.app)
             self._loop.call_soon_threadsafe(self._shutdown.set)
         thread.join(timeout)
         if thread.is_alive():
@@ -200,6 +200,13 @@ class MockPipeServer:
 
     def clear(self, write_key: str | None = None) -> int:
         return self.journal.clear(write_key)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules of the tracking endpoints: `server.faults.fail_next(2, status=429, retry_after=1)`,
+        `.drop_next()`, `.delay(ms)`, `.clear()` (see `mockpipe.faults`)."""
+        faults: Faults = self.app.state.faults
+        return faults
 
     # -- people and objects --------------------------------------------------------------------
 

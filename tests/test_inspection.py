@@ -141,3 +141,20 @@ def test_browser_settings(client: Client, server: MockPipeServer, path: str, int
     assert settings["metrics"]["sampleRate"] == 0 and settings["remotePlugins"] == []
     other_host = client.http.get(path, headers={"Host": f"localhost:{server.port}"}).json()
     assert other_host["integrations"][integration]["apiHost"] == f"localhost:{server.port}/v1"
+
+
+def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
+    answers: list[dict[str, object]] = []
+    client = Client(server)
+    waiting = threading.Thread(target=lambda: answers.append(
+        client.get("/mockpipe/calls/wait", count=1, timeout=60, writeKey="nobody").json()))
+    waiting.start()
+    for _ in range(500):  # until the long-poll is parked on the server
+        if server.journal.pending_waits:
+            break
+        threading.Event().wait(0.01)
+    server.stop()
+    waiting.join(5)
+    client.close()
+    assert answers == [{"calls": [], "count": 0, "timedOut": True}]
+    server.start()
