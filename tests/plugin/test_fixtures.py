@@ -9,9 +9,8 @@ import pytest
 from pytest_mockpipe import MockPipe, ServerFactory
 
 from mockpipe import CallAssertionError, MockPipeServer, SourceStatus
+from mockpipe.snapshot import WRITE_KEY_PATTERN
 from tests.plugin.sending import Send
-
-KEY = re.compile(r"mockpipe_[0-9a-f]{16}")
 
 
 def test_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:
@@ -23,7 +22,7 @@ def test_mockpipe_is_a_fresh_key_on_the_session_server(mockpipe: MockPipe, mockp
     assert mockpipe_server.is_running()
     assert mockpipe.url == mockpipe_server.url
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", mockpipe.url)
-    assert KEY.fullmatch(mockpipe.write_key)
+    assert WRITE_KEY_PATTERN.fullmatch(mockpipe.write_key)  # what snapshots replace with <writeKey:N>
     assert mockpipe.calls() == []
 
 
