@@ -33,6 +33,7 @@ const SCENARIO = [
       order_id: 'o-1', revenue: 99.5, currency: 'USD',
       products: [{ sku: 'sku-1', qty: 2 }],
     },
+    context: { campaign: { name: 'spring-sale', source: 'newsletter' }, ip: '203.0.113.7' },
   }],
   ['page', {
     userId: USER_ID,
