@@ -28,6 +28,7 @@ from pytest_mockpipe.options import DEFAULT_GRACE, DEFAULT_TIMEOUT
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from mockpipe.faults import FaultRule
     from mockpipe.journal import Call, Journal, RequestRecord, SourceStatus
     from mockpipe.rules import Violation
     from mockpipe.server import MockPipeServer
@@ -124,6 +125,38 @@ class MockPipe:
     def peek_violations(self) -> list[Violation]:
         """`violations`, without telling the teardown check that the test looked at them."""
         return violations_of(self.records(), self.requests())
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def fail_next(
+        self, count: int = 1, *, status: int = 503, retry_after: float | str | None = None, delay_ms: int = 0,
+        body: bytes | str | JSONObject | None = None,
+    ) -> FaultRule:
+        """Answer `status` (503 by default, with `Retry-After` if given) to the next `count` requests made
+        with this test's write key, instead of taking their calls. The SDK's resend of the same messageIds
+        is then one call whose `journal.attempts(call.id)` counts the failed tries (see `mockpipe.faults`)."""
+        return self.server.faults.fail_next(count, status=status, retry_after=retry_after, delay_ms=delay_ms,
+                                            body=body, write_key=self.write_key)
+
+    def fail_all(
+        self, *, status: int = 503, retry_after: float | str | None = None, fraction: float | None = None,
+        seed: int | None = None, delay_ms: int = 0, body: bytes | str | JSONObject | None = None,
+    ) -> FaultRule:
+        """Answer `status` to every request of this test (or a `fraction` of them, drawn with `seed`)."""
+        return self.server.faults.fail_all(status=status, retry_after=retry_after, fraction=fraction, seed=seed,
+                                           delay_ms=delay_ms, body=body, write_key=self.write_key)
+
+    def drop_next(self, count: int = 1, *, delay_ms: int = 0) -> FaultRule:
+        """Close the connection of the next `count` requests without answering (the SDK sees a network error)."""
+        return self.server.faults.drop_next(count, delay_ms=delay_ms, write_key=self.write_key)
+
+    def delay(self, delay_ms: int, *, count: int | None = None) -> FaultRule:
+        """Answer every request of this test (or the next `count`) as usual, `delay_ms` milliseconds late."""
+        return self.server.faults.delay(delay_ms, count=count, write_key=self.write_key)
+
+    def clear_faults(self) -> int:
+        """Remove this test's fault rules (done after each test); returns how many went."""
+        return self.server.faults.clear(self.write_key)
 
     # -- waiting -------------------------------------------------------------------------------
 

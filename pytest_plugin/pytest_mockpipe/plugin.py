@@ -108,6 +108,8 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
                     grace=config.getini("mockpipe_grace"))
     item.stash.setdefault(_PIPES, []).append(pipe)
     yield pipe
+    for view in _views(pipe):  # left behind, a test's fault rules would slow every later request
+        view.clear_faults()
     _finish(item, pipe, allow_invalid=options["allow_invalid"])
 
 
