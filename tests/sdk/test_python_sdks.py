@@ -11,9 +11,9 @@ from mockpipe import MockPipeServer, RequestQuery
 from tests.sdk.golden import assert_matches_recording, machine_values
 from tests.sdk.scenario import PYTHON_SDKS, check_scenario, flush_to_journal, python_client, send_python
 
-# The journal records a request before it is answered, so the calls are there when the flush returns;
-# this bound only catches a regression by orders of magnitude (measured: tens of microseconds).
-FOUND_WITHIN = 0.05
+# The calls are in the journal when the flush returns (flush_to_journal checks it); the lookup itself
+# takes tens of microseconds. This bound only catches a regression by orders of magnitude.
+FOUND_WITHIN = 0.25
 
 
 @pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
