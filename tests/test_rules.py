@@ -29,7 +29,7 @@ def test_catalogue_is_consistent() -> None:
 
 
 def test_unknown_code_is_refused() -> None:
-    with pytest.raises(UnknownRuleError, match="no rule 'track.nope'"):
+    with pytest.raises(UnknownRuleError, match=r"no rule 'track\.nope'"):
         rule("track.nope")
     with pytest.raises(KeyError):
         violation("track.nope", "/event")
