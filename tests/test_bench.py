@@ -73,7 +73,9 @@ def check_ratios_of_mockpipe_to_both_baselines_are_computed(quick: dict[str, Any
 def check_in_process_figures_are_present_and_sane(quick: dict[str, Any]) -> None:
     assert 0 < quick["start_stop"]["start_ms"] < 10_000 and 0 < quick["start_stop"]["stop_ms"] < 10_000
     assert quick["wait"]["samples"] == 10
-    assert 0 <= quick["wait"]["after_landing_p50_ms"] < 1000
+    # Measured from the journal's listener, which may run just after the waiter wakes: a little below 0 is fine.
+    assert -1000 < quick["wait"]["after_landing_p50_ms"] < 1000
+    assert -1000 < quick["wait"]["after_200_p99_ms"] < 1000
     rates = quick["rates"]
     assert all(rates[name] > 0 for name in ("validate_per_s", "check_call_per_s", "ingest_single_per_s",
                                             "ingest_batch_events_per_s"))
