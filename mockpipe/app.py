@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from mockpipe.cdn import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
 from mockpipe.config import ServerConfig
-from mockpipe.cors import CORSMiddleware
-from mockpipe.faults import FaultableStarlette, FaultsAPI
-from mockpipe.ingest import Ingest
+from mockpipe.cors import CORSMiddleware, with_cors
+from mockpipe.faults import RAW_SEND, FaultsAPI
+from mockpipe.ingest import ENDPOINT_TYPES, Ingest
 from mockpipe.inspection import Inspection
 from mockpipe.journal import Journal
 from mockpipe.people import People
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from starlette.requests import Request
     from starlette.routing import BaseRoute
+    from starlette.types import Receive, Scope, Send
 
 
 def create_app(
@@ -60,7 +61,8 @@ def create_app(
         *web_ui.routes(),
         *extra_routes,
     ]
-    app = FaultableStarlette(  # Starlette keeping the server's `send`, which `close` faults need
+    app = EmulatorApp(
+        ingest,
         routes=routes,
         middleware=[Middleware(CORSMiddleware)],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
@@ -72,6 +74,33 @@ def create_app(
     app.state.people = people
     app.state.live = web_ui.live  # its streams are ended before a shutdown
     return app
+
+
+TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)
+
+
+class EmulatorApp(Starlette):
+    """Starlette with a fast lane: tracking POSTs go straight to `Ingest`, past the middleware stack and
+    the router (about 35 µs a request, a tenth of the whole), with their CORS headers added on the way.
+
+    It also keeps the server's own `send` in the scope (`extensions[RAW_SEND]`): every middleware wraps
+    `send`, and a `close` fault needs the server's, to reach the connection under it.
+    """
+
+    def __init__(self, ingest: Ingest, **options: Any) -> None:
+        super().__init__(**options)
+        self.ingest = ingest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            extensions = scope.get("extensions")
+            if extensions is None:
+                extensions = scope["extensions"] = {}
+            extensions[RAW_SEND] = send
+            if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
+                await self.ingest(scope, receive, with_cors(scope, send))
+                return
+        await super().__call__(scope, receive, send)
 
 
 def begin_shutdown(app: Starlette) -> None:

@@ -34,10 +34,7 @@ class CORSMiddleware:
                 origin = value
             elif name == b"access-control-request-headers":
                 requested_headers = value
-        # Echo the origin (so credentials work too); a request without one gets the wildcard.
-        cors = [(b"access-control-allow-origin", origin or b"*"), (b"vary", b"Origin")]
-        if origin is not None:
-            cors.append((b"access-control-allow-credentials", b"true"))
+        cors = _allow_origin(origin)
         if scope["method"] == "OPTIONS":  # no route takes OPTIONS: every one is answered as a preflight
             allow = [
                 (b"access-control-allow-methods", ALLOW_METHODS),
@@ -50,9 +47,32 @@ class CORSMiddleware:
             await send({"type": "http.response.body", "body": b"{}"})
             return
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *cors]
-            await send(message)
+        await self.app(scope, receive, _adding(cors, send))
 
-        await self.app(scope, receive, send_with_cors)
+
+def with_cors(scope: Scope, send: Send) -> Send:
+    """`send`, adding the CORS headers of this request to its response (for apps outside the middleware)."""
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return _adding(_allow_origin(value), send)
+    return _adding(_WILDCARD, send)
+
+
+def _allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
+    """Echo the origin (so credentials work too); a request without one gets the wildcard."""
+    if origin is None:
+        return _WILDCARD
+    return [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
+            (b"access-control-allow-credentials", b"true")]
+
+
+_WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
+
+
+def _adding(cors: list[tuple[bytes, bytes]], send: Send) -> Send:
+    async def send_with_cors(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *cors]
+        await send(message)
+
+    return send_with_cors

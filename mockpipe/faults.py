@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -50,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.faults")
 
 MAX_DELAY_MS = 300_000  # five minutes: longer than any SDK's request timeout
-# The ASGI `send` of the server itself, kept in the scope's extensions by `FaultableStarlette`.
+# The ASGI `send` of the server itself, kept in the scope's extensions by `mockpipe.app.EmulatorApp`.
 RAW_SEND = "mockpipe.raw_send"
 DISCONNECT_WAIT = 1.0  # seconds to wait for the server to notice a connection it was told to abort
 _FIELDS = frozenset({"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action",
@@ -381,21 +380,6 @@ def _body(body: bytes | str | JSONObject | None) -> tuple[bytes | None, bytes]:
 
 
 # -- closing a connection without an answer ------------------------------------------------------
-
-
-class FaultableStarlette(Starlette):
-    """Starlette, keeping the server's own ASGI `send` in the scope (`extensions["mockpipe.raw_send"]`).
-
-    Every middleware wraps `send`; a `close` fault needs the server's, to reach the connection under it.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            extensions = scope.get("extensions")
-            if extensions is None:
-                extensions = scope["extensions"] = {}
-            extensions[RAW_SEND] = send
-        await super().__call__(scope, receive, send)
 
 
 def _abort_transport(scope: Scope) -> bool:
