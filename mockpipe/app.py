@@ -68,6 +68,7 @@ def create_app(
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # `/v1/track/` is not an endpoint: a 404, not a redirect
     app.state.config = config
     app.state.journal = journal
     app.state.faults = ingest.faults

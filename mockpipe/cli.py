@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options that shape how the emulator answers (shared by every command that starts one)."""
     parser.add_argument("--host", default=DEFAULT_LISTEN_HOST, help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=4242, help="port to bind; 0 picks a free one (default %(default)s)")
+    parser.add_argument("--port", type=port_number, default=4242,
+                        help="port to bind; 0 picks a free one (default %(default)s)")
     parser.add_argument("--write-key", action="append", default=[], metavar="KEY",
                         help="accept only this write key (repeatable); by default any non-empty key is accepted")
     parser.add_argument("--strict", action="store_true",
@@ -69,6 +70,17 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="answer 400 to unreadable or oversized bodies even when permissive (as Segment does)")
     parser.add_argument("--max-calls", type=int, default=None, metavar="N",
                         help="keep at most N calls in memory, dropping the oldest (default: unbounded)")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:

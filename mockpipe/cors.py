@@ -8,6 +8,7 @@ the SDK treats the call as a network error. Preflights are answered 200, never 2
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +35,16 @@ class CORSMiddleware:
                 origin = value
             elif name == b"access-control-request-headers":
                 requested_headers = value
+        if origin is not None and not _open_to(scope["path"], origin):
+            # A page elsewhere on the web must not read or wipe the journal (payloads carry personal data).
+            if scope["method"] == "OPTIONS":
+                body = b'{"code":"cors.forbidden","message":"the inspection API only answers pages on this machine"}'
+                await send({"type": "http.response.start", "status": 403, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await self.app(scope, receive, send)
+            return
         cors = _allow_origin(origin)
         if scope["method"] == "OPTIONS":  # no route takes OPTIONS: every one is answered as a preflight
             allow = [
@@ -48,6 +59,19 @@ class CORSMiddleware:
             return
 
         await self.app(scope, receive, _adding(cors, send))
+
+
+# Paths any origin may call: what the SDKs reach from a page (tracking, settings). The rest (the
+# inspection API, the UI) answers cross-origin requests only from pages served on this machine.
+OPEN_PREFIXES = ("/v1/", "/segment/")
+LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
+
+
+def _open_to(path: str, origin: bytes) -> bool:
+    if path.startswith(OPEN_PREFIXES):
+        return True
+    host = urlsplit(origin.decode("latin-1")).hostname or ""
+    return host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost")
 
 
 def with_cors(scope: Scope, send: Send) -> Send:

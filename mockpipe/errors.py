@@ -24,3 +24,7 @@ class UnknownRuleError(MockpipeError, KeyError):
 
     def __str__(self) -> str:
         return f"no rule {self.code!r} in the catalogue (see mockpipe.RULES)"
+
+
+class JournalWriteError(MockpipeError):
+    """A durable journal listener (the store, a recording) could not keep a request: it was not acknowledged."""

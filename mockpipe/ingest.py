@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.enrich import enrich, format_time
+from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.journal import Call, RequestRecord
 from mockpipe.rules import Violation
-from mockpipe.validation import check_call, pointer, split_request
+from mockpipe.validation import check_call, json_kind, pointer, split_request
 from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 
 if TYPE_CHECKING:
@@ -59,13 +60,20 @@ class Ingest:
         overflow = False
         if scope["method"] == "POST":
             body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
-            if not complete:
-                return  # the client went away mid-body: there is no one to answer
+            if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
+                answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
+                await send({"type": "http.response.start", "status": 503, "headers": [
+                    *_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), (b"retry-after", b"1")]})
+                await send({"type": "http.response.body", "body": answer})
+                return
         try:
             status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
         except InjectedFault as fault:  # journaled by handle; answered late, differently, or not at all
             await fault.deliver(scope, receive, send)
             return
+        except JournalWriteError as exc:  # the store or a recording failed: not acknowledged, so retried
+            log.error("%s", exc)
+            status, answer = 503, _error_body("journal.write_failed", f"{exc}; retry later")
         except Exception:  # a bug here must not become a 500 for the client, nor lose the request
             log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
             status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
@@ -112,8 +120,7 @@ class Ingest:
         except orjson.JSONDecodeError as exc:
             return self._reject(meta, strict, "request.json.invalid", kept, detail=str(exc))
         if not isinstance(body, dict):
-            kind = "an array" if isinstance(body, list) else f"a {type(body).__name__}".replace("NoneType", "null")
-            return self._reject(meta, strict, "request.json.not_object", kept, kind=kind)
+            return self._reject(meta, strict, "request.json.not_object", kept, kind=json_kind(body))
 
         if meta.write_key is None:
             body_key = body.get("writeKey")
@@ -128,9 +135,8 @@ class Ingest:
             if self.faults.active:  # one attribute test: free while no fault is configured
                 self._inject(meta, strict, path_type, body, received, kept)
             return self._accept(meta, strict, path_type, body, received)
-        except orjson.JSONEncodeError:  # orjson stores at most 254 levels of nesting
-            return self._reject(meta, strict, "request.json.invalid", kept,
-                                detail="nested too deeply to store (over 254 levels)")
+        except RejectedError as exc:  # a call that cannot be stored: nothing of the request was kept
+            return self._reject_with(meta, strict, exc, kept)
 
     def _accept(
         self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
@@ -146,7 +152,7 @@ class Ingest:
                 region=config.region, write_key=write_key)
             valid = not any(v.severity == "error" for v in violations)
             enrich(item.type, item.payload, received, meta.received_at)
-            checked.append((item, violations, valid, _exact(orjson.dumps(item.payload))))
+            checked.append((item, violations, valid, _stored(item.payload)))
 
         failed = [v for v in envelope if v.severity == "error"] + [
             v.at("" if item.index is None else pointer("batch", item.index))
@@ -287,10 +293,13 @@ def _text(value: Any) -> str | None:
     return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable
 
 
-def _exact(data: bytes) -> bytes:
-    """A copy of orjson's output sized to fit: `orjson.dumps` returns bytes that keep an 8 KB buffer,
-    which made the journal hold ten times the JSON it stores."""
-    return memoryview(data).tobytes()
+def _stored(payload: dict[str, Any]) -> bytes:
+    """The JSON the journal keeps of a call. A copy of orjson's output sized to fit: `orjson.dumps`
+    returns bytes that keep an 8 KB buffer, which made the journal hold ten times the JSON it stores."""
+    try:
+        return memoryview(orjson.dumps(payload)).tobytes()
+    except orjson.JSONEncodeError:  # parsed from JSON, so only nesting beyond orjson's 254 levels
+        raise RejectedError("request.json.invalid", detail="nested too deeply to store (over 254 levels)") from None
 
 
 def _label(value: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from mockpipe.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from starlette.requests import Request
 
     from mockpipe.config import ServerConfig
@@ -36,6 +39,8 @@ class Inspection:
     def __init__(self, config: ServerConfig, journal: Journal) -> None:
         self.config = config
         self.journal = journal
+        # Tells clients that follow the journal (`mockpipe calls --follow`) that the server was restarted.
+        self.instance = uuid.uuid4().hex
 
     def routes(self) -> list[Route]:
         return [
@@ -59,6 +64,7 @@ class Inspection:
         return JSONResponse({
             "status": "ok",
             "version": __version__,
+            "instance": self.instance,
             "region": config.region,
             "strict": config.strict,
             "calls": len(self.journal),
@@ -67,6 +73,7 @@ class Inspection:
 
     async def calls(self, request: Request) -> JSONResponse:
         try:
+            _known_params(request.query_params, CallQuery.PARAMS)
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
             return _bad_query(str(exc))
@@ -87,6 +94,7 @@ class Inspection:
             timeout = float(params.get("timeout", str(DEFAULT_WAIT_TIMEOUT)))
             if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
                 raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
+            _known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
             query = CallQuery.from_params(params)
         except ValueError as exc:
             return _bad_query(str(exc))
@@ -109,6 +117,7 @@ class Inspection:
 
     async def requests(self, request: Request) -> JSONResponse:
         try:
+            _known_params(request.query_params, REQUEST_PARAMS)
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
             return _bad_query(str(exc))
@@ -136,6 +145,16 @@ class Inspection:
                       for r in RULES.values()],
             "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
         })
+
+
+REQUEST_PARAMS = frozenset(("writeKey", "accepted", "status", "after", "limit"))
+
+
+def _known_params(params: Mapping[str, str], known: Iterable[str]) -> None:
+    """Refuse a misspelt filter (`user_id=`) rather than silently return every call."""
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValueError(f"unknown query parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
 def _with_limit(query: CallQuery, limit: int) -> CallQuery:

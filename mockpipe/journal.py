@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import orjson
 
+from mockpipe.errors import JournalWriteError
+
 if TYPE_CHECKING:
     from mockpipe.rules import Violation
     from mockpipe.types import JSONObject
@@ -338,7 +340,9 @@ class Journal:
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._released = 0  # bumped by release_waiters(): waits that started before it end
+        self._clears = 0  # bumped by clear(): pending waits start over
         self._listeners: list[Listener] = []
+        self._durable: list[Listener] = []  # listeners whose failure fails the request
         self._clear_listeners: list[Callable[[str | None], None]] = []
         self._annotations: dict[int, dict[str, Any]] = {}  # call id -> side values (forward status, ...)
         self.dropped_calls = 0
@@ -363,7 +367,8 @@ class Journal:
                 if partition is None:
                     partition = self._partitions[call.write_key] = _Partition(call.write_key)
                 first = partition.first_by_message.get(call.message_id)
-                if first is None:
+                if first is None or (call.accepted and not first[_ACCEPTED]):
+                    # The call itself, or the first accepted copy after copies a strict answer turned down.
                     if partition.failed_attempts and call.message_id in partition.failed_attempts:
                         self._attempts[call.id] = 1 + partition.failed_attempts.pop(call.message_id)
                 else:
@@ -375,11 +380,16 @@ class Journal:
             self._changed.notify_all()
             for loop, event in self._async_waiters:
                 loop.call_soon_threadsafe(event.set)
+        failure: Exception | None = None
         for listener in self._listeners:
             try:
                 listener(request, stored)
-            except Exception:  # a broken listener must not take the server down
+            except Exception as exc:  # a broken listener must not take the server down
                 log.exception("journal listener %r failed", listener)
+                if listener in self._durable and failure is None:
+                    failure = exc
+        if failure is not None:
+            raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
         return request, stored
 
     def count_failed_attempt(self, write_key: str, message_ids: Iterable[str]) -> None:
@@ -413,7 +423,7 @@ class Journal:
             source.last_received_at = call.received_at
         row = tuple(call)
         if call.duplicate_of is None:
-            partition.first_by_message.setdefault(call.message_id, row)
+            partition.first_by_message[call.message_id] = row
         partition.calls.append(row)
         self._calls.append(row)
         if self.max_calls is not None and len(self._calls) > self.max_calls:
@@ -466,6 +476,7 @@ class Journal:
                 for call_id in gone:
                     self._attempts.pop(call_id, None)
                     self._annotations.pop(call_id, None)
+            self._clears += 1
             self._changed.notify_all()
         for clear_listener in self._clear_listeners:
             try:
@@ -474,10 +485,22 @@ class Journal:
                 log.exception("journal clear listener %r failed", clear_listener)
         return removed
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function."""
+    def subscribe(self, listener: Listener, *, durable: bool = False) -> Callable[[], None]:
+        """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function.
+
+        A `durable` listener keeps calls somewhere that must not miss one (a store, a recording): when
+        it fails, `record` raises `JournalWriteError`, and the client is told to retry instead of 200.
+        """
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        if durable:
+            self._durable.append(listener)
+
+        def unsubscribe() -> None:
+            self._listeners.remove(listener)
+            if listener in self._durable:
+                self._durable.remove(listener)
+
+        return unsubscribe
 
     def on_clear(self, listener: Callable[[str | None], None]) -> Callable[[], None]:
         """Call `listener(write_key)` after every `clear` (None: everything); returns an unsubscribe function."""
@@ -603,15 +626,17 @@ class Journal:
         self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
-        """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out."""
+        """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out.
+        A `limit` in the query bounds the calls returned, not the count waited for."""
         query = _query(query, filters)
         deadline = time.monotonic() + timeout
+        progress = _WaitProgress(query)
         with self._changed:
             while True:
-                found = self._select(query)
+                self._gather(progress)
                 remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0:
-                    return WaitResult(found, len(found) < count)
+                if len(progress.found) >= count or remaining <= 0:
+                    return progress.result(count)
                 self._changed.wait(remaining)
 
     async def wait_for_async(
@@ -621,6 +646,7 @@ class Journal:
         """`wait_for` for an event loop: suspends instead of blocking the thread."""
         query = _query(query, filters)
         deadline = time.monotonic() + timeout
+        progress = _WaitProgress(query)
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._async_waiters.add(waiter)
@@ -628,15 +654,55 @@ class Journal:
         try:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
-                found = self.calls(query)
+                with self._lock:
+                    self._gather(progress)
                 remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0 or self._released > released:
-                    return WaitResult(found, len(found) < count)
+                if len(progress.found) >= count or remaining <= 0 or self._released > released:
+                    return progress.result(count)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter[1].wait(), remaining)
         finally:
             with self._lock:
                 self._async_waiters.discard(waiter)
+
+    def _gather(self, progress: _WaitProgress) -> None:
+        """Add to `progress` the matching calls recorded since it last looked (the lock is held).
+
+        Only the new calls are examined, so a pending wait costs little per recorded request."""
+        if progress.clears != self._clears:  # the journal was cleared meanwhile: start over
+            progress.found.clear()
+            progress.seen_up_to = 0
+            progress.clears = self._clears
+        source: deque[tuple[Any, ...]] | tuple[()] = self._calls
+        if progress.query.write_key is not None:
+            partition = self._partitions.get(progress.query.write_key)
+            source = partition.calls if partition is not None else ()
+        new = []
+        for row in reversed(source):  # ids grow along the deque: stop at the first one already seen
+            if row[_ID] <= progress.seen_up_to:
+                break
+            if progress.query.matches(row):
+                new.append(row)
+        if source:
+            progress.seen_up_to = max(progress.seen_up_to, source[-1][_ID])
+        progress.found.extend(reversed(new))
+
+
+class _WaitProgress:
+    """What a pending wait has found so far."""
+
+    __slots__ = ("clears", "found", "query", "seen_up_to")
+
+    def __init__(self, query: CallQuery) -> None:
+        self.query = query
+        self.found: list[tuple[Any, ...]] = []
+        self.seen_up_to = 0
+        self.clears = -1
+
+    def result(self, count: int) -> WaitResult:
+        limit = self.query.limit
+        rows = self.found if limit is None else self.found[:limit]
+        return WaitResult([_as_call(row) for row in rows], len(self.found) < count)
 
 
 def _query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery:

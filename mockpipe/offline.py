@@ -67,7 +67,7 @@ class Offline:
                                      f"synchronous={args.store_sync})")
             if record_path is not None:
                 offline.recorder = Recorder(record_path)
-                offline.journal.subscribe(offline.recorder.write)
+                offline.journal.subscribe(offline.recorder.write, durable=True)
                 offline.notes.append(f"recording accepted calls to {offline.recorder.path}")
             if forward_url is not None:
                 offline.forwarder = Forwarder(forward_url, write_key=args.forward_key)

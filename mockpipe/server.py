@@ -105,7 +105,7 @@ class MockPipeServer:
             raise ServerError("Server is already running")
         try:
             sock = listen_socket(self.config.host, self.config.port)
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:  # OverflowError: a port beyond 65535
             raise ServerError(f"cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
         self.port = sock.getsockname()[1]  # the real port when 0 was asked for
         self._ready.clear()

@@ -162,7 +162,7 @@ class Store:
 
     def attach(self, journal: Journal) -> None:
         """Keep everything `journal` records and clears from now on."""
-        journal.subscribe(self.write)
+        journal.subscribe(self.write, durable=True)
         journal.on_clear(self.clear)
 
     # -- reading -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ def pointer(*parts: str | int) -> str:
 
 def parse_timestamp(value: str) -> datetime | None:
     """An ISO-8601 string as an aware datetime (naive ones are taken as UTC), or None."""
+    if value[-1:] == "z":  # RFC 3339 allows a lower-case zone designator; fromisoformat does not
+        value = value[:-1] + "Z"
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -160,7 +163,10 @@ def split_request(
         if declared not in CALL_TYPES:
             item.violations.append(violation("batch.item.type", "/type", value=_show(declared)))
         if measure:
-            item.size = len(orjson.dumps(raw))
+            try:
+                item.size = len(orjson.dumps(raw))
+            except orjson.JSONEncodeError:  # nesting orjson cannot write: the journal rejects it when storing
+                item.size = None
         items.append(item)
     return items, envelope
 
@@ -217,11 +223,14 @@ def validate(
     "batch" when it has a `batch` key, otherwise its `type`.
     """
     if call_type is None:
-        call_type = "batch" if "batch" in payload else str(payload.get("type"))
-    body = orjson.loads(orjson.dumps(payload))  # a private copy: splitting merges batch context into items
+        call_type = "batch" if "batch" in payload else payload.get("type")
+    if call_type != "batch" and call_type not in CALL_TYPES:
+        raise ValueError(f"cannot tell which call this is ({call_type!r}): pass call_type= "
+                         f"({', '.join(CALL_TYPES)} or batch), or give the payload a type")
+    body = orjson.loads(dumps(payload))  # a private copy: splitting merges batch context into items
     key = write_key if write_key is not None else body.get("writeKey")
     key = key if isinstance(key, str) else None
-    size = None if call_type == "batch" else len(orjson.dumps(body))
+    size = None if call_type == "batch" else len(dumps(payload))
     items, found = split_request(call_type, body, body_size=size, max_call_bytes=max_call_bytes)
     for item in items:
         prefix = "" if item.index is None else pointer("batch", item.index)
@@ -229,6 +238,14 @@ def validate(
                                            region=region, write_key=key)
         found.extend(v.at(prefix) for v in own)
     return found
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes of a payload given from Python, which may hold what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _show(value: Any) -> str:
@@ -333,13 +350,13 @@ def _check_common(call: Mapping[str, Any], out: list[Violation]) -> None:
         if value is not None:
             _check_timestamp(value, path, out)
     channel = call.get("channel")
-    if channel is not None and channel not in CHANNELS:
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         out.append(violation("channel.enum", "/channel", field="channel", value=_show(channel)))
 
     integrations = _object(call.get("integrations"), "/integrations", out)
     if integrations:
         for name, setting in integrations.items():
-            if not isinstance(setting, bool | dict):
+            if setting is not None and not isinstance(setting, bool | dict):
                 out.append(violation("integrations.value.type", pointer("integrations", name), name=name,
                                      kind=json_kind(setting)))
 
@@ -353,7 +370,7 @@ def _check_context(context: Mapping[str, Any], out: list[Violation]) -> None:
     if active is not None and not isinstance(active, bool):
         out.append(violation("context.active.type", "/context/active", kind=json_kind(active)))
     channel = context.get("channel")
-    if channel is not None and channel not in CHANNELS:
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         out.append(violation("channel.enum", "/context/channel", field="context.channel", value=_show(channel)))
     _check_types(context, _CONTEXT_STRING_FIELDS, str, "a string", out)
     traits = context.get("traits")
@@ -369,7 +386,7 @@ def _check_context(context: Mapping[str, Any], out: list[Violation]) -> None:
         _check_types(sub, strings, str, "a string", out)
         if section == "device":
             kind = sub.get("type")
-            if kind is not None and kind not in DEVICE_TYPES:
+            if kind is not None and (not isinstance(kind, str) or kind not in DEVICE_TYPES):
                 out.append(violation("context.device.type.enum", "/context/device/type", value=_show(kind)))
         elif section == "network":
             _check_types(sub, _NETWORK_BOOL_FIELDS, bool, "a boolean", out)
@@ -400,8 +417,8 @@ def _check_track(call: Mapping[str, Any], out: list[Violation]) -> None:
     if event is None or event == "":
         out.append(violation("track.event.required", "/event"))
         return
-    if event not in SEMANTIC_EVENTS:
-        return
+    if not isinstance(event, str) or event not in SEMANTIC_EVENTS:
+        return  # a non-string event is a field.type error, flagged with the common fields
     if event in SEMANTIC_NEEDS_USER and not has_id(call.get("userId")):
         out.append(violation("semantic.userId.required", "/userId", event=event))
     if event == "Object Deleted" and not has_id(call.get("anonymousId")):

@@ -52,6 +52,11 @@ def _inflate(raw: bytes, wbits: int, limit: int, name: str) -> bytes:
     inflater = zlib.decompressobj(wbits)
     try:
         out = inflater.decompress(raw, limit + 1)
+        # A gzip body may hold several members one after the other (RFC 1952): inflate them all.
+        while name == "gzip" and inflater.eof and inflater.unused_data and len(out) <= limit:
+            rest = inflater.unused_data
+            inflater = zlib.decompressobj(wbits)
+            out += inflater.decompress(rest, limit + 1 - len(out))
     except zlib.error as exc:
         raise RejectedError("request.encoding.invalid", encoding=name, detail=str(exc)) from None
     if len(out) > limit:

@@ -71,3 +71,9 @@ def test_bad_options_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert exited.value.code == 2
     assert main(["serve", "--port", "0", "--max-calls", "0"]) == 2
     assert "max_calls" in capsys.readouterr().err
+
+
+def test_port_out_of_range_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", "70000"])
+    assert exited.value.code == 2 and "out of range" in capsys.readouterr().err

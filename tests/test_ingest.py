@@ -6,6 +6,7 @@ import base64
 import gzip
 import http.client
 import json
+import socket
 import threading
 import zlib
 from pathlib import Path
@@ -370,3 +371,28 @@ def test_sdk_captures_replayed_are_valid(client: Client, server: MockPipeServer,
     for call in calls:
         assert call.valid and call.accepted, f"{sdk} {call.type}: {call.errors}"
         assert call.write_key == "wk_test_123"
+
+
+def test_a_failed_durable_copy_is_answered_503_so_the_sdk_retries(client: Client, server: MockPipeServer) -> None:
+    def broken_store(request: Any, calls: Any) -> None:
+        raise OSError("disk full")
+
+    unsubscribe = server.journal.subscribe(broken_store, durable=True)
+    response = client.post("/v1/track", TRACK)
+    unsubscribe()
+    assert response.status_code == 503 and response.json()["code"] == "journal.write_failed"
+    assert client.post("/v1/track", TRACK).status_code == 200
+
+
+def test_trailing_slash_is_not_an_endpoint(client: Client) -> None:
+    response = client.post("/v1/track/", TRACK)
+    assert response.status_code == 404
+
+
+def test_an_upload_cut_short_is_answered_503_and_keeps_nothing(server: MockPipeServer) -> None:
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 100\r\n\r\n{")
+        sock.shutdown(socket.SHUT_WR)  # the client gives up mid-body
+        answer = sock.recv(4096)
+    assert answer == b"" or b" 503 " in answer.split(b"\r\n")[0]
+    assert server.calls() == []

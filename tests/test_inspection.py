@@ -158,3 +158,30 @@ def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
     client.close()
     assert answers == [{"calls": [], "count": 0, "timedOut": True}]
     server.start()
+
+
+def test_foreign_pages_cannot_read_or_wipe_the_journal(client: Client) -> None:
+    evil = {"Origin": "https://evil.example"}
+    preflight = client.http.options("/mockpipe/calls", headers={**evil, "Access-Control-Request-Method": "DELETE"})
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-origin" not in client.http.get("/mockpipe/calls", headers=evil).headers
+    local = client.http.get("/mockpipe/calls", headers={"Origin": "http://localhost:5173"})
+    assert local.headers["access-control-allow-origin"] == "http://localhost:5173"
+    # the tracking and settings endpoints stay open to every origin, as browser SDKs need
+    assert client.post("/v1/t", TRACK, headers=evil).headers["access-control-allow-origin"] == "https://evil.example"
+    settings = client.http.get("/v1/projects/k1/settings", headers=evil)
+    assert settings.headers["access-control-allow-origin"] == "https://evil.example"
+
+
+def test_a_misspelt_filter_is_refused(client: Client) -> None:
+    response = client.get("/mockpipe/calls", user_id="u1")
+    assert response.status_code == 400 and "user_id" in response.json()["message"]
+    assert "userId" in response.json()["message"]
+    assert client.get("/mockpipe/calls/wait", count=0, timeout=0, userId="u1").status_code == 200
+
+
+def test_long_poll_limit_bounds_the_answer_not_the_count(client: Client) -> None:
+    for n in range(3):
+        client.post("/v1/track", {**TRACK, "event": f"E{n}"}, key="kl")
+    body = client.get("/mockpipe/calls/wait", count=2, timeout=1, limit=1, writeKey="kl").json()
+    assert body["timedOut"] is False and body["count"] == 1

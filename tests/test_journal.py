@@ -9,6 +9,7 @@ import time
 import orjson
 import pytest
 
+from mockpipe.errors import JournalWriteError
 from mockpipe.journal import Call, CallQuery, Journal, RequestQuery, RequestRecord
 
 
@@ -147,3 +148,28 @@ def test_query_from_http_params() -> None:
         CallQuery.from_params({"valid": "maybe"})
     with pytest.raises(ValueError, match="limit"):
         CallQuery.from_params({"limit": "-1"})
+
+
+def test_an_accepted_copy_is_not_hidden_behind_a_rejected_one() -> None:
+    journal = Journal()
+    request = make_request(journal)
+    rejected = make_call(journal, request, message_id="m-1")._replace(accepted=False, valid=False)
+    journal.record(request, [rejected])
+    again = make_request(journal)
+    _, (accepted,) = journal.record(again, [make_call(journal, again, message_id="m-1")])
+    assert accepted.duplicate_of is None
+    assert [c.id for c in journal.calls(accepted=True)] == [accepted.id]
+    third = make_request(journal)
+    _, (resent,) = journal.record(third, [make_call(journal, third, message_id="m-1")])
+    assert resent.duplicate_of == accepted.id
+
+
+def test_a_failing_durable_listener_fails_the_record() -> None:
+    journal = Journal()
+
+    def full_disk(request: RequestRecord, calls: list[Call]) -> None:
+        raise OSError("No space left on device")
+
+    journal.subscribe(full_disk, durable=True)
+    with pytest.raises(JournalWriteError, match="No space left"):
+        add(journal)

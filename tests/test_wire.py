@@ -61,3 +61,10 @@ def test_truncated_and_corrupt_and_unknown_encodings() -> None:
 ])
 def test_authorization_styles(header: str | None, expected: tuple[str | None, str | None]) -> None:
     assert parse_authorization(header) == expected
+
+
+def test_gzip_members_one_after_the_other() -> None:
+    assert decode_body(gzip.compress(b'{"a":') + gzip.compress(b"1}"), "gzip", LIMIT) == b'{"a":1}'
+    with pytest.raises(RejectedError) as caught:
+        decode_body(gzip.compress(b"x" * 600) + gzip.compress(b"y" * 600), "gzip", LIMIT)
+    assert caught.value.code == "request.body.too_large"
