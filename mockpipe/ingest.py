@@ -92,7 +92,9 @@ class Ingest:
         config = self.config
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
         received = datetime.now(UTC)
-        meta = _RequestMeta(self.journal.next_request_id(), _received_text(received), method, path, headers)
+        # Method and path are new strings per request: shared ones keep the journal small.
+        meta = _RequestMeta(self.journal.next_request_id(), _received_text(received), sys.intern(method),
+                            sys.intern(path) if len(path) <= 64 else path, headers)
         meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
 
         endpoint = path.rsplit("/", 1)[-1]
