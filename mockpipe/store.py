@@ -8,14 +8,23 @@ Durability: WAL mode with `synchronous=NORMAL` (the default). A commit is in the
 the operating system's hands, before the listener returns: a `kill -9` the next instant loses nothing.
 Only an OS crash or a power cut can take back the last commits; `synchronous="full"` prevents that
 too with an fsync per request, at a cost the README measures.
+
+One writer per file: a writable store holds an exclusive `flock` on the database file while it is
+open, so a second server on the same file is refused at startup instead of failing every write
+(its ids would collide). The kernel drops the lock with the process, so a `kill -9` leaves nothing
+behind. It is advisory and local: SQLite's own locks are POSIX locks, which flock does not touch,
+and readers (`mockpipe export --store`) take none.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +35,6 @@ from mockpipe.journal import Call, Journal, RequestRecord
 from mockpipe.rules import Violation
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Iterator, Sequence
 
 log = logging.getLogger("mockpipe.store")
@@ -65,6 +73,10 @@ class StoreError(MockpipeError):
     """The store file cannot be opened, is not a mockpipe store, or is of another schema version."""
 
 
+class StoreLockedError(StoreError):
+    """Another server (another process, or another `Store` of this one) is writing to the store file."""
+
+
 class Store:
     """One SQLite file holding a journal. Thread-safe; one server per file at a time.
 
@@ -80,8 +92,15 @@ class Store:
         self.readonly = readonly
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._file_lock: weakref.finalize[[int], Store] | None = None
         with self._lock:
             self._connection()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"<Store {str(self.path)!r} synchronous={self.synchronous}>"
@@ -92,6 +111,8 @@ class Store:
         """The open connection, opened (and the schema made) on first use. Call with the lock held."""
         if self._db is not None:
             return self._db
+        if not self.readonly:
+            self._lock_file()
         try:
             if self.readonly:
                 if not self.path.is_file():
@@ -104,10 +125,36 @@ class Store:
             except BaseException:
                 db.close()
                 raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot use {self.path} as a mockpipe store: {exc}") from exc
+        except BaseException as exc:
+            self._unlock_file()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot use {self.path} as a mockpipe store: {exc}") from exc
+            raise
         self._db = db
         return db
+
+    def _lock_file(self) -> None:
+        """Take the exclusive lock of a writer, or raise StoreLockedError. Call with the lock held."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by child processes
+        except OSError as exc:
+            raise StoreError(f"cannot use {self.path} as a mockpipe store: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if isinstance(exc, BlockingIOError):
+                raise StoreLockedError(
+                    f"{self.path} is in use by another mockpipe (one server per store): stop that one, "
+                    f"or pass another --store") from None
+            raise StoreError(f"cannot lock {self.path}: {exc}") from exc
+        # Released by close(), or when a store that was never closed is collected (no warning, unlike a file object).
+        self._file_lock = weakref.finalize(self, os.close, fd)
+
+    def _unlock_file(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock()  # closing the descriptor releases the flock
+            self._file_lock = None
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -131,8 +178,9 @@ class Store:
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
-                self._db.close()
+                self._db.close()  # before the lock goes: no other writer while this one may still commit
                 self._db = None
+            self._unlock_file()
 
     # -- writing (journal listeners) -------------------------------------------------------------
 

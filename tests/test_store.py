@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import http.client
 import sqlite3
+import subprocess
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ import pytest
 
 from mockpipe import MockPipeServer
 from mockpipe.cli_journal import InspectionClient
-from mockpipe.store import Store, StoreError
+from mockpipe.store import Store, StoreError, StoreLockedError
 from tests.serve_process import ServeProcess
 
 if TYPE_CHECKING:
@@ -88,7 +90,8 @@ def test_max_calls_restores_the_newest(tmp_path: Path) -> None:
         assert [call.event for call in server.calls()] == ["E3", "E4"]
         _send(server, "/v1/track", {"userId": "u1", "event": "E5"})
         assert server.calls()[-1].id == 6
-    assert Store(path).count() == 6  # the file keeps everything; the bound is for memory
+    with Store(path) as store:
+        assert store.count() == 6  # the file keeps everything; the bound is for memory
 
 
 def test_the_store_is_wal_and_synchronous_as_asked(tmp_path: Path) -> None:
@@ -132,7 +135,8 @@ def test_a_store_of_a_stopped_server_is_reopened_on_restart(tmp_path: Path) -> N
         _send(server, "/v1/track", {"userId": "u1", "event": "A"})
     with server:  # the same object started again: the store reopens on the first write
         _send(server, "/v1/track", {"userId": "u1", "event": "B"})
-    assert Store(tmp_path / "journal.db").count() == 2
+    with Store(tmp_path / "journal.db") as store:
+        assert store.count() == 2
 
 
 def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
@@ -185,3 +189,26 @@ def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
         newest = InspectionClient(second.url).wait(ids[-1], {})
         assert [call["id"] for call in newest] == [ids[-1] + 1]
         second.stop()
+
+
+def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with ServeProcess("--store", str(path)) as first:
+        second = subprocess.run([sys.executable, "-m", "mockpipe", "serve", "--port", "0", "--store", str(path)],
+                                capture_output=True, text=True, timeout=20)
+        assert second.returncode == 1
+        assert f"{path} is in use by another mockpipe" in second.stderr
+        assert "listening" not in second.stdout
+        # The first one is untouched and keeps writing.
+        answer = HTTP.post(first.url + "/v1/track", content=b'{"userId":"u1","event":"A"}', headers=AUTH)
+        assert answer.status_code == 200
+        first.stop()
+    with MockPipeServer(store=path) as server:  # the lock went with the process that held it
+        with pytest.raises(StoreLockedError, match="in use by another mockpipe"):
+            MockPipeServer(store=path)
+        with pytest.raises(StoreLockedError):
+            Store(path)
+        _send(server, "/v1/track", {"userId": "u1", "event": "B"})
+    with Store(path) as store:  # the stopped server released it
+        assert store.count() == 2
+    Store(path, readonly=True).close()  # a reader (`mockpipe export --store`) takes no lock
