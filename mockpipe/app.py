@@ -110,6 +110,7 @@ def begin_shutdown(app: Starlette) -> None:
     Call it on the app's event loop, just before triggering the server's shutdown."""
     app.state.live.close()
     app.state.journal.release_waiters()
+    app.state.faults.release()  # answers held by a delay fault go out now, as they would have
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

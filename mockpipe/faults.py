@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import itertools
 import logging
 import random
@@ -35,11 +36,10 @@ import orjson
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mockpipe.delivery import parse_retry_after
 from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from starlette.requests import Request
     from starlette.types import Receive, Scope, Send
@@ -49,12 +49,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.faults")
 
 MAX_DELAY_MS = 300_000  # five minutes: longer than any SDK's request timeout
+MAX_RETRY_AFTER = 86_400  # seconds: a day is more than any client waits
 # The ASGI `send` of the server itself, kept in the scope's extensions by `mockpipe.app.EmulatorApp`.
 RAW_SEND = "mockpipe.raw_send"
 DISCONNECT_WAIT = 1.0  # seconds to wait for the server to notice a connection it was told to abort
 _FIELDS = frozenset({"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action",
                      "body"})
 _ACTIONS = ("status", "close", "delay")
+# How errors name the options: as `Faults.add` spells them, or as `POST /mockpipe/faults` does.
+_PYTHON_NAMES = {"retry_after": "retry_after", "delay_ms": "delay_ms", "close": "close=True", "every": "None"}
+_HTTP_NAMES = {"retry_after": "retryAfter", "delay_ms": "delayMs", "close": 'action "close"',
+               "every": '"all": true'}
 
 
 class FaultError(MockpipeError, ValueError):
@@ -76,7 +81,7 @@ class InjectedFault(MockpipeError):
         """Answer as the fault says: late, with its status and headers, or by closing the connection."""
         hit = self.hit
         if hit.delay > 0:
-            await asyncio.sleep(hit.delay)
+            await hit.pause()
         if hit.close:
             await close_connection(scope, receive, send)
             return
@@ -97,11 +102,58 @@ class FaultHit(NamedTuple):
     body: bytes | None  # None: the default body for the status
     content_type: bytes
     label: str  # for the journal's `fault` field: "fault 3: status 429, Retry-After 1"
+    pauses: Pauses | None = None  # where the delay is waited out (ended early by a shutdown)
 
     @property
     def answers(self) -> bool:
         """Whether the fault answers instead of the emulator (a status or a close, not only a delay)."""
         return self.status is not None or self.close
+
+    async def pause(self) -> None:
+        """Wait out the delay, or less if the server stops meanwhile."""
+        if self.pauses is None:
+            await asyncio.sleep(self.delay)
+        else:
+            await self.pauses.sleep(self.delay)
+
+
+class Pauses:
+    """The delays being waited out on a server's event loop, which `release` ends at once.
+
+    A server that stops cancels what still runs after a short grace period: a request held by a
+    delay would get a 500 and a CancelledError traceback. Released, it is answered as it would have
+    been, only sooner. Used from the event loop only (no lock).
+    """
+
+    def __init__(self) -> None:
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._released: asyncio.AbstractEventLoop | None = None  # the loop that is stopping
+
+    async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self._released is loop:  # stopping: no new delay (a restart runs a new loop)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(seconds, _wake, waiter)
+        self._waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiters.discard(waiter)
+
+    def release(self) -> None:
+        """End every pending delay now, and skip those that start later on this loop. Call it on the
+        server's event loop, before it stops."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing can be waiting
+            self._released = asyncio.get_running_loop()
+        for waiter in self._waiters:
+            _wake(waiter)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -166,44 +218,62 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
         self.active = False
+        self.pauses = Pauses()
+
+    def release(self) -> None:
+        """End the delays being waited out now, so that their requests are answered before a shutdown
+        (see `Pauses`). Call it on the server's event loop (`mockpipe.app.begin_shutdown` does)."""
+        self.pauses.release()
 
     # -- setting rules -------------------------------------------------------------------------
 
     def add(
         self, *, write_key: str | None = None, status: int | None = None, count: int | None = 1,
-        fraction: float | None = None, seed: int | None = None, retry_after: float | str | None = None,
+        fraction: float | None = None, seed: int | None = None, retry_after: int | str | None = None,
         delay_ms: int = 0, close: bool = False, body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Add a rule; returns it. `count=None` takes every request (or the `fraction` of them).
 
         Give a `status`, or `close=True`, or a `delay_ms` alone (an answer as usual, late). Raises
         `FaultError` for a status outside 200-599, a negative count or delay, a fraction outside
-        (0, 1], a Retry-After that is neither seconds nor an HTTP date, or a status with `close`.
+        (0, 1], a `retry_after` that is neither whole seconds (0 to 86400) nor an HTTP date, or a
+        status with `close`.
         """
+        return self._add(write_key=write_key, status=status, count=count, fraction=fraction, seed=seed,
+                         retry_after=retry_after, delay_ms=delay_ms, close=close, body=body, names=_PYTHON_NAMES)
+
+    def _add(
+        self, *, write_key: str | None, status: int | None, count: int | None, fraction: float | None,
+        seed: int | None, retry_after: int | str | None, delay_ms: int, close: bool,
+        body: bytes | str | JSONObject | None, names: Mapping[str, str],
+    ) -> FaultRule:
+        """`add`, with errors that name the options as the caller spelt them (`names`: Python or HTTP)."""
         if close and status is not None:
             raise FaultError("a rule either answers a status or closes the connection, not both")
         if status is not None and (isinstance(status, bool) or not isinstance(status, int)
                                    or not 200 <= status <= 599):
             raise FaultError(f"status must be an integer from 200 to 599, not {status!r}")
         if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or not 0 <= delay_ms <= MAX_DELAY_MS:
-            raise FaultError(f"delay_ms must be an integer from 0 to {MAX_DELAY_MS}, not {delay_ms!r}")
+            raise FaultError(f"{names['delay_ms']} must be an integer from 0 to {MAX_DELAY_MS}, not {delay_ms!r}")
         if status is None and not close and delay_ms == 0:
-            raise FaultError("give a status, close=True, or a delay (delay_ms)")
+            raise FaultError(f"give a status, {names['close']}, or a delay ({names['delay_ms']})")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            raise FaultError(f"count must be a positive integer, or None for every request, not {count!r}")
+            raise FaultError(f"count must be a positive integer, or {names['every']} for every request, "
+                             f"not {count!r}")
         if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, int | float)
                                      or not 0 < fraction <= 1):
             raise FaultError(f"fraction must be a number in (0, 1], not {fraction!r}")
         if retry_after is not None and status is None:
-            raise FaultError("retry_after goes with a status")
+            raise FaultError(f"{names['retry_after']} goes with a status")
         if body is not None and status is None:
             raise FaultError("body goes with a status")
         action = "status" if status is not None else "close" if close else "delay"
         encoded, content_type = _body(body)
+        retry_header = _retry_after(retry_after, names["retry_after"])
         with self._lock:
             rule = FaultRule(
                 id=next(self._ids), write_key=write_key, action=action, status=status,
-                retry_after=_retry_after(retry_after), delay_ms=delay_ms, remaining=count,
+                retry_after=retry_header, delay_ms=delay_ms, remaining=count,
                 fraction=None if fraction is None else float(fraction), seed=seed, body=encoded,
                 content_type=content_type, _random=random.Random(seed),
             )
@@ -212,7 +282,7 @@ class Faults:
         return rule
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, retry_after: float | str | None = None,
+        self, count: int = 1, *, status: int = 503, retry_after: int | str | None = None,
         write_key: str | None = None, delay_ms: int = 0, body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` (503 by default) to the next `count` requests."""
@@ -220,7 +290,7 @@ class Faults:
                         delay_ms=delay_ms, body=body)
 
     def fail_all(
-        self, *, status: int = 503, retry_after: float | str | None = None, write_key: str | None = None,
+        self, *, status: int = 503, retry_after: int | str | None = None, write_key: str | None = None,
         fraction: float | None = None, seed: int | None = None, delay_ms: int = 0,
         body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
@@ -262,10 +332,10 @@ class Faults:
         seed = spec.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultError("seed must be an integer")
-        return self.add(
+        return self._add(
             write_key=write_key, status=spec.get("status"), count=spec.get("count", default_count),
             fraction=spec.get("fraction"), seed=seed, retry_after=spec.get("retryAfter"),
-            delay_ms=spec.get("delayMs", 0), close=action == "close", body=spec.get("body"),
+            delay_ms=spec.get("delayMs", 0), close=action == "close", body=spec.get("body"), names=_HTTP_NAMES,
         )
 
     # -- reading and clearing ------------------------------------------------------------------
@@ -326,9 +396,9 @@ class Faults:
         label = "; ".join(rule.describe() for rule in fired)
         delay = sum(rule.delay_ms for rule in fired) / 1000
         if answer is None:
-            return FaultHit(None, False, None, delay, None, b"", label)
+            return FaultHit(None, False, None, delay, None, b"", label, self.pauses)
         return FaultHit(answer.status, answer.action == "close", answer.retry_after, delay, answer.body,
-                        answer.content_type, label)
+                        answer.content_type, label, self.pauses)
 
 
 def fault_answer(hit: FaultHit) -> tuple[int, bytes, bytes]:
@@ -352,18 +422,29 @@ def message_ids(body: JSONObject) -> list[str]:
             if isinstance(call, dict) and isinstance(call.get("messageId"), str) and call["messageId"]]
 
 
-def _retry_after(value: float | str | None) -> str | None:
+def _retry_after(value: object, name: str) -> str | None:
+    """The Retry-After header of a rule: whole seconds (a number, or digits in a string) up to a day,
+    or an HTTP date. RFC 9110 allows nothing else: `1.5` would be read differently by each client."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise FaultError("retry_after must be seconds or an HTTP date")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise FaultError("retry_after must not be negative")
-        return str(int(value)) if float(value).is_integer() else f"{value:g}"
-    if isinstance(value, str) and parse_retry_after(value) is not None:
-        return value.strip()
-    raise FaultError(f"retry_after must be seconds or an HTTP date, not {value!r}")
+    seconds: int | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A JSON `2.0` is the number 2; 1.5 or 1e308 are no delay-seconds.
+        seconds = int(value) if isinstance(value, int) or value.is_integer() else None
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip()
+        seconds = int(digits) if len(digits) <= 9 else MAX_RETRY_AFTER + 1  # int() refuses 4300+ digits
+    elif isinstance(value, str) and not value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        try:
+            email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return value.strip()
+    if seconds is None or not 0 <= seconds <= MAX_RETRY_AFTER:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise FaultError(f"{name} must be whole seconds from 0 to {MAX_RETRY_AFTER}, or an HTTP date, not {shown}")
+    return str(seconds)
 
 
 def _body(body: bytes | str | JSONObject | None) -> tuple[bytes | None, bytes]:
@@ -434,8 +515,9 @@ class FaultsAPI:
     """`/mockpipe/faults`: set, list and clear fault rules over HTTP.
 
     `POST /mockpipe/faults` with a JSON object (answers 201 with the rule):
-    `writeKey` (leave out for every key), `status` (200-599), `retryAfter` (seconds or an HTTP date),
-    `body` (an object answered as JSON, or a string as text; default `{"code","message"}`),
+    `writeKey` (leave out for every key), `status` (200-599), `retryAfter` (whole seconds from 0 to
+    86400, or an HTTP date), `body` (an object answered as JSON, or a string as text; default
+    `{"code","message"}`),
     `action` (`"status"` when a status is given, `"close"`, or `"delay"`), `delayMs` (0-300000),
     `count` (the next N requests, default 1) or `all: true`, `fraction` (0-1, with an optional
     `count` cap and `seed`). `GET /mockpipe/faults?writeKey=` lists the rules (with their `hits` and

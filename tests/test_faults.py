@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -120,8 +123,15 @@ def test_clear_per_key_keeps_the_rules_for_every_key() -> None:
     ({"status": 503, "close": True}, "not both"),
     ({"status": 503, "count": 0}, "positive"),
     ({"status": 503, "fraction": 1.5}, "(0, 1]"),
-    ({"status": 503, "retry_after": -1}, "negative"),
+    ({"status": 503, "retry_after": -1}, "retry_after must be whole seconds from 0 to 86400"),
     ({"status": 503, "retry_after": "soon"}, "HTTP date"),
+    ({"status": 503, "retry_after": 1.5}, "whole seconds"),
+    ({"status": 503, "retry_after": "1.5"}, "whole seconds"),
+    ({"status": 503, "retry_after": 1e308}, "from 0 to 86400"),
+    ({"status": 503, "retry_after": "9" * 5000}, "from 0 to 86400"),
+    ({"status": 503, "retry_after": 86401}, "from 0 to 86400"),
+    ({"status": 503, "retry_after": float("nan")}, "whole seconds"),
+    ({"status": 503, "retry_after": True}, "whole seconds"),
     ({"delay_ms": -5}, "delay_ms"),
     ({"delay_ms": 10, "retry_after": 1}, "goes with a status"),
     ({"close": True, "body": "x"}, "goes with a status"),
@@ -132,10 +142,13 @@ def test_impossible_rules_are_refused(options: dict[str, Any], complaint: str) -
         Faults().add(**options)
 
 
-def test_retry_after_takes_seconds_or_an_http_date() -> None:
+def test_retry_after_takes_whole_seconds_or_an_http_date() -> None:
     faults = Faults()
-    assert faults.fail_next(status=429, retry_after=2.0).retry_after == "2"
-    assert faults.fail_next(status=429, retry_after=0.5).retry_after == "0.5"
+    assert faults.fail_next(status=429, retry_after=2).retry_after == "2"
+    assert faults.fail_next(status=429, retry_after=2.0).retry_after == "2"  # JSON's 2.0 is the number 2
+    assert faults.fail_next(status=429, retry_after=" 120 ").retry_after == "120"
+    assert faults.fail_next(status=429, retry_after=0).retry_after == "0"
+    assert faults.fail_next(status=429, retry_after=86400).retry_after == "86400"
     date = "Wed, 21 Oct 2037 07:28:00 GMT"
     assert faults.fail_next(status=429, retry_after=date).retry_after == date
 
@@ -247,6 +260,36 @@ def test_a_delay_keeps_strict_answers() -> None:
     assert server.requests()[0].fault is not None
 
 
+def test_delays_in_flight_are_answered_when_the_server_stops(caplog: pytest.LogCaptureFixture) -> None:
+    server = MockPipeServer().start()
+    server.faults.delay(60_000, write_key="k")
+    server.faults.fail_next(1, status=429, retry_after=3, delay_ms=60_000, write_key="k2")
+    both_held = threading.Event()
+    unsubscribe = server.journal.subscribe(lambda request, calls: len(server.requests()) == 2 and both_held.set())
+    with ThreadPoolExecutor(2) as pool, closing(Client(server)) as client:
+        delayed = pool.submit(client.post, "/v1/track", TRACK, key="k")
+        failing = pool.submit(client.post, "/v1/track", TRACK, key="k2")
+        assert both_held.wait(5)  # both journaled: their answers wait out the delays
+        started = time.perf_counter()
+        server.stop()
+        stopped_in = time.perf_counter() - started
+        answers = delayed.result(5), failing.result(5)
+    unsubscribe()
+    # Answered as without the delay (not a 500 with a CancelledError), and at once.
+    assert (answers[0].status_code, answers[0].json()) == (200, {})
+    assert (answers[1].status_code, answers[1].headers["retry-after"]) == (429, "3")
+    assert stopped_in < 2
+    assert not [r for r in caplog.records if r.exc_info or "Cancelled" in r.getMessage()]
+
+    # A restarted server delays again.
+    server.faults.clear()
+    server.faults.delay(100, write_key="k")
+    with server, closing(Client(server)) as client:
+        started = time.perf_counter()
+        assert client.post("/v1/track", {**TRACK, "messageId": "m-2"}, key="k").status_code == 200
+        assert time.perf_counter() - started >= 0.1
+
+
 def _raw_post(server: MockPipeServer, body: bytes, key: str = "k") -> bytes:
     """POST on a bare socket and return every byte the server sent before closing."""
     head = (f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n{'Authorization: ' + basic(key)['Authorization']}\r\n"
@@ -338,8 +381,20 @@ def test_faults_over_http(server: MockPipeServer, client: Client) -> None:
     (b'{"status": "503"}', "200 to 599"),
     (b'{"status": 503, "seed": "x"}', "seed"),
     (b'{"status": 503, "all": "yes"}', "true or false"),
+    (b'{"status": 429, "retryAfter": 1.5}', "retryAfter must be whole seconds from 0 to 86400"),
+    (b'{"status": 429, "retryAfter": 1e308}', "retryAfter must be whole seconds"),
+    (b'{"status": 429, "retryAfter": -1}', "retryAfter must be whole seconds"),
+    (b'{"status": 429, "retryAfter": "tomorrow"}', "retryAfter must be whole seconds"),
+    (b'{"delayMs": 10, "retryAfter": 1}', "retryAfter goes with a status"),
+    (b'{"delayMs": -1}', "delayMs must be an integer from 0 to 300000"),
+    (b'{"status": 503, "delayMs": 2.5}', "delayMs must be an integer"),
+    (b'{"action": "delay"}', 'give a status, action "close", or a delay (delayMs)'),
+    (b'{"status": 503, "count": 0}', 'or "all": true for every request'),
 ])
 def test_bad_fault_requests_are_refused(client: Client, body: bytes, complaint: str) -> None:
     answer = client.http.post("/mockpipe/faults", content=body)
     assert answer.status_code == 400
-    assert answer.json()["code"] == "fault.invalid" and complaint in answer.json()["message"]
+    message = answer.json()["message"]
+    assert answer.json()["code"] == "fault.invalid" and complaint in message
+    assert "retry_after" not in message and "delay_ms" not in message  # the HTTP API's own field names
+    assert len(message) < 200

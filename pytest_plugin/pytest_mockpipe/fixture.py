@@ -129,7 +129,7 @@ class MockPipe:
     # -- faults --------------------------------------------------------------------------------
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, retry_after: float | str | None = None, delay_ms: int = 0,
+        self, count: int = 1, *, status: int = 503, retry_after: int | str | None = None, delay_ms: int = 0,
         body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` (503 by default, with `Retry-After` if given) to the next `count` requests made
@@ -139,7 +139,7 @@ class MockPipe:
                                             body=body, write_key=self.write_key)
 
     def fail_all(
-        self, *, status: int = 503, retry_after: float | str | None = None, fraction: float | None = None,
+        self, *, status: int = 503, retry_after: int | str | None = None, fraction: float | None = None,
         seed: int | None = None, delay_ms: int = 0, body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` to every request of this test (or a `fraction` of them, drawn with `seed`)."""
