@@ -183,5 +183,9 @@ PLANS = ("free", "starter", "pro", "business", "enterprise")
 SIGNUP_METHODS = ("email", "google", "apple", "github", "sso")
 VIDEO_PLAYERS = ("html5", "youtube", "vimeo", "jwplayer")
 INDUSTRIES = ("Software", "Retail", "Healthcare", "Finance", "Education", "Media", "Manufacturing", "Travel")
+COMPANY_SIZES = (5, 12, 40, 120, 500, 2000)  # employees
 ROLES = ("admin", "member", "owner", "viewer", "billing")
 EMAIL_TOPICS = ("newsletter", "product_updates", "promotions", "billing")
+# For site, app and search words when the Faker locale's words are in another script (ja_JP, ru_RU, ...).
+LATIN_WORDS = ("acme", "atlas", "beacon", "cedar", "cobalt", "ember", "falcon", "harbor", "juniper", "lumen",
+               "maple", "meadow", "nova", "orbit", "pixel", "quartz", "summit", "vista", "willow", "zephyr")

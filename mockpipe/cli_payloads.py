@@ -100,7 +100,15 @@ def run_fake(args: argparse.Namespace) -> int:
     except MockpipeError as exc:
         print(f"mockpipe fake: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `mockpipe fake track -n 1000 | head -1`: the reader has all it wanted
+        _reader_left()
     return 0
+
+
+def _reader_left() -> None:
+    from mockpipe.cli_journal import _reader_left as quiet_stdout  # the calls and export commands' recipe
+
+    quiet_stdout()
 
 
 def _invalid_payloads(factory: Any, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -148,20 +156,25 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"mockpipe validate: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     documents = errors = warnings = 0
-    for where, document in _documents(name, raw):
-        documents += 1
-        for severity, code, path, message in _check(document, args):
-            if severity == "error":
-                errors += 1
-            else:
-                warnings += 1
-            if args.json:
-                print(orjson.dumps({"source": where, "severity": severity, "code": code or None, "path": path,
-                                    "message": message}).decode())
-            elif code:
-                print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}")
-            else:
-                print(f"{where}: {severity}: {message}")
+    try:
+        for where, document in _documents(name, raw):
+            documents += 1
+            for severity, code, path, message in _check(document, args):
+                if severity == "error":
+                    errors += 1
+                else:
+                    warnings += 1
+                if args.json:
+                    print(orjson.dumps({"source": where, "severity": severity, "code": code or None, "path": path,
+                                        "message": message}).decode())
+                elif code:
+                    print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}")
+                else:
+                    print(f"{where}: {severity}: {message}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `mockpipe validate big.jsonl | head`: stop; the status says what was seen
+        _reader_left()
+        return 1 if errors else 0
     print(f"{documents} payload(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0
 

@@ -19,12 +19,15 @@ when first used, so they are reproducible per process but not thread-safe.
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+import orjson
 from faker import Faker
 from faker.providers import BaseProvider
 
@@ -32,7 +35,7 @@ from mockpipe import _factory_cases as cases, _factory_data as data
 from mockpipe._factory_cases import FactoryError, InvalidCase
 from mockpipe._factory_data import BASE_TIME, CHANNELS, Channel, Library
 from mockpipe.types import CALL_TYPES, JSONObject
-from mockpipe.validation import SEMANTIC_DEVICE, SEMANTIC_EVENTS, SEMANTIC_NEEDS_USER
+from mockpipe.validation import MAX_BATCH_BYTES, SEMANTIC_DEVICE, SEMANTIC_EVENTS, SEMANTIC_NEEDS_USER
 
 if TYPE_CHECKING:
     from random import Random
@@ -108,6 +111,11 @@ _SESSION_MIX: dict[Channel, tuple[tuple[str, int], ...]] = {
 _NATURAL_CHANNELS: dict[str, tuple[Channel, ...]] = {
     "page": ("browser", "server"), "screen": ("mobile", "server"),
 }
+# How far timestamps reach from the base time: back to a group's creation (3,000 days) and a person's
+# signup (1,500), forward through a session of the largest batch that fits a request.
+_REACH_BACK = timedelta(days=3001)
+_REACH_FORWARD = timedelta(days=30)
+_COMPANY_SHARE = 0.4  # of identify calls whose traits carry the person's company
 
 
 class _Person:
@@ -118,7 +126,11 @@ class _Person:
     def __init__(self, fake: Faker, rnd: Random, base_time: datetime) -> None:
         self.first_name: str = fake.first_name()
         self.last_name: str = fake.last_name()
-        local = _ascii(f"{self.first_name}.{self.last_name}").lower().replace(" ", "")
+        local = _email_local(f"{self.first_name}.{self.last_name}", latin_only=True)
+        if not local:
+            # Names in another script (ja_JP, ru_RU, el_GR, ...) have no ASCII form: Faker's user
+            # names for those locales are romanised.
+            local = _email_local(fake.user_name()) or f"user{rnd.randint(1000, 99_999)}"
         if rnd.random() < 0.3:
             local += str(rnd.randint(1, 99))
         self.email = f"{local}@{fake.free_email_domain()}"
@@ -129,8 +141,8 @@ class _Person:
 class _Session:
     """One person on one device: what the calls of a batch (or a single call) share."""
 
-    __slots__ = ("anonymous_id", "browser_page", "clock", "context", "device", "library", "market", "person",
-                 "site", "user_agent", "user_id", "write_key")
+    __slots__ = ("anonymous_id", "browser_page", "calls", "clock", "context", "device", "library", "market",
+                 "message_salt", "person", "site", "user_agent", "user_id", "write_key")
 
     def __init__(self, library: Library, market: data.Market, clock: datetime, write_key: str) -> None:
         self.library = library
@@ -145,6 +157,8 @@ class _Session:
         self.site = ""
         self.user_agent = ""
         self.browser_page = 0  # pages seen: only the landing page carries a campaign
+        self.calls = 0  # calls made: each call's place in the session goes into its messageId
+        self.message_salt = b""  # the last call's random bits and place, for `_seal`
 
 
 class PayloadFactory:
@@ -175,7 +189,7 @@ class PayloadFactory:
             _check_channel(channel)
         self.faker = faker
         self.channel = channel
-        self.base_time = base_time if base_time.tzinfo else base_time.replace(tzinfo=UTC)
+        self.base_time = _checked_base_time(base_time)
         self.write_key = write_key
 
     def seed(self, seed: int) -> PayloadFactory:
@@ -198,7 +212,8 @@ class PayloadFactory:
         """
         session = self._session("track", channel)
         event = overrides.get("event")
-        return _merge(self._track(session, event if isinstance(event, str) else None, semantic), overrides)
+        return self._finish(session, self._track(session, event if isinstance(event, str) else None, semantic),
+                            overrides)
 
     def page(self, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
         """A page call: name, category and url, path, title, referrer and search (and context.page in browsers)."""
@@ -235,11 +250,17 @@ class PayloadFactory:
     ) -> JSONObject:
         """A batch envelope `{"batch": [...]}` as the channel's SDK sends it.
 
-        :param calls: the items, as they are; by default `size` calls (1 to 10 when not given) of one
-            person's session, in time order, of the call types in `types` (by default a mix typical
-            of the channel).
+        :param calls: the items, as they are (even none, or more than a request may carry); by default
+            `size` calls (1 to 10 when not given) of one person's session, in time order, of the call
+            types in `types` (by default a mix typical of the channel).
         :param overrides: deep-merged into the envelope (`sentAt`, `context`, `writeKey`, ...).
+
+        Raises `FactoryError` (a `ValueError`) for a `size` below 1, and for one whose calls come to
+        more than the 500 KiB a request may carry (`MAX_BATCH_BYTES`: a few hundred calls fit); to send
+        an oversized batch on purpose, pass the calls yourself.
         """
+        if calls is None and size is not None and size < 1:
+            raise FactoryError(f"a batch holds at least one call; size={size}")
         session = self._session("batch", channel)
         rnd = self.faker.random
         if calls is not None:
@@ -254,14 +275,29 @@ class PayloadFactory:
             else:
                 mix = _SESSION_MIX[session.library.channel]
                 kinds = rnd.choices([kind for kind, _ in mix], [weight for _, weight in mix], k=count)
-            items = [self._build(kind, session, batched=True) for kind in kinds]
+            items = self._batch_items(session, kinds)
         envelope: JSONObject = {"batch": items}
         library = session.library
         if "sentAt" in library.batch_keys:
             envelope["sentAt"] = self._time(session, session.clock + timedelta(milliseconds=rnd.randint(5, 900)))
         if "writeKey" in library.batch_keys:
             envelope["writeKey"] = session.write_key
+        if calls is None and len(orjson.dumps(envelope)) > MAX_BATCH_BYTES:
+            raise _batch_too_large(len(items), len(orjson.dumps(envelope)))
         return _merge(envelope, overrides)
+
+    def _batch_items(self, session: _Session, kinds: Sequence[str]) -> list[JSONObject]:
+        """The calls of a batch, refused as soon as they alone outgrow a request (and before the
+        session's clock runs on for days)."""
+        items: list[JSONObject] = []
+        size = 0
+        for kind in kinds:
+            item = self._seal(session, self._build(kind, session, batched=True))
+            items.append(item)
+            size += len(orjson.dumps(item)) + 1
+            if size > MAX_BATCH_BYTES:
+                raise _batch_too_large(len(kinds), size, made=len(items))
+        return items
 
     # -- invalid calls ---------------------------------------------------------------------------
 
@@ -294,7 +330,26 @@ class PayloadFactory:
     # -- building blocks -------------------------------------------------------------------------
 
     def _single(self, call_type: str, channel: Channel | None, overrides: Mapping[str, Any]) -> JSONObject:
-        return _merge(self._build(call_type, self._session(call_type, channel)), overrides)
+        session = self._session(call_type, channel)
+        return self._finish(session, self._build(call_type, session), overrides)
+
+    def _finish(self, session: _Session, payload: JSONObject, overrides: Mapping[str, Any]) -> JSONObject:
+        _merge(payload, overrides)
+        return payload if "messageId" in overrides else self._seal(session, payload)
+
+    def _seal(self, session: _Session, payload: JSONObject) -> JSONObject:
+        """Set the call's messageId from its random bits, its place in the session and its final content.
+
+        Random bits alone repeat: two same-seed calls of different types (or channels, or overrides)
+        draw them after the same number of steps often enough (~2% of pairs), and the emulator, as the
+        real service, would take the second for a resend of the first. The content (type, ids, event,
+        context, overrides, ...) and the place make them differ; the same seed still gives the same id.
+        """
+        payload["messageId"] = ""  # (already so, unless sealed before): the id is not part of what it hashes
+        content = orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS, default=repr)
+        digest = hashlib.blake2b(session.message_salt + content, digest_size=16).digest()
+        payload["messageId"] = self._message_id(session, int.from_bytes(digest, "big"))
+        return payload
 
     def _build(self, call_type: str, session: _Session, *, batched: bool = False) -> JSONObject:
         builder = getattr(self, "_" + call_type)
@@ -329,7 +384,7 @@ class PayloadFactory:
         elif channel == "browser":
             session.anonymous_id = _uuid(rnd)
             session.user_id = self._user_id(rnd) if rnd.random() < 0.6 else None
-            session.site = f"{_ascii(fake.word()).lower()}{rnd.choice(data.SITE_SUFFIXES)}.{rnd.choice(data.SITE_TLDS)}"
+            session.site = f"{self._word()}{rnd.choice(data.SITE_SUFFIXES)}.{rnd.choice(data.SITE_TLDS)}"
             session.user_agent = _browser_agent(rnd)
         else:
             session.anonymous_id = _uuid(rnd, upper=library.platform == "ios")
@@ -345,6 +400,15 @@ class PayloadFactory:
             return _uuid(rnd)
         return f"{rnd.choice(('usr', 'user', 'cus'))}_{rnd.getrandbits(48):012x}"
 
+    def _word(self) -> str:
+        """A Faker word in lower-case ASCII letters and digits, for hosts, paths, app names and queries.
+
+        Locales whose words are in another script (ja_JP, ru_RU, ...) have no ASCII form of them, and
+        short words ("a", "0") make poor names: those get one of `data.LATIN_WORDS`.
+        """
+        word = _alphanumeric(self.faker.word())
+        return word if len(word) >= 3 and word[0].isalpha() else self.faker.random.choice(data.LATIN_WORDS)
+
     def _person(self, session: _Session) -> _Person:
         if session.person is None:
             session.person = _Person(self.faker, self.faker.random, self.base_time)
@@ -355,7 +419,7 @@ class PayloadFactory:
         ios = library.platform == "ios"
         device = rnd.choice(data.IOS_DEVICES if ios else data.ANDROID_DEVICES)
         session.device = device
-        word = _ascii(self.faker.word()).lower()
+        word = self._word()
         app_name = word.title() + rnd.choice(data.APP_SUFFIXES)
         major, minor, patch = rnd.randint(1, 9), rnd.randint(0, 30), rnd.randint(0, 9)
         device_info: JSONObject = {
@@ -412,7 +476,9 @@ class PayloadFactory:
         if library.integrations:
             payload["integrations"] = {}
         payload["timestamp"] = self._time(session, session.clock)
-        payload["messageId"] = self._message_id(session, rnd)
+        session.calls += 1
+        session.message_salt = rnd.getrandbits(128).to_bytes(16, "big") + session.calls.to_bytes(4, "big")
+        payload["messageId"] = ""  # set by `_seal` once the call is whole (overrides and all)
         if library.sent_at == "call":
             payload["sentAt"] = self._time(session, session.clock + timedelta(milliseconds=rnd.randint(3, 60)))
         if library.body_write_key:
@@ -423,13 +489,14 @@ class PayloadFactory:
             payload["_metadata"] = {"bundled": list(data.BROWSER_BUNDLED), "unbundled": [], "bundledIds": []}
         return payload
 
-    def _message_id(self, session: _Session, rnd: Random) -> str:
+    def _message_id(self, session: _Session, number: int) -> str:
+        """A messageId as the session's SDK writes it, from a 128-bit number."""
         style = session.library.message_ids
         if style == "node":
-            return f"node-next-{int(session.clock.timestamp() * 1000)}-{_uuid(rnd)}"
+            return f"node-next-{int(session.clock.timestamp() * 1000)}-{_uuid_text(number)}"
         if style == "ajs":
-            return f"ajs-next-{rnd.getrandbits(128):032x}"
-        return _uuid(rnd, upper=style == "UUID")
+            return f"ajs-next-{number:032x}"
+        return _uuid_text(number, upper=style == "UUID")
 
     def _browser_context(self, session: _Session, payload: JSONObject, rnd: Random) -> JSONObject:
         """context.page of the page the person is on (the page call's own page, for page calls)."""
@@ -449,10 +516,10 @@ class PayloadFactory:
         """A page of the session's site; the landing page may carry UTM parameters."""
         name, path, category = rnd.choice(data.PAGES)
         if "{slug}" in path:
-            path = path.format(slug=_ascii(self.faker.slug()))
+            path = path.format(slug=_ascii(self.faker.slug()) or self._word())
         params: list[tuple[str, str]] = []
         if path == "/search":
-            params.append(("q", "+".join(_ascii(word) for word in self.faker.words(rnd.randint(1, 3)))))
+            params.append(("q", "+".join(self._word() for _ in range(rnd.randint(1, 3)))))
         campaign: JSONObject = {}
         landing = session.browser_page == 0
         session.browser_page += 1
@@ -460,7 +527,7 @@ class PayloadFactory:
             campaign = {"name": rnd.choice(data.UTM_CAMPAIGNS), "source": rnd.choice(data.UTM_SOURCES),
                         "medium": rnd.choice(data.UTM_MEDIUMS)}
             if rnd.random() < 0.4:
-                campaign["term"] = _ascii(self.faker.word())
+                campaign["term"] = self._word()
             if rnd.random() < 0.4:
                 campaign["content"] = rnd.choice(data.UTM_CONTENTS)
             # analytics.js reads context.campaign from utm_* (utm_campaign becomes campaign.name).
@@ -493,6 +560,8 @@ class PayloadFactory:
             "plan": person.plan,
             "createdAt": self._time(session, person.created_at),
         }
+        if rnd.random() < _COMPANY_SHARE:
+            traits["company"] = self._company(rnd)
         if rnd.random() < 0.5:
             traits["phone"] = self.faker.phone_number()
         if rnd.random() < 0.4:
@@ -501,6 +570,18 @@ class PayloadFactory:
             traits["cio_subscription_preferences"] = {
                 "topics": {f"topic_{index + 1}": rnd.random() < 0.7 for index in range(len(data.EMAIL_TOPICS))}}
         return self._envelope(session, "identify", {"traits": traits})
+
+    def _company(self, rnd: Random) -> JSONObject:
+        """Where a person works, as Segment's identify spec has it: `traits.company` with name, id, industry,
+        employee_count (and plan, which the person's own `plan` trait stands for here)."""
+        company: JSONObject = {"name": self.faker.company()}
+        if rnd.random() < 0.5:
+            company["id"] = _group_id(rnd)  # the groupId of the company's group calls
+        if rnd.random() < 0.7:
+            company["industry"] = rnd.choice(data.INDUSTRIES)
+        if rnd.random() < 0.6:
+            company["employee_count"] = rnd.choice(data.COMPANY_SIZES)
+        return company
 
     def _track(self, session: _Session, event: str | None = None, semantic: bool | None = None) -> JSONObject:
         rnd = self.faker.random
@@ -633,7 +714,7 @@ class PayloadFactory:
 
     def _server_page(self, session: _Session, rnd: Random) -> JSONObject:
         if not session.site:
-            session.site = f"{_ascii(self.faker.word()).lower()}.{rnd.choice(data.SITE_TLDS)}"
+            session.site = f"{self._word()}.{rnd.choice(data.SITE_TLDS)}"
         return self._web_page(session, rnd)
 
     def _screen(self, session: _Session) -> JSONObject:
@@ -643,7 +724,7 @@ class PayloadFactory:
         if name == "Product Detail":
             properties = {"product_id": str(rnd.randint(1000, 99_999))}
         elif name == "Search":
-            properties = {"query": _ascii(self.faker.word())}
+            properties = {"query": self._word()}
         elif name == "Feed":
             properties = {"tab": rnd.choice(("for_you", "following", "popular"))}
         body: JSONObject = {"name": name}
@@ -655,12 +736,12 @@ class PayloadFactory:
     def _group(self, session: _Session) -> JSONObject:
         rnd = self.faker.random
         company: str = self.faker.company()
-        slug = "".join(ch for ch in _ascii(company).lower() if ch.isalnum())[:24] or "company"
+        slug = _alphanumeric(company)[:24] or self._word()
         object_type = str(rnd.choice((1, 1, 1, 2, 3)))
         traits: JSONObject = {
             "name": company,
             "industry": rnd.choice(data.INDUSTRIES),
-            "employees": rnd.choice((5, 12, 40, 120, 500, 2000)),
+            "employees": rnd.choice(data.COMPANY_SIZES),
             "plan": rnd.choice(data.PLANS),
             "website": f"https://www.{slug}.com",
             "createdAt": self._time(session, self.base_time - timedelta(days=rnd.randint(30, 3000))),
@@ -818,6 +899,32 @@ def mistake_cases(*, seed: int = DEFAULT_SEED, channel: Channel | None = None) -
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+_EARLIEST_BASE_TIME = datetime.min.replace(tzinfo=UTC) + _REACH_BACK
+_LATEST_BASE_TIME = datetime.max.replace(tzinfo=UTC) - _REACH_FORWARD
+
+
+def _checked_base_time(base_time: datetime) -> datetime:
+    """The base time in UTC (naive is taken as UTC), far enough from the ends of the calendar for every
+    timestamp drawn around it to exist."""
+    try:
+        utc = (base_time if base_time.tzinfo else base_time.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:30+01:00 is in year 0 in UTC
+        utc = None
+    if utc is None or not _EARLIEST_BASE_TIME <= utc <= _LATEST_BASE_TIME:
+        raise FactoryError(
+            f"base time {base_time.isoformat()} is out of range: timestamps reach {_REACH_BACK.days:,} days "
+            f"before it, so use one from {_EARLIEST_BASE_TIME.date()} to {_LATEST_BASE_TIME.date()}")
+    return utc
+
+
+def _batch_too_large(count: int, size: int, *, made: int | None = None) -> FactoryError:
+    measured = f"its first {made} come to {size:,} bytes" if made is not None and made < count else f"{size:,} bytes"
+    return FactoryError(
+        f"a batch of {count} calls is over the {MAX_BATCH_BYTES:,} bytes ({MAX_BATCH_BYTES // 1024} KiB) a request "
+        f"may carry ({measured}): ask for fewer calls, or pass the calls yourself to build an oversized batch "
+        "on purpose")
+
+
 def _check_channel(channel: str) -> None:
     if channel not in CHANNELS:
         raise FactoryError(f"no channel {channel!r}: use one of {', '.join(CHANNELS)}")
@@ -845,7 +952,12 @@ def _copy(value: Any) -> Any:
 
 
 def _uuid(rnd: Random, *, upper: bool = False) -> str:
-    text = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+    return _uuid_text(rnd.getrandbits(128), upper=upper)
+
+
+def _uuid_text(number: int, *, upper: bool = False) -> str:
+    """A version-4 UUID from a 128-bit number (its version and variant bits overwritten)."""
+    text = str(uuid.UUID(int=number, version=4))
     return text.upper() if upper else text
 
 
@@ -873,3 +985,24 @@ def _money(amount: float, currency: str) -> float:
 def _ascii(text: str) -> str:
     """Text without accents, for ids, e-mail addresses and urls built from Faker's words and names."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _alphanumeric(text: str) -> str:
+    """`text` in lower-case ASCII letters and digits only ("" for words of another script)."""
+    return _NOT_ALPHANUMERIC.sub("", _ascii(text).lower())
+
+
+def _email_local(text: str, *, latin_only: bool = False) -> str:
+    """`text` as the local part of an e-mail address: lower-case ASCII letters and digits, in runs joined
+    by single dots, dashes or underscores; "" when nothing is left. With `latin_only`, also "" when
+    a letter has no ASCII form (Cyrillic, kana, ...): what is left would be a misleading fragment."""
+    if latin_only and any(ch.isalpha() and not ch.isascii() and not unicodedata.combining(ch)
+                          for ch in unicodedata.normalize("NFKD", text)):
+        return ""
+    local = _NOT_IN_LOCAL_PART.sub("", _ascii(text).lower())
+    return _SEPARATOR_RUN.sub(lambda run: run.group(0)[0], local).strip("._-")
+
+
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_NOT_IN_LOCAL_PART = re.compile(r"[^a-z0-9._-]+")
+_SEPARATOR_RUN = re.compile(r"[._-]{2,}")

@@ -78,7 +78,10 @@ alias = _of_type("alias")
 
 def batches(*, channel: Channel | None = None, min_size: int = 1, max_size: int = 10, **overrides: Any
             ) -> st.SearchStrategy[JSONObject]:
-    """Valid batch envelopes of `min_size` to `max_size` calls of one session."""
+    """Valid batch envelopes of `min_size` (at least 1) to `max_size` calls of one session; a few hundred
+    calls fill a request (see `PayloadFactory.batch`)."""
+    if not 1 <= min_size <= max_size:
+        raise ValueError(f"batches need 1 <= min_size <= max_size; got {min_size} and {max_size}")
 
     def make(shape: Channel, size: int, seed: int) -> JSONObject:
         return _shared().seed(seed).batch(size=size, channel=shape, **overrides)

@@ -229,3 +229,40 @@ def test_same_seed_same_bytes_across_processes(args: list[str]) -> None:
     in_process = factories.PayloadFactory(seed=int(args[args.index("--seed") + 1]))
     assert orjson.loads(first.splitlines()[0]) == (in_process.track() if args[1] == "track"
                                                     else in_process.batch(channel="browser"))
+
+
+# -- a reader that leaves, and times out of range ----------------------------------------------------
+
+
+def _first_line_then_close(args: list[str]) -> tuple[bytes, int, bytes]:
+    """Run `mockpipe ARGS | head -1`: read one line, close the pipe, and return (line, exit status, stderr)."""
+    with subprocess.Popen([sys.executable, "-m", "mockpipe", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = proc.stdout.readline()
+        proc.stdout.close()
+        status = proc.wait(timeout=60)
+        return line, status, proc.stderr.read()
+
+
+def test_fake_into_a_reader_that_leaves_exits_quietly() -> None:
+    # 1000 track calls are ~1 MB: far more than a pipe holds, so the writer meets the closed pipe.
+    line, status, err = _first_line_then_close(["fake", "track", "-n", "1000", "--seed", "1"])
+    assert orjson.loads(line)["type"] == "track"
+    assert (status, err) == (0, b"")
+
+
+def test_validate_into_a_reader_that_leaves_exits_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    path.write_bytes((orjson.dumps(factories.invalid("track.event.required", seed=1)) + b"\n") * 5000)
+    line, status, err = _first_line_then_close(["validate", str(path)])
+    assert b"track.event.required" in line
+    assert status == 1 and b"Traceback" not in err and b"BrokenPipe" not in err  # still: the payloads had errors
+
+
+@pytest.mark.parametrize("base", ["0001-01-01", "9999-12-31T23:59:59Z", "0001-01-01T00:30:00+01:00"])
+def test_fake_base_time_out_of_range_is_a_clear_error(capsys: pytest.CaptureFixture[str], base: str) -> None:
+    assert main(["fake", "track", "--seed", "1", "--base-time", base]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("mockpipe fake: base time ") and "Traceback" not in captured.err

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -294,6 +294,8 @@ def test_hypothesis_strategies_make_valid_payloads() -> None:
         assert _codes(case.violations()) == [case.rule]
 
     check()
+    with pytest.raises(ValueError, match="min_size"):
+        strategies.batches(min_size=0)
 
 
 # -- over HTTP ---------------------------------------------------------------------------------------
@@ -359,3 +361,159 @@ def test_invalid_cases_are_flagged_over_http(server: MockPipeServer, http: httpx
         assert call is not None
         flagged.extend(call.violations)
     assert _codes(flagged) == [case.rule]
+
+
+# -- messageIds, locales, sizes, companies (acceptance review) ---------------------------------------
+
+
+def test_same_seed_calls_of_different_types_get_different_message_ids(factory: PayloadFactory) -> None:
+    # Made from the same seed, calls of different types (or channels) used to draw the same messageId
+    # whenever their random streams lined up, and the emulator took the second for a resend.
+    seen: dict[str, tuple[int, str, str]] = {}
+    clashes = []
+    for seed in range(300):
+        for channel in CHANNELS:
+            for call_type in CALL_TYPES:
+                message_id = factory.seed(seed).call(call_type, channel=channel)["messageId"]
+                if message_id in seen:
+                    clashes.append((seen[message_id], (seed, channel, call_type)))
+                seen[message_id] = (seed, channel, call_type)
+    assert clashes == []
+    assert factories.identify(seed=3, channel="browser")["messageId"] != factories.track(
+        seed=3, channel="browser")["messageId"]
+
+
+def test_message_ids_stay_reproducible_and_keep_their_sdk_shape(factory: PayloadFactory) -> None:
+    shapes = {
+        "analytics.js": r"ajs-next-[0-9a-f]{32}",
+        "@customerio/cdp-analytics-node": r"node-next-\d{13}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                          r"[0-9a-f]{12}",
+        "analytics-python": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        "analytics-kotlin": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        "analytics-swift": r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}",
+    }
+    for seed in range(60):
+        for call_type in CALL_TYPES:
+            payload = factory.seed(seed).call(call_type)
+            assert re.fullmatch(shapes[payload["context"]["library"]["name"]], payload["messageId"]), payload
+            assert factory.seed(seed).call(call_type) == payload
+    items = factory.seed(4).batch(size=30, types=["track"])["batch"]
+    assert len({item["messageId"] for item in items}) == 30
+
+
+def test_overrides_give_another_message_id_unless_they_set_one(factory: PayloadFactory) -> None:
+    plain = factory.seed(5).track(event="Signed Up")
+    other = factory.seed(5).track(event="Signed Up", userId="u-other")
+    assert other["messageId"] != plain["messageId"]
+    assert factory.seed(5).track(event="Signed Up", userId="u-other") == other
+    assert factory.seed(5).track(event="Signed Up", messageId="m-1")["messageId"] == "m-1"
+    assert factory.seed(5).track(semantic=True)["messageId"] != factory.seed(5).track(semantic=False)["messageId"]
+
+
+def test_same_seed_calls_of_every_type_all_reach_the_journal(server: MockPipeServer, http: httpx.Client) -> None:
+    key = "wk_same_seed_types"
+    sent: list[dict[str, Any]] = []
+    for seed in range(30):
+        for channel in CHANNELS:
+            made = [getattr(factories, call_type)(seed=seed, channel=channel) for call_type in CALL_TYPES]
+            made.append(factories.track(seed=seed, channel=channel, userId=f"u-{seed}"))  # same seed, overridden
+            made.extend(factories.batch(seed=seed, channel=channel, size=3)["batch"])
+            for payload in made:
+                _post(http, f"/v1/{payload['type']}", payload, key)
+            sent.extend(made)
+    result = server.wait_for(len(sent), 10.0, write_key=key)
+    assert not result.timed_out
+    found = server.calls(write_key=key)  # resends of a messageId are hidden: every call must be its own
+    assert len(found) == len(sent)
+    assert sorted(c.message_id for c in found) == sorted(p["messageId"] for p in sent)
+    assert server.calls(write_key=key, duplicates=True) == found
+
+
+LOCALES = ("ja_JP", "ru_RU", "zh_CN", "el_GR", "ko_KR", "hi_IN", "ar_AA", "he_IL", "th_TH", "pl_PL")
+EMAIL = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+URL = re.compile(r"https://(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s]*)?")
+
+
+def _urls(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _urls(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _urls(item)
+    elif isinstance(value, str) and value.startswith("https://"):
+        yield value
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_non_latin_locales_make_valid_emails_and_urls(locale: str) -> None:
+    fake = Faker(locale)
+    fake.add_provider(PipelinesProvider)
+    fake.seed_instance(1)
+    emails = 0
+    for _ in range(40):
+        for channel in CHANNELS:
+            made = [fake.identify_payload(channel=channel), fake.track_payload(channel=channel),
+                    fake.page_payload(channel=channel), fake.screen_payload(channel=channel),
+                    fake.group_payload(channel=channel), fake.alias_payload(channel=channel)]
+            for payload in made:
+                assert validate(payload) == [], payload
+                email = payload.get("traits", {}).get("email")
+                if email is not None:
+                    emails += 1
+                    assert EMAIL.fullmatch(email), email
+                for url in _urls(payload):
+                    assert URL.fullmatch(url), url
+                app = payload["context"].get("app")
+                if app is not None:
+                    assert re.fullmatch(r"[A-Z][a-z0-9]+.*", app["name"]) and ".." not in app["namespace"], app
+                search = payload.get("properties", {}).get("query")
+                assert search is None or search, payload
+    assert emails >= 120
+
+
+def test_batch_size_must_be_at_least_one(factory: PayloadFactory) -> None:
+    for size in (0, -1):
+        with pytest.raises(ValueError, match="at least one call"):
+            factory.batch(size=size)
+        with pytest.raises(ValueError, match="at least one call"):
+            factories.batch(size=size)
+    assert factory.batch([])["batch"] == []  # calls given as they are: an empty list is asked for
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_batch_over_the_request_limit_is_refused(factory: PayloadFactory, channel: str) -> None:
+    with pytest.raises(factories.FactoryError, match=r"over the 512,000 bytes \(500 KiB\)") as raised:
+        factory.seed(1).batch(size=2500, channel=channel)  # type: ignore[arg-type]
+    assert "2500 calls" in str(raised.value)
+    fits = factory.seed(1).batch(size=400, channel=channel)  # type: ignore[arg-type]
+    assert len(orjson.dumps(fits)) <= MAX_BATCH_BYTES and validate(fits) == []
+    items = [factory.track(channel=channel) for _ in range(1000)]  # type: ignore[arg-type]
+    assert len(orjson.dumps(factory.batch(items))) > MAX_BATCH_BYTES  # on purpose: the calls are yours
+
+
+def test_some_identify_calls_carry_a_company(factory: PayloadFactory) -> None:
+    companies = []
+    for seed in range(300):
+        payload = factory.seed(seed).identify()
+        company = payload["traits"].get("company")
+        if company is not None:
+            companies.append(company)
+            assert isinstance(company["name"], str) and company["name"]
+            assert set(company) <= {"name", "id", "industry", "employee_count", "plan"}
+            assert isinstance(company.get("employee_count", 1), int)
+    assert 60 <= len(companies) <= 240
+    assert any("industry" in c for c in companies) and any("employee_count" in c for c in companies)
+
+
+@pytest.mark.parametrize("base", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)])
+def test_a_base_time_too_close_to_the_calendar_ends_is_refused(base: datetime) -> None:
+    with pytest.raises(factories.FactoryError, match="base time"):
+        PayloadFactory(seed=1, base_time=base)
+
+
+def test_a_base_time_with_an_offset_gives_utc_timestamps() -> None:
+    paris = datetime(2030, 6, 1, 12, tzinfo=timezone(timedelta(hours=2)))
+    payload = PayloadFactory(seed=1, channel="browser", base_time=paris).track()
+    assert payload["timestamp"].endswith("Z")
+    assert payload == PayloadFactory(seed=1, channel="browser", base_time=datetime(2030, 6, 1, 10, tzinfo=UTC)).track()
