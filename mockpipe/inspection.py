@@ -117,7 +117,7 @@ class Inspection:
 
     async def requests(self, request: Request) -> JSONResponse:
         try:
-            _known_params(request.query_params, REQUEST_PARAMS)
+            _known_params(request.query_params, RequestQuery.PARAMS)
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
             return _bad_query(str(exc))
@@ -145,9 +145,6 @@ class Inspection:
                       for r in RULES.values()],
             "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
         })
-
-
-REQUEST_PARAMS = frozenset(("writeKey", "accepted", "status", "after", "limit"))
 
 
 def _known_params(params: Mapping[str, str], known: Iterable[str]) -> None:

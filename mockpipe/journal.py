@@ -158,6 +158,26 @@ def _as_request(row: tuple[Any, ...]) -> RequestRecord:
     return tuple.__new__(RequestRecord, row)
 
 
+def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
+    """The query fields set by HTTP query parameters, read as `spec` says; ValueError names a bad one."""
+    values: dict[str, Any] = {}
+    for param, (attribute, read) in spec.items():
+        text = params.get(param)
+        if text is not None:
+            try:
+                values[attribute] = read(text)
+            except ValueError as exc:
+                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
+    return values
+
+
+def _parse_count(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes"):
@@ -184,33 +204,18 @@ class CallQuery:
     after: int | None = None  # only calls with a larger id (paging)
     limit: int | None = None
 
-    # HTTP query parameter names (camelCase, as on the wire) of each field.
-    PARAMS: ClassVar[dict[str, str]] = {
-        "writeKey": "write_key", "type": "type", "event": "event", "name": "name", "userId": "user_id",
-        "anonymousId": "anonymous_id", "messageId": "message_id", "valid": "valid", "accepted": "accepted",
-        "duplicates": "duplicates", "after": "after", "limit": "limit",
+    # HTTP query parameters (camelCase, as on the wire): the field each sets, and how it is read.
+    PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
+        "writeKey": ("write_key", str), "type": ("type", str), "event": ("event", str), "name": ("name", str),
+        "userId": ("user_id", str), "anonymousId": ("anonymous_id", str), "messageId": ("message_id", str),
+        "valid": ("valid", _parse_bool), "accepted": ("accepted", _parse_bool),
+        "duplicates": ("duplicates", _parse_bool), "after": ("after", _parse_count), "limit": ("limit", _parse_count),
     }
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> CallQuery:
         """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
-        values: dict[str, Any] = {}
-        for param, attribute in cls.PARAMS.items():
-            text = params.get(param)
-            if text is None:
-                continue
-            try:
-                if attribute in ("valid", "accepted", "duplicates"):
-                    values[attribute] = _parse_bool(text)
-                elif attribute in ("after", "limit"):
-                    values[attribute] = int(text)
-                    if values[attribute] < 0:
-                        raise ValueError("must not be negative")
-                else:
-                    values[attribute] = text
-            except ValueError as exc:
-                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
-        return cls(**values)
+        return cls(**_parse_params(params, cls.PARAMS))
 
     def matches(self, call: tuple[Any, ...]) -> bool:
         """Whether a call (a `Call`, or the plain tuple the journal stores) passes every filter."""
@@ -242,20 +247,15 @@ class RequestQuery:
     after: int | None = None
     limit: int | None = None
 
+    PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
+        "writeKey": ("write_key", str), "accepted": ("accepted", _parse_bool), "status": ("status", int),
+        "after": ("after", _parse_count), "limit": ("limit", _parse_count),
+    }
+
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> RequestQuery:
-        values: dict[str, Any] = {}
-        for param, attribute in (("writeKey", "write_key"), ("accepted", "accepted"), ("status", "status"),
-                                 ("after", "after"), ("limit", "limit")):
-            text = params.get(param)
-            if text is None:
-                continue
-            try:
-                values[attribute] = text if attribute == "write_key" else (
-                    _parse_bool(text) if attribute == "accepted" else int(text))
-            except ValueError as exc:
-                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
-        return cls(**values)
+        """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
+        return cls(**_parse_params(params, cls.PARAMS))
 
     def matches(self, request: tuple[Any, ...]) -> bool:
         """Whether a request (a `RequestRecord`, or the plain tuple the journal stores) passes every filter."""
