@@ -2,7 +2,8 @@
 
 The seed's semantics, per write key:
 - identify with both anonymousId and userId ties the earlier anonymous activity to the person;
-  an identify with neither but a `traits.email` identifies the person by email;
+  an identify with neither but a `traits.email` identifies the person by email (the person who
+  last had that email in their traits, or a new one); every email seen in a person's traits finds them;
 - alias merges the profile of `previousId` (a userId or an anonymousId) into `userId`'s;
 - traits merge key by key, the call with the newest `timestamp` winning (arrival order breaks ties);
 - group creates or updates the object (`objectTypeId`, default "1") with its traits, and links the
@@ -21,19 +22,23 @@ both, and readers get frozen snapshots.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from mockpipe.errors import MockpipeError
 from mockpipe.validation import parse_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from mockpipe.journal import Call, Journal, RequestRecord
     from mockpipe.types import JSONObject
@@ -44,6 +49,11 @@ DEFAULT_OBJECT_TYPE_ID = "1"
 # Keys of group traits that steer the call instead of describing the object.
 _GROUP_CONTROL_TRAITS = ("object_type_id", "objectTypeId", "relationshipAttributes")
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+DEFAULT_PAGE_SIZE = 100  # people or objects per page of `People.people_page` and the HTTP lists
+MAX_PAGE_SIZE = 1000
+# Creation order of people and objects, across write keys: the lists' order and their paging cursor.
+_SEQUENCE = itertools.count(1)
+_T = TypeVar("_T")
 
 
 class AmbiguousIdError(MockpipeError, LookupError):
@@ -59,6 +69,15 @@ class AmbiguousIdError(MockpipeError, LookupError):
 
 
 # -- snapshots handed to readers ---------------------------------------------------------------
+
+
+class Page(NamedTuple, Generic[_T]):
+    """One page of a list: its items, the cursor of the next page (pass it as `after`; None on the
+    last page) and how many items the whole list holds."""
+
+    items: list[_T]
+    next: int | None
+    total: int
 
 
 class Event(NamedTuple):
@@ -103,7 +122,7 @@ class Person:
     """A person as the service would see it after the calls so far (a snapshot, safe to keep).
 
     `ids` lists every id the person answers to: the userId first, then merged anonymousIds, the
-    previous ids merged by alias and, for people identified by email only, their email.
+    previous ids merged by alias, and every email seen in their traits.
     """
 
     write_key: str
@@ -223,6 +242,7 @@ class _Object:
     traits: _Attributes
     first_seen: _Moment
     last_seen: _Moment
+    seq: int = field(default_factory=lambda: next(_SEQUENCE))
 
 
 @dataclass(slots=True, eq=False)
@@ -239,6 +259,7 @@ class _PersonState:
     suppressed: bool = False
     first_seen: _Moment | None = None
     last_seen: _Moment | None = None
+    seq: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def index_keys(self) -> list[tuple[str, str]]:
         """Its entries in the partition's index."""
@@ -247,6 +268,14 @@ class _PersonState:
         found += [("user", p) for p in self.previous_ids]
         found += [("email", e) for e in self.emails]
         return found
+
+    @property
+    def email_only(self) -> bool:
+        """Known by an email alone (an identify with neither userId nor anonymousId)."""
+        return self.user_id is None and not self.anonymous_ids and not self.previous_ids
+
+    def has_id_containing(self, text: str) -> bool:
+        return any(text in key for _, key in self.index_keys())
 
     def seen(self, moment: _Moment) -> None:
         if self.first_seen is None or moment.at < self.first_seen.at:
@@ -310,6 +339,7 @@ class People:
     """People and objects per write key, from the accepted calls of a journal."""
 
     MAX_EVENTS = 100  # recent events kept per person
+    CATCH_UP_SLICE = 500  # queued calls applied per hold of the lock (about 10 ms)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -353,13 +383,33 @@ class People:
         if call.accepted and call.duplicate_of is None:
             self._pending.append(call)
             if self._max_pending is not None and len(self._pending) > self._max_pending:
-                self._catch_up()
+                self._apply_safely(self._pending.popleft())  # the oldest, before the journal forgets it
 
-    def _catch_up(self) -> None:
-        """Apply the queued calls (the lock is held)."""
+    @contextlib.contextmanager
+    def _caught_up(self) -> Iterator[None]:
+        """Hold the lock, with every queued call applied.
+
+        A read after a burst of calls may have tens of thousands to apply (about 20 µs each). They
+        are applied in slices, letting go of the lock between them: the listener, which takes the
+        lock on the server's event loop, never waits for more than one slice.
+        """
         pending = self._pending
-        while pending:
-            self._apply_safely(pending.popleft())
+        while True:
+            self._lock.acquire()
+            if len(pending) <= self.CATCH_UP_SLICE:
+                break
+            try:
+                for _ in range(self.CATCH_UP_SLICE):
+                    self._apply_safely(pending.popleft())
+            finally:
+                self._lock.release()
+            time.sleep(0)  # let a waiting listener take the lock before this thread takes it again
+        try:
+            while pending:
+                self._apply_safely(pending.popleft())
+            yield
+        finally:
+            self._lock.release()
 
     def apply(self, calls: Iterable[Call]) -> None:
         """Feed calls in the order they were received (accepted, first copies only count)."""
@@ -380,19 +430,17 @@ class People:
     # -- reading -------------------------------------------------------------------------------
 
     def write_keys(self) -> list[str]:
-        with self._lock:
-            self._catch_up()
+        with self._caught_up():
             return list(self._partitions)
 
     def person(self, person_id: str, *, write_key: str | None = None) -> Person | None:
-        """The person with this userId, anonymousId, aliased id or email, or None.
+        """The person with this userId, anonymousId, aliased id or any email seen in their traits, or None.
 
         Without `write_key`, the only write key that knows the id is used. Raises
         `AmbiguousIdError` when several do.
         """
         person_id = str(person_id)
-        with self._lock:
-            self._catch_up()
+        with self._caught_up():
             if write_key is not None:
                 partition = self._partitions.get(write_key)
                 found = partition.find(person_id) if partition is not None else None
@@ -405,10 +453,35 @@ class People:
 
     def people(self, write_key: str | None = None) -> list[Person]:
         """Everyone (of one write key), in the order they first appeared."""
-        with self._lock:
-            self._catch_up()
-            return [person.snapshot(key) for key, partition in self._partitions.items()
-                    if write_key is None or key == write_key for person in partition.people.values()]
+        with self._caught_up():
+            return [person.snapshot(key) for key, person in self._people_in_order(write_key)]
+
+    def people_page(
+        self, write_key: str | None = None, *, after: int | None = None, limit: int = DEFAULT_PAGE_SIZE,
+        id_contains: str | None = None,
+    ) -> Page[Person]:
+        """At most `limit` people (of one write key; with an id containing `id_contains`), in the order
+        they first appeared, from after the cursor `after` (the `next` of the previous page).
+
+        Raises `ValueError` for a `limit` outside 1 to `MAX_PAGE_SIZE` or a negative `after`.
+        """
+        with self._caught_up():
+            rows = self._people_in_order(write_key)
+            if id_contains:
+                rows = ((key, person) for key, person in rows if person.has_id_containing(id_contains))
+                found = list(rows)  # the total needs them all: cheap next to a snapshot
+                total = len(found)
+                rows = iter(found)
+            else:
+                total = sum(len(p.people) for key, p in self._partitions.items() if write_key in (None, key))
+            page, next_after = _cut(rows, after, limit, lambda row: row[1].seq)
+            return Page([person.snapshot(key) for key, person in page], next_after, total)
+
+    def _people_in_order(self, write_key: str | None) -> Iterator[tuple[str, _PersonState]]:
+        """(write key, person) by creation: each partition keeps its people in that order."""
+        streams = [((person.seq, key, person) for person in partition.people.values())
+                   for key, partition in self._partitions.items() if write_key in (None, key)]
+        return ((key, person) for _, key, person in heapq.merge(*streams))
 
     def object(self, object_id: str, object_type_id: str = DEFAULT_OBJECT_TYPE_ID, *,
                write_key: str | None = None) -> GroupObject | None:
@@ -417,8 +490,7 @@ class People:
         Raises `AmbiguousIdError` when several write keys have such an object.
         """
         key = (str(object_type_id), str(object_id))
-        with self._lock:
-            self._catch_up()
+        with self._caught_up():
             matches = [wk for wk, partition in self._partitions.items()
                        if (write_key is None or wk == write_key) and key in partition.objects]
             if len(matches) > 1:
@@ -426,11 +498,28 @@ class People:
             return self._object_snapshot(matches[0], key) if matches else None
 
     def objects(self, write_key: str | None = None, object_type_id: str | None = None) -> list[GroupObject]:
-        with self._lock:
-            self._catch_up()
-            return [self._object_snapshot(wk, key) for wk, partition in self._partitions.items()
-                    if write_key is None or wk == write_key for key in partition.objects
-                    if object_type_id is None or key[0] == str(object_type_id)]
+        """Every object (of one write key, of one type), in the order they first appeared."""
+        with self._caught_up():
+            return [self._object_snapshot(wk, key) for wk, key, _ in self._objects_in_order(write_key, object_type_id)]
+
+    def objects_page(
+        self, write_key: str | None = None, object_type_id: str | None = None, *, after: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> Page[GroupObject]:
+        """At most `limit` objects, as `objects`, from after the cursor `after` (see `people_page`)."""
+        with self._caught_up():
+            rows = list(self._objects_in_order(write_key, object_type_id))
+            page, next_after = _cut(iter(rows), after, limit, lambda row: row[2].seq)
+            return Page([self._object_snapshot(wk, key) for wk, key, _ in page], next_after, len(rows))
+
+    def _objects_in_order(
+        self, write_key: str | None, object_type_id: str | None
+    ) -> Iterator[tuple[str, tuple[str, str], _Object]]:
+        type_id = None if object_type_id is None else str(object_type_id)
+        streams = [((state.seq, wk, key, state) for key, state in partition.objects.items()
+                    if type_id is None or key[0] == type_id)
+                   for wk, partition in self._partitions.items() if write_key in (None, wk)]
+        return ((wk, key, state) for _, wk, key, state in heapq.merge(*streams))
 
     def _object_snapshot(self, write_key: str, key: tuple[str, str]) -> GroupObject:
         partition = self._partitions[write_key]
@@ -488,8 +577,13 @@ class People:
                 _tie_anonymous(partition, person, call.anonymous_id)
             if call.user_id is not None and email is not None:
                 by_email = partition.index.get(("email", email))
-                if by_email is not None and by_email is not person and by_email.user_id is None:
+                if by_email is not None and by_email is not person and by_email.email_only:
                     _merge(partition, by_email, into=person)
+        if email is not None:
+            # Any email a person had in their traits finds them; if two people had it, the latest.
+            if email not in person.emails:
+                person.emails.append(email)
+            partition.index[("email", email)] = person
         person.traits.merge(traits, moment.at)
         person.seen(moment)
 
@@ -572,6 +666,22 @@ class People:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _cut(rows: Iterator[_T], after: int | None, limit: int, seq: Callable[[_T], int]) -> tuple[list[_T], int | None]:
+    """The `limit` rows after the cursor `after`, and the cursor of the next page (None: no more).
+
+    Raises `ValueError` for a limit outside 1 to `MAX_PAGE_SIZE` or a negative cursor."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, not {limit!r}")
+    if after is not None:
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError(f"after must be a cursor (the next of the previous page), not {after!r}")
+        rows = itertools.dropwhile(lambda row: seq(row) <= after, rows)
+    page = list(itertools.islice(rows, limit + 1))
+    if len(page) > limit:
+        return page[:limit], seq(page[limit - 1])
+    return page, None
 
 
 def _moment(payload: JSONObject, received_at: str) -> _Moment:

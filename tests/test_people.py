@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mockpipe import MockPipeServer
+from mockpipe.journal import Journal
 from mockpipe.people import AmbiguousIdError, People
 from tests.conftest import Client
 
@@ -82,6 +86,32 @@ def test_identify_by_email_only_then_by_user_id(client: Client) -> None:
     found = person(client, "e@example.com")
     assert found["userId"] == "u9"
     assert found["traits"] == {"email": "e@example.com", "name": "E"}
+
+
+def test_any_email_seen_in_traits_finds_the_person(client: Client) -> None:
+    ok(client.post("/v1/identify", {"userId": "u1", "anonymousId": "a1", "traits": {"email": "old@example.com"},
+                                    "timestamp": T1}))
+    ok(client.post("/v1/identify", {"userId": "u1", "traits": {"email": "new@example.com"}, "timestamp": T2}))
+    ok(client.post("/v1/identify", {"anonymousId": "a2", "traits": {"email": "anon@example.com"}}))
+    for email in ("old@example.com", "new@example.com"):
+        found = person(client, email)
+        assert found["userId"] == "u1" and found["traits"]["email"] == "new@example.com"
+    assert person(client, "u1")["emails"] == ["old@example.com", "new@example.com"]
+    assert person(client, "anon@example.com")["anonymousIds"] == ["a2"]
+    assert [p["id"] for p in client.get("/mockpipe/people").json()["people"]] == ["u1", "a2"]
+
+    # An identify by email alone updates the person who has that email, rather than making another.
+    ok(client.post("/v1/identify", {"traits": {"email": "new@example.com", "plan": "pro"}, "timestamp": T3}))
+    assert person(client, "u1")["traits"] == {"email": "new@example.com", "plan": "pro"}
+    assert client.get("/mockpipe/people").json()["total"] == 2
+
+
+def test_an_email_shared_by_two_known_people_finds_the_latest_and_merges_neither(client: Client) -> None:
+    ok(client.post("/v1/identify", {"anonymousId": "a1", "traits": {"email": "shared@example.com"}}))
+    ok(client.post("/v1/identify", {"userId": "u1", "traits": {"email": "shared@example.com"}}))
+    assert person(client, "shared@example.com")["userId"] == "u1"
+    assert person(client, "a1")["userId"] is None  # only a profile known by its email alone is merged
+    assert client.get("/mockpipe/people").json()["total"] == 2
 
 
 def test_alias_merges_previous_user_id(client: Client) -> None:
@@ -160,6 +190,22 @@ def test_group_object_type_id_spellings(client: Client, where: str, extra: dict[
     assert found.status_code == 200, where
     assert "object_type_id" not in found.json()["traits"] and "objectTypeId" not in found.json()["traits"]
     missing(client, "/mockpipe/objects/1/course-9")
+
+
+@pytest.mark.parametrize("path", ["/mockpipe/objects/2", "/mockpipe/objects/2/"])
+def test_an_object_type_without_id_lists_the_objects_of_that_type(client: Client, path: str) -> None:
+    ok(client.post("/v1/group", {"userId": "u1", "groupId": "course-9", "objectTypeId": "2"}))
+    ok(client.post("/v1/group", {"userId": "u1", "groupId": "acme"}))
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.text  # not a redirect to the other spelling
+    assert [(o["objectTypeId"], o["objectId"]) for o in answer.json()["objects"]] == [("2", "course-9")]
+    assert client.get("/mockpipe/objects/7").json() == {"objects": [], "count": 0, "total": 0, "next": None}
+
+
+def test_an_empty_person_id_lists_people(client: Client) -> None:
+    ok(client.post("/v1/identify", {"userId": "u1"}))
+    answer = client.get("/mockpipe/people/")
+    assert answer.status_code == 200 and [p["id"] for p in answer.json()["people"]] == ["u1"]
 
 
 def test_group_without_person_updates_only_the_object(client: Client) -> None:
@@ -296,6 +342,116 @@ def test_people_are_per_write_key(client: Client, server: MockPipeServer) -> Non
         server.person("u1")
     found = server.person("u1", write_key="key-a")
     assert found is not None and found.traits == {"env": "a"} and found.ids == ("u1",)
+
+
+def test_people_come_in_pages(client: Client) -> None:
+    ok(client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(250)]},
+                   key="key-a"))
+    ok(client.post("/v1/identify", {"userId": "u-b"}, key="key-b"))
+    ok(client.post("/v1/identify", {"userId": "u250"}, key="key-a"))
+    first = client.get("/mockpipe/people").json()
+    assert (first["count"], first["total"]) == (100, 252)  # 100 by default
+    assert [p["id"] for p in first["people"]] == [f"u{i}" for i in range(100)]
+    seen, cursor = [], None
+    while True:
+        page = client.get("/mockpipe/people", limit=60, **({"after": cursor} if cursor is not None else {})).json()
+        seen += [p["id"] for p in page["people"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+        assert page["count"] == 60
+    # Every person once, in the order they appeared, across write keys.
+    assert seen == [f"u{i}" for i in range(250)] + ["u-b", "u250"]
+
+    one_key = client.get("/mockpipe/people", writeKey="key-a", after=first["next"], limit=1000).json()
+    assert (one_key["count"], one_key["total"], one_key["next"]) == (151, 251, None)
+    searched = client.get("/mockpipe/people", q="u24").json()
+    assert [p["id"] for p in searched["people"]] == ["u24"] + [f"u24{i}" for i in range(10)]  # any id containing it
+    assert (searched["total"], searched["next"]) == (11, None)
+    assert client.get("/mockpipe/people", q="@").json()["total"] == 0
+
+
+@pytest.mark.parametrize(("query", "complaint"), [
+    ({"limit": 0}, "limit must be an integer from 1 to 1000"),
+    ({"limit": 1001}, "limit must be an integer from 1 to 1000"),
+    ({"limit": "ten"}, "limit='ten': not an integer"),
+    ({"after": -1}, "after must be a cursor"),
+    ({"userId": "u1"}, "unknown query parameter(s) userId"),
+])
+def test_bad_paging_is_refused(client: Client, query: dict[str, Any], complaint: str) -> None:
+    for path in ("/mockpipe/people", "/mockpipe/objects"):
+        answer = client.get(path, **query)
+        assert answer.status_code == 400 and answer.json()["code"] == "query.invalid"
+        assert complaint in answer.json()["message"]
+
+
+def test_objects_come_in_pages(client: Client) -> None:
+    ok(client.post("/v1/batch", {"batch": [{"type": "group", "userId": "u1", "groupId": f"g{i}",
+                                            "objectTypeId": str(1 + i % 2)} for i in range(30)]}))
+    page = client.get("/mockpipe/objects", limit=10).json()
+    assert (page["count"], page["total"]) == (10, 30) and page["next"] is not None
+    rest = client.get("/mockpipe/objects", after=page["next"], limit=100).json()
+    assert [o["objectId"] for o in page["objects"] + rest["objects"]] == [f"g{i}" for i in range(30)]
+    assert rest["next"] is None
+    assert client.get("/mockpipe/objects/2", limit=5).json()["total"] == 15
+
+
+def test_a_read_applies_queued_calls_in_slices() -> None:
+    """The first read after a burst lets go of the lock between slices: the listener that queues
+    the calls (on the server's event loop) waits for one slice at most, not for all of them."""
+    journal = Journal()
+    people = People.from_journal(journal)
+    people.CATCH_UP_SLICE = 10
+    holds: list[int] = []
+    real_lock = people._lock
+
+    class CountingLock:
+        def acquire(self) -> bool:
+            real_lock.acquire()
+            holds.append(0)
+            return True
+
+        def release(self) -> None:
+            real_lock.release()
+
+        def __enter__(self) -> None:
+            self.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            self.release()
+
+    with MockPipeServer(journal=journal) as server:
+        client = Client(server)
+        try:
+            ok(client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(35)]}))
+        finally:
+            client.close()
+    people._lock = CountingLock()  # type: ignore[assignment]
+    assert len(people.people()) == 35
+    assert len(holds) == 4  # 3 slices of 10, then the last 5 and the read itself
+    people.detach()
+
+
+def test_a_slow_read_does_not_hold_up_the_server(server: MockPipeServer, client: Client) -> None:
+    ok(client.post("/v1/identify", {"userId": "u1"}))
+    entered, release = threading.Event(), threading.Event()
+    apply = server.people._apply_safely
+
+    def slow(call: Any) -> None:
+        entered.set()
+        release.wait(5)
+        apply(call)
+
+    server.people._apply_safely = slow  # type: ignore[method-assign]
+    with ThreadPoolExecutor(1) as pool, closing(Client(server)) as other:
+        listing = pool.submit(other.get, "/mockpipe/people")
+        assert entered.wait(5)  # the read is applying the queued identify...
+        try:
+            # ...in a worker thread: the event loop answers meanwhile.
+            assert client.http.get("/mockpipe/health", timeout=2).status_code == 200
+        finally:
+            release.set()
+        assert listing.result(5).json()["total"] == 1
 
 
 def test_clearing_the_journal_forgets_people(client: Client) -> None:
