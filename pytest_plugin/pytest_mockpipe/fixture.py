@@ -4,7 +4,8 @@ Every test gets a fresh write key, and the journal is partitioned by key, so tes
 server see only their own calls, with no reset between them and in any order. Queries return the
 enriched payloads (plain dicts: what snapshots and `==` compare well); `records()` returns the
 journal's `Call` records with their verdicts. Waits and assertions block on the journal's condition
-until the next call lands, never in a sleep loop.
+until the next call lands, never in a sleep loop. `person(id)` and `object(id)` show what the
+service would make of the test's calls (`mockpipe.person("u1").traits`), on its own write key.
 
 This module needs no pytest: a unittest case or a script can build `MockPipe(server)` itself.
 """
@@ -23,6 +24,7 @@ from mockpipe.assertions import (
 )
 from mockpipe.errors import CallAssertionError
 from mockpipe.journal import CallQuery, RequestQuery
+from mockpipe.people import DEFAULT_OBJECT_TYPE_ID
 from pytest_mockpipe.options import DEFAULT_GRACE, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     from mockpipe.faults import FaultRule
     from mockpipe.journal import Call, Journal, RequestRecord, SourceStatus
+    from mockpipe.people import GroupObject, Person
     from mockpipe.rules import Violation
     from mockpipe.server import MockPipeServer
     from mockpipe.types import JSONObject
@@ -125,6 +128,19 @@ class MockPipe:
     def peek_violations(self) -> list[Violation]:
         """`violations`, without telling the teardown check that the test looked at them."""
         return violations_of(self.records(), self.requests())
+
+    # -- people and objects --------------------------------------------------------------------
+
+    def person(self, person_id: str) -> Person | None:
+        """The person this test's calls made, found by userId, anonymousId, aliased id or any email seen in
+        their traits (`mockpipe.person("u1").traits`); None if there is none. A snapshot of the calls
+        that arrived: after an asynchronous SDK's flush, `wait_for` them first."""
+        return self.server.person(person_id, write_key=self.write_key)
+
+    def object(self, object_id: str, *, type_id: str = DEFAULT_OBJECT_TYPE_ID) -> GroupObject | None:
+        """The object (group) `object_id` of type `type_id` ("1" by default) as this test's calls made it,
+        with its traits and related people; None if there is none."""
+        return self.server.people.object(object_id, type_id, write_key=self.write_key)
 
     # -- faults --------------------------------------------------------------------------------
 

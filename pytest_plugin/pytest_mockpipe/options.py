@@ -3,10 +3,9 @@ this plugin in every session, also those that never start a server)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-if TYPE_CHECKING:
-    import pytest
+import pytest
 
 DEFAULT_TIMEOUT = 5.0  # seconds an assertion waits for calls to arrive (ini: mockpipe_timeout)
 DEFAULT_GRACE = 0.5  # seconds assert_no_calls watches for late calls: a Python SDK's flush interval
@@ -17,10 +16,40 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockpipe", "mockpipe (Customer.io Data Pipelines emulator)")
     group.addoption("--mockpipe-strict", action="store_true", default=False,
                     help="answer every call strictly, as with X-Strict-Mode: 1 (400 for spec violations)")
-    group.addoption("--mockpipe-record", metavar="DIR", nargs="?", const=DEFAULT_RECORD_DIRECTORY, default=None,
-                    help="write the calls of each failed test as JSON lines into DIR "
-                         f"(default {DEFAULT_RECORD_DIRECTORY}/), one file per test; write --mockpipe-record=DIR")
+    # DIR is required: an optional value would swallow a test path written after the option
+    # (`--mockpipe-record test_x.py` would record into test_x.py and run every test).
+    group.addoption("--mockpipe-record", metavar="DIR", default=None,
+                    help="write the calls of each failed test as JSON lines into DIR, relative to the rootdir, "
+                         f"one file per test (e.g. --mockpipe-record {DEFAULT_RECORD_DIRECTORY})")
     parser.addini("mockpipe_timeout", type="float", default=DEFAULT_TIMEOUT,
                   help=f"seconds mockpipe's assertions wait for calls to arrive (default {DEFAULT_TIMEOUT})")
     parser.addini("mockpipe_grace", type="float", default=DEFAULT_GRACE,
                   help=f"seconds assert_no_calls watches for late calls (default {DEFAULT_GRACE})")
+
+
+def record_directory(config: pytest.Config) -> Path | None:
+    """Where `--mockpipe-record` writes, or None without it (the rootdir holds a relative DIR)."""
+    value: str | None = config.getoption("mockpipe_record")
+    return None if value is None else Path(config.rootpath, value)
+
+
+def check_options(config: pytest.Config) -> None:
+    """Refuse, before any test runs, a `--mockpipe-record` DIR that is a test path or a file.
+
+    Raises `pytest.UsageError`: finding out at the first failed test's teardown would be too late.
+    """
+    value: str | None = config.getoption("mockpipe_record")
+    if value is None:
+        return
+    example = f"--mockpipe-record {DEFAULT_RECORD_DIRECTORY}"
+    if not value.strip():
+        raise pytest.UsageError(f"--mockpipe-record needs a directory, e.g. {example}")
+    if value.endswith(".py") or "::" in value:
+        raise pytest.UsageError(f"--mockpipe-record takes a directory, not the test path {value!r}: "
+                                f"give the directory first, e.g. {example} {value}")
+    # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file.
+    for path in (Path(config.rootpath, value), Path(config.invocation_params.dir, value)):
+        if path.exists() and not path.is_dir():
+            raise pytest.UsageError(f"--mockpipe-record takes a directory, but {path} is a file: "
+                                    f"give a directory, e.g. {example}")
+

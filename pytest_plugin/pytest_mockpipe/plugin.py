@@ -2,7 +2,8 @@
 
 - `mockpipe_server` (session): the emulator, one per session (per worker under xdist), on a free port.
 - `make_mockpipe_server` (session): `make_mockpipe_server(strict=True, region="eu", ...)` for other settings.
-- `mockpipe` (function): a `MockPipe` with a fresh write key on the session server.
+- `mockpipe` (function): a `MockPipe` with a fresh write key on the session server: its calls, waits,
+  assertions, faults, and the people and objects its calls made (`mockpipe.person("u1")`).
 - `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references).
 
 After each test, the error-severity violations of its calls fail it (unless marked
@@ -13,12 +14,11 @@ terminal summary.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mockpipe.options import add_options
+from pytest_mockpipe.options import add_options, check_options, record_directory
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    check_options(config)
     config.addinivalue_line(
         "markers", f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
                    "its calls break the spec without failing it")
@@ -98,7 +99,8 @@ def mockpipe_server(
 
 @pytest.fixture
 def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) -> Iterator[MockPipe]:
-    """This test's view of the session server: a fresh write key, its calls, waits and assertions."""
+    """This test's view of the session server: a fresh write key, its calls, waits and assertions, and the
+    people and objects its calls made (`mockpipe.person("u1").traits`, `mockpipe.object("acme")`)."""
     from pytest_mockpipe.fixture import MockPipe
 
     item = request.node
@@ -162,12 +164,12 @@ def _finish(item: pytest.Item, pipe: MockPipe, *, allow_invalid: bool) -> None:
                     if not v.is_error]
         if warnings:
             item.user_properties.append(as_user_property(warnings))
-    directory = item.config.getoption("mockpipe_record")
+    directory = record_directory(item.config)
     if directory is not None and (errors or item.stash.get(_FAILED, False)):
         from pytest_mockpipe.recording import write_recording
 
         records = [(view.journal, call) for view in pipes for call in view.records(duplicates=True)]
-        write_recording(Path(item.config.rootpath, directory), item.nodeid, records)
+        write_recording(directory, item.nodeid, records)
     if errors:
         pytest.fail(_errors_message(errors), pytrace=False)
 

@@ -119,6 +119,32 @@ def test_clear_forgets_this_key_only(mockpipe: MockPipe, send: Send) -> None:
     assert mockpipe.calls() == [] and len(other.calls()) == 1
 
 
+def test_person_and_object_are_those_of_the_test_s_own_write_key(plugin_tester: pytest.Pytester) -> None:
+    plugin_tester.makepyfile("""
+        import pytest
+
+        @pytest.mark.parametrize("plan", ["free", "pro"])
+        def test_person(mockpipe, send, plan):
+            # Both tests send u1 and acme: each sees its own, on its own write key.
+            send(mockpipe, "identify", {"userId": "u1", "anonymousId": "a1",
+                                        "traits": {"plan": plan, "email": "u1@example.com"}})
+            send(mockpipe, "group", {"userId": "u1", "groupId": "acme", "traits": {
+                "name": f"Acme {plan}", "relationshipAttributes": {"role": "admin"}}})
+            send(mockpipe, "group", {"userId": "u1", "groupId": "course-9", "objectTypeId": "2"})
+            assert mockpipe.person("u1").traits == {"plan": plan, "email": "u1@example.com"}
+            assert mockpipe.person("a1") == mockpipe.person("u1@example.com") == mockpipe.person("u1")
+            assert mockpipe.person("u1").write_key == mockpipe.write_key
+            assert mockpipe.person("nobody") is None
+            acme = mockpipe.object("acme")
+            assert acme.traits == {"name": f"Acme {plan}"} and acme.people == {"u1": {"role": "admin"}}
+            assert mockpipe.object("course-9", type_id="2").object_type_id == "2"
+            assert mockpipe.object("course-9") is None  # type "1" by default
+            with pytest.raises(TypeError):
+                mockpipe.object("2", "course-9")  # the type is a keyword: no silent mix-up of the two
+    """)
+    plugin_tester.runpytest().assert_outcomes(passed=2)
+
+
 def test_make_mockpipe_server_shares_servers_by_options(
     make_mockpipe_server: ServerFactory, mockpipe_server: MockPipeServer
 ) -> None:

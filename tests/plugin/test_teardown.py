@@ -173,9 +173,31 @@ def test_record_writes_the_calls_of_each_failed_test(plugin_tester: pytest.Pytes
     assert record["violations"][0]["code"] == "track.event.required"
 
 
-def test_record_defaults_to_recordings_and_is_off_by_default(plugin_tester: pytest.Pytester) -> None:
+def test_record_takes_dir_as_a_separate_argument_and_is_off_by_default(plugin_tester: pytest.Pytester) -> None:
     plugin_tester.makepyfile(test_rec=RECORDED_TESTS)
     plugin_tester.runpytest().assert_outcomes(passed=1, failed=3)
     assert not (plugin_tester.path / "recordings").exists()
-    plugin_tester.runpytest("test_rec.py", "--mockpipe-record").assert_outcomes(passed=1, failed=3)
+    plugin_tester.runpytest("--mockpipe-record", "recordings", "test_rec.py").assert_outcomes(passed=1, failed=3)
     assert len(list((plugin_tester.path / "recordings").iterdir())) == 2
+
+
+@pytest.mark.parametrize(("arguments", "complaint"), [
+    # Written before a test path, an optional DIR took the path: every test ran, and the first
+    # failed one's teardown hit FileExistsError.
+    (["--mockpipe-record", "test_rec.py"], "not the test path 'test_rec.py'"),
+    (["--mockpipe-record", "test_rec.py::test_fails"], "not the test path"),
+    (["--mockpipe-record=notes.txt"], "notes.txt is a file"),
+    (["--mockpipe-record="], "needs a directory"),
+    (["test_rec.py", "--mockpipe-record"], "expected one argument"),
+])
+def test_record_refuses_a_test_path_or_a_file_before_any_test_runs(
+    plugin_tester: pytest.Pytester, arguments: list[str], complaint: str
+) -> None:
+    plugin_tester.makepyfile(test_rec=RECORDED_TESTS)
+    plugin_tester.path.joinpath("notes.txt").write_text("not a directory")
+    result = plugin_tester.runpytest(*arguments)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert complaint in result.stderr.str()
+    assert "test_rec.py" not in result.stdout.str()  # nothing was collected or run
+    assert sorted(p.name for p in plugin_tester.path.iterdir()) == ["conftest.py", "notes.txt", "test_rec.py",
+                                                                     "tox.ini"]
