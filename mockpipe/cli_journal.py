@@ -359,7 +359,9 @@ def run_replay(args: argparse.Namespace) -> int:
     try:
         with _input(args.file) as (source, size):
             progress = Progress(size) if args.progress else None
-            report = replay(source, args.to, write_key=args.write_key, rate=args.rate, progress=progress)
+            notify = progress.note if progress is not None else _tell
+            report = replay(source, args.to, write_key=args.write_key, rate=args.rate, progress=progress,
+                            notify=notify)
     except ValueError as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 2
@@ -368,6 +370,10 @@ def run_replay(args: argparse.Namespace) -> int:
         return 1
     print(report.summary(), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _tell(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -2,15 +2,23 @@
 
 Batches are packed within the documented limits (32 KiB per call, 500 KiB per request), sent over
 one keep-alive connection with Basic auth, and retried as the SDKs do: 408, 429, 5xx and network
-errors with exponential back-off, honouring `Retry-After`; any other status is final.
+errors with exponential back-off, honouring `Retry-After`; any other status is final. A refused
+connection (nothing listens there) is given a few quick attempts only, not minutes of back-off.
+
+A strict destination refuses a whole batch (400) for one bad call: `deliver` then fails the calls the
+answer names (mockpipe's violation paths `/batch/<i>/...`), or halves the batch until the calls at
+fault stand alone (the real service names none), so that the valid calls still get through.
 """
 
 from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import http.client
 import random
+import re
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +31,7 @@ from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
 T = TypeVar("T")
 
@@ -31,6 +39,11 @@ BATCH_PATH = "/v1/batch"
 # Customer.io documents no count limit; Segment drops the events of a batch beyond 2,500.
 MAX_BATCH_CALLS = 2500
 RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
+SPLIT_STATUSES = frozenset({400, 413})  # the batch was refused for what some of its calls carry
+# Nothing listens there, or no such host: retrying for minutes would only hide it.
+CANNOT_CONNECT = (ConnectionRefusedError, socket.gaierror)
+REFUSED_DELAY = 0.25  # first wait after a refused connection, doubled each time
+_BATCH_ITEM = re.compile(r"/batch/(\d+)(?:/|$)")
 _ENVELOPE = (b'{"batch":[', b"]}")
 # Not sent on: the receiving service sets receivedAt, and the key travels in the Authorization header.
 DROPPED_FIELDS = frozenset({"receivedAt", "writeKey"})
@@ -88,6 +101,13 @@ class Batch(Generic[T]):
 
     def body(self) -> bytes:
         return _ENVELOPE[0] + b",".join(self._items) + _ENVELOPE[1]
+
+    def select(self, indices: Iterable[int]) -> Batch[T]:
+        """A batch of the calls at these positions, with the same limits."""
+        part: Batch[T] = Batch(max_batch_bytes=self.max_batch_bytes, max_calls=self.max_calls)
+        for index in indices:
+            part.add(self.tags[index], self._items[index])
+        return part
 
 
 class Response(NamedTuple):
@@ -148,12 +168,17 @@ class Endpoint:
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """How long to insist: `attempts` in all, waiting `base` * 2**n seconds (with jitter, at most `cap`)
-    between them, or what the server's `Retry-After` asks (at most `max_retry_after`)."""
+    between them, or what the server's `Retry-After` asks (at most `max_retry_after`).
+
+    A refused connection gets `refused_attempts` quick attempts (0.25 s, 0.5 s, 1 s apart: under 2 s
+    for 4), then the endpoint is given up as unreachable; None retries it like any network error
+    (forward: the destination may be restarting)."""
 
     attempts: int = 8
     base: float = 0.5
     cap: float = 30.0
     max_retry_after: float = 300.0
+    refused_attempts: int | None = 4
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1, 2, ...)."""
@@ -162,6 +187,10 @@ class RetryPolicy:
             return min(asked, self.max_retry_after)
         # Full back-off with jitter, so that many senders do not come back at the same instant.
         return min(self.cap, self.base * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+    def refused_delay(self, refusals: int) -> float:
+        """Seconds to wait after the `refusals`-th refused connection (1, 2, ...)."""
+        return min(self.cap, self.base, REFUSED_DELAY) * 2.0 ** (refusals - 1)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -182,12 +211,23 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class Outcome(NamedTuple):
-    """The end of one batch: accepted (2xx), or refused with the last status and a reason."""
+    """The end of one batch: accepted (2xx), or refused with the last status and a reason.
+    `unreachable`: given up because nothing answered at the endpoint; `body`: the last answer's."""
 
     accepted: bool
     status: int | None
     reason: str | None
     attempts: int
+    unreachable: bool = False
+    body: bytes = b""
+
+
+class Retry(NamedTuple):
+    """A failed attempt that will be retried, `delay` seconds from now."""
+
+    attempt: int
+    reason: str
+    delay: float
 
 
 def retryable(status: int) -> bool:
@@ -196,40 +236,110 @@ def retryable(status: int) -> bool:
 
 def send(
     endpoint: Endpoint, body: bytes, write_key: str, *, policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[int, str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[Retry], None] | None = None,
 ) -> Outcome:
-    """Send one batch until it is accepted, refused for good, or `policy.attempts` are spent.
-    `on_retry(attempt, reason)` is told of each failed attempt that will be retried."""
-    status: int | None = None
-    reason = ""
-    for attempt in range(1, policy.attempts + 1):
+    """Send one batch until it is accepted, refused for good, the endpoint is found unreachable, or
+    `policy.attempts` are spent. `on_retry` is told of each failed attempt before its wait."""
+    refusals = 0
+    attempt = 0
+    while True:
+        attempt += 1
         retry_after = None
+        refused = False
         try:
             response = endpoint.post(body, write_key)
         except (OSError, http.client.HTTPException) as exc:
             status, reason = None, f"network error: {exc or type(exc).__name__}"
+            refused = isinstance(exc, CANNOT_CONNECT) and policy.refused_attempts is not None
         else:
             status = response.status
             if 200 <= status < 300:
                 return Outcome(True, status, None, attempt)
             reason = f"HTTP {status}: {_describe(response.body)}"
             if not retryable(status):
-                return Outcome(False, status, reason, attempt)
+                return Outcome(False, status, reason, attempt, body=response.body)
             retry_after = response.retry_after
-        if attempt < policy.attempts:
-            if on_retry is not None:
-                on_retry(attempt, reason)
-            sleep(policy.delay(attempt, retry_after))
-    return Outcome(False, status, f"{reason} (gave up after {policy.attempts} attempts)", policy.attempts)
+        refusals += refused
+        unreachable = refused and refusals >= (policy.refused_attempts or 0)
+        if unreachable or attempt >= policy.attempts:
+            return Outcome(False, status, f"{reason} (gave up after {attempt} attempts)", attempt,
+                           unreachable=unreachable)
+        delay = policy.refused_delay(refusals) if refused else policy.delay(attempt, retry_after)
+        if on_retry is not None:
+            on_retry(Retry(attempt, reason, delay))
+        sleep(delay)
+
+
+class Part(NamedTuple, Generic[T]):
+    """Calls of a batch and how they ended. `requests`: the batches sent (retries aside) that this part
+    accounts for, those of the larger parts it was split from included (0 for the parts after the first)."""
+
+    batch: Batch[T]
+    outcome: Outcome
+    requests: int
+
+
+def deliver(
+    endpoint: Endpoint, batch: Batch[T], write_key: str, *, policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[Batch[T], Retry], None] | None = None,
+    _requests: int = 0,
+) -> Iterator[Part[T]]:
+    """Send `batch` as `send` does; when it is refused as a whole for what some calls carry (400, 413),
+    fail the calls the answer names and send the rest again, or, when it names none, send each half
+    again, down to the calls at fault. Yields the parts in the end, together covering the batch."""
+    outcome = send(endpoint, batch.body(), write_key, policy=policy, sleep=sleep,
+                   on_retry=None if on_retry is None else functools.partial(on_retry, batch))
+    requests = _requests + 1
+    if outcome.accepted or outcome.status not in SPLIT_STATUSES or len(batch) < 2:
+        yield Part(batch, outcome, requests)
+        return
+    named = faulty_items(outcome.body, len(batch))
+    if named:
+        for index, message in sorted(named.items()):
+            yield Part(batch.select([index]), outcome._replace(reason=f"HTTP {outcome.status}: {message}"), requests)
+            requests = 0
+        rest = [index for index in range(len(batch)) if index not in named]
+        parts = [batch.select(rest)] if rest else []
+    else:
+        middle = len(batch) // 2
+        parts = [batch.select(range(middle)), batch.select(range(middle, len(batch)))]
+    for part in parts:
+        yield from deliver(endpoint, part, write_key, policy=policy, sleep=sleep, on_retry=on_retry,
+                           _requests=requests)
+        requests = 0
+
+
+def faulty_items(body: bytes, count: int) -> dict[int, str]:
+    """The positions of the batch items an error answer blames, with their messages: from the paths
+    of mockpipe's `violations` (`/batch/<i>/...`, errors only). Empty when it names none."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    violations = parsed.get("violations") if isinstance(parsed, dict) else None
+    messages: dict[int, list[str]] = {}
+    for violation in violations if isinstance(violations, list) else ():
+        if not isinstance(violation, dict) or violation.get("severity", "error") != "error":
+            continue
+        found = _BATCH_ITEM.match(str(violation.get("path", "")))
+        if found is not None and int(found[1]) < count:
+            messages.setdefault(int(found[1]), []).append(str(violation.get("message", "")))
+    return {index: "; ".join(texts) for index, texts in messages.items()}
 
 
 def _describe(body: bytes) -> str:
-    """The message of an error answer: Segment's `{"code","message"}` shape, or its text."""
+    """The message of an error answer: the documented `{"meta": {"errors": [...]}}`, Segment's
+    `{"code","message"}`, or its text."""
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         parsed = None
-    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
-        return str(parsed["message"])[:300]
+    if isinstance(parsed, dict):
+        meta = parsed.get("meta")
+        errors = meta.get("errors") if isinstance(meta, dict) else None
+        if isinstance(errors, list) and errors:
+            return "; ".join(map(str, errors))[:300]
+        if isinstance(parsed.get("message"), str):
+            return str(parsed["message"])[:300]
     text = body.decode("utf-8", "replace").strip()
     return text[:300] or "(no body)"

@@ -17,7 +17,7 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.delivery import Batch, Endpoint, RetryPolicy, outgoing, send, too_large
+from mockpipe.delivery import Batch, Endpoint, Retry, RetryPolicy, deliver, outgoing, too_large
 from mockpipe.enrich import format_time
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.forward")
 
 ANNOTATION = "forward"
-DEFAULT_POLICY = RetryPolicy(attempts=10)  # about two and a half minutes of back-off
+# About two and a half minutes of back-off, a refused connection included: the destination may be restarting.
+DEFAULT_POLICY = RetryPolicy(attempts=10, refused_attempts=None)
 
 
 class _AbortedError(Exception):
@@ -163,20 +164,22 @@ class Forwarder:
                 self._send(batch, write_key)
 
     def _send(self, batch: Batch[Call], write_key: str) -> None:
-        def retrying(attempt: int, reason: str) -> None:
-            for call in batch.tags:
-                self._mark(call, "pending", attempts=attempt, reason=f"retrying after {reason}")
+        # A batch refused for some of its calls is split: only those fail, each with its own reason.
+        for part in deliver(self.endpoint, batch, write_key, policy=self.policy, sleep=self._sleep,
+                            on_retry=self._retrying):
+            outcome = part.outcome
+            status = "delivered" if outcome.accepted else "failed"
+            for call in part.batch.tags:
+                self._mark(call, status, attempts=outcome.attempts, http_status=outcome.status, reason=outcome.reason)
+            if outcome.accepted:
+                self.delivered += len(part.batch)
+            else:
+                self.failed += len(part.batch)
+                log.warning("forwarding %d call(s) to %s failed: %s", len(part.batch), self.url, outcome.reason)
 
-        outcome = send(self.endpoint, batch.body(), write_key, policy=self.policy, sleep=self._sleep,
-                       on_retry=retrying)
-        status = "delivered" if outcome.accepted else "failed"
+    def _retrying(self, batch: Batch[Call], retry: Retry) -> None:
         for call in batch.tags:
-            self._mark(call, status, attempts=outcome.attempts, http_status=outcome.status, reason=outcome.reason)
-        if outcome.accepted:
-            self.delivered += len(batch)
-        else:
-            self.failed += len(batch)
-            log.warning("forwarding %d call(s) to %s failed: %s", len(batch), self.url, outcome.reason)
+            self._mark(call, "pending", attempts=retry.attempt, reason=f"retrying after {retry.reason}")
 
     def _sleep(self, seconds: float) -> None:
         if self._abort.wait(seconds):

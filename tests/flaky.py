@@ -1,4 +1,5 @@
-"""An endpoint that refuses the first POSTs (503, 429, ...) and then lets them through to a real mockpipe."""
+"""Endpoints in front of a real mockpipe: one that refuses the first POSTs (503, 429, ...) and then lets
+them through, and one that answers its 400s in the real service's terse shape."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+import orjson
+
 from mockpipe import MockPipeServer
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Flaky:
@@ -57,3 +60,57 @@ def flaky_server(**options: object) -> tuple[MockPipeServer, Flaky]:
     flaky = Flaky(server.app, **options)  # type: ignore[arg-type]
     server.app = flaky  # type: ignore[assignment]
     return server, flaky
+
+
+class Terse:
+    """ASGI wrapper that turns mockpipe's 400 answers into the real service's documented shape,
+    `{"meta": {"errors": [...]}}`: no violation paths tell which calls of a batch were at fault."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+        self.bodies: list[bytes] = []  # every POST body, in order
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        self.bodies.append(body)
+        sent = False
+
+        async def replay_body() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status = 0
+
+        async def rewrite(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if status == 400:
+                    message = {**message, "headers": [(b"content-type", b"application/json")]}
+            elif message["type"] == "http.response.body" and status == 400:
+                errors = orjson.loads(message["body"])["meta"]["errors"]
+                message = {**message, "body": orjson.dumps({"meta": {"errors": errors}})}
+            await send(message)
+
+        await self.app(scope, replay_body, rewrite)
+
+
+def terse_server(**options: object) -> tuple[MockPipeServer, Terse]:
+    """A MockPipeServer (not started, options as MockPipeServer's) whose app is wrapped in a `Terse`."""
+    server = MockPipeServer(**options)
+    terse = Terse(server.app)  # type: ignore[arg-type]
+    server.app = terse  # type: ignore[assignment]
+    return server, terse

@@ -14,7 +14,7 @@ import pytest
 from mockpipe import MockPipeServer
 from mockpipe.delivery import RetryPolicy
 from mockpipe.forward import Forwarder
-from tests.flaky import flaky_server
+from tests.flaky import flaky_server, terse_server
 from tests.serve_process import ServeProcess
 
 if TYPE_CHECKING:
@@ -155,3 +155,22 @@ def test_bad_forward_options_are_refused(capsys: pytest.CaptureFixture[str]) -> 
     assert "not an http(s) URL" in capsys.readouterr().err
     assert main(["serve", "--port", "0", "--forward-key", "k"]) == 1
     assert "--forward-key needs --forward" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("terse", [False, True], ids=["violation-paths", "meta-errors-only"])
+def test_a_strict_destination_fails_only_the_invalid_calls(front: MockPipeServer, terse: bool) -> None:
+    upstream = terse_server(strict=True)[0] if terse else MockPipeServer(strict=True)
+    with upstream:
+        forwarder = Forwarder(upstream.url, policy=FAST)
+        forwarder.attach(front.journal)
+        calls = [{"type": "track", "userId": "u1", "event": f"E{n}"} for n in range(7)]
+        calls[5] = {"type": "track", "event": "Nobody"}  # accepted here (permissive), refused there (strict)
+        assert _post(front.url, "/v1/batch", {"batch": calls}).status_code == 200
+        assert forwarder.flush(10)
+        forwarder.close()
+        assert [call.event for call in upstream.calls(accepted=True)] == ["E0", "E1", "E2", "E3", "E4", "E6"]
+        assert (forwarder.delivered, forwarder.failed) == (6, 1)
+        failed = _forward_status(front, 6)
+        assert (failed["status"], failed["httpStatus"]) == ("failed", 400)
+        assert failed["reason"] == "HTTP 400: track call has neither userId nor anonymousId (nor groupId)"
+        assert {_forward_status(front, n)["status"] for n in (1, 2, 3, 4, 5, 7)} == {"delivered"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,11 +15,12 @@ import pytest
 
 from mockpipe import MockPipeServer
 from mockpipe.cli import main
-from mockpipe.delivery import RetryPolicy
+from mockpipe.delivery import RetryPolicy, send
+from mockpipe.forward import DEFAULT_POLICY
 from mockpipe.recording import Recorder, read_calls, recording_path
 from mockpipe.replay import Progress, replay
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
-from tests.flaky import flaky_server
+from tests.flaky import flaky_server, terse_server
 from tests.serve_process import ServeProcess
 
 if TYPE_CHECKING:
@@ -159,9 +161,13 @@ def test_replay_retries_503_and_429_then_delivers() -> None:
     with server:
         lines = b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": "k1"})
                            for _ in range(3))
-        report = replay(io.BytesIO(lines), server.url, policy=FAST)
+        notes: list[str] = []
+        report = replay(io.BytesIO(lines), server.url, policy=FAST, notify=notes.append)
         assert report.ok and report.accepted == 3 and report.requests == 1
         assert flaky.refusals == 2 and len(server.calls()) == 3
+        assert len(notes) == 2  # each retry told as it happens
+        assert notes[0].startswith("mockpipe: attempt 1 to send 3 call(s) to ")
+        assert "failed: HTTP 503: try again later; retrying in 0.0 s" in notes[0]
         flaky.failures, flaky.status, flaky.retry_after = 1, 429, "0.2"
         report = replay(io.BytesIO(lines), server.url, policy=FAST)
         assert report.ok
@@ -204,3 +210,71 @@ def test_replay_command(tmp_path: Path, target: MockPipeServer, capsys: pytest.C
     assert "0 accepted, 1 rejected" in err and "HTTP 401" in err
     assert main(["replay", "missing.jsonl", "--to", target.url]) == 1
     assert main(["replay", "mine.jsonl", "--to", "ftp://example.com"]) == 2
+
+
+@pytest.mark.parametrize("terse", [False, True], ids=["violation-paths", "meta-errors-only"])
+def test_replay_to_a_strict_endpoint_rejects_only_the_invalid_calls(terse: bool) -> None:
+    # A strict destination refuses a whole batch for one bad call: the others must still get through.
+    server, wrapper = terse_server(strict=True) if terse else (MockPipeServer(strict=True), None)
+    good = [{"type": "track", "userId": "u1", "event": f"E{n}", "messageId": f"m{n}", "writeKey": "k1"}
+            for n in range(100)]
+    lines = [orjson.dumps(call) for call in good]
+    lines.insert(3, orjson.dumps({"type": "track", "event": "Nobody", "writeKey": "k1"}))  # line 4
+    lines.insert(9, orjson.dumps({"type": "identify", "userId": "u2", "traits": "x", "writeKey": "k1"}))  # line 10
+    with server:
+        report = replay(io.BytesIO(b"\n".join(lines)), server.url, policy=FAST)
+        assert (report.calls, report.accepted, report.rejected) == (102, 100, 2), report.summary()
+        assert sorted(call.message_id for call in server.calls(accepted=True)) == sorted(c["messageId"] for c in good)
+        if wrapper is None:  # the answer named the calls at fault: the rest went again at once
+            assert report.requests == 2
+        else:  # found by halving the batch: a few dozen requests, not one per call
+            assert len(wrapper.bodies) == report.requests <= 30
+    summary = report.summary()
+    assert "HTTP 400: track call has neither userId nor anonymousId (nor groupId) (line 4)" in summary
+    assert "HTTP 400: traits must be an object, got a string (line 10)" in summary
+
+
+def test_replay_fails_fast_when_nothing_listens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with MockPipeServer() as server:
+        url = server.url  # a port nothing listens on any more: connections are refused
+    recording = tmp_path / "calls.jsonl"
+    recording.write_bytes(b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": f"k{n}"})
+                                     for n in range(3)))  # three keys: three batches
+    started = time.monotonic()
+    assert main(["replay", str(recording), "--to", url, "--no-progress"]) == 1
+    assert time.monotonic() - started < 4
+    err = capsys.readouterr().err
+    assert err.count("Connection refused; retrying in") == 3  # told while it happens, for the first batch only
+    assert "0 accepted, 3 rejected" in err
+    assert f"not sent: {url}/v1/batch was unreachable (lines 2, 3)" in err
+
+
+class _Failing:
+    """An endpoint whose every POST raises `error`."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+        self.posts = 0
+
+    def post(self, body: bytes, write_key: str) -> None:
+        self.posts += 1
+        raise self.error
+
+
+@pytest.mark.parametrize(("error", "policy", "posts", "unreachable"), [
+    (ConnectionRefusedError(111, "Connection refused"), RetryPolicy(attempts=8, base=0.01), 4, True),
+    (socket.gaierror(-2, "Name or service not known"), RetryPolicy(attempts=8, base=0.01), 4, True),
+    (TimeoutError("timed out"), RetryPolicy(attempts=8, base=0.01), 8, False),  # slow is not absent
+    (ConnectionRefusedError(111, "Connection refused"), DEFAULT_POLICY, 10, False),  # forward rides out restarts
+])
+def test_a_refused_connection_is_given_up_quickly_other_network_errors_are_not(
+    error: OSError, policy: RetryPolicy, posts: int, unreachable: bool
+) -> None:
+    waits: list[float] = []
+    endpoint = _Failing(error)
+    outcome = send(endpoint, b"{}", "k1", policy=policy, sleep=waits.append)  # type: ignore[arg-type]
+    assert (endpoint.posts, outcome.unreachable, outcome.accepted) == (posts, unreachable, False)
+    assert f"(gave up after {posts} attempts)" in str(outcome.reason)
+    if unreachable:
+        assert waits == [0.01, 0.02, 0.04]
+        assert sum(RetryPolicy().refused_delay(n) for n in range(1, 4)) < 2  # the default: under 2 s in all
