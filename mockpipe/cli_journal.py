@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 DEFAULT_URL = "http://127.0.0.1:4242"
 FOLLOW_POLL_SECONDS = 30.0  # each long-poll of --follow; the server answers as soon as a call lands
-RECONNECT_SECONDS = 1.0
+RECONNECT_SECONDS = (0.1, 1.0)  # --follow's first wait for a server that went away, and the longest
 PAGE = 1000
 
 # Filter options and the inspection API's query parameters they become.
@@ -40,19 +41,24 @@ _FILTERS = (
 
 
 class InspectionError(MockpipeError):
-    """A running mockpipe could not be reached, or answered an error."""
+    """A running mockpipe could not be reached, or answered an error (`status`)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     calls = subparsers.add_parser(
         "calls", help="show the calls of a running server as a table",
         description="Show the calls a running mockpipe received, as a table (or JSON lines), oldest first; "
-                    "--follow keeps showing new ones as they arrive.")
+                    "--follow keeps showing new ones as they arrive, across restarts of the server.")
     _add_url(calls)
     add_filter_options(calls)
     calls.add_argument("--follow", "-f", action="store_true", help="keep showing new calls as they arrive")
     calls.add_argument("--json", action="store_true", help="one JSON object per call (the recording format)")
-    calls.add_argument("--limit", type=int, metavar="N", help="show at most N calls (before following)")
+    calls.add_argument("--limit", type=int, metavar="N",
+                       help="show only the newest N calls, as tail does (then follow; 0: only calls from now on)")
     calls.set_defaults(handler=run_calls)
 
     export = subparsers.add_parser(
@@ -126,7 +132,8 @@ class InspectionClient:
                 body: JSONObject = orjson.loads(response.read())
                 return body
         except urllib.error.HTTPError as exc:
-            raise InspectionError(f"{url}: HTTP {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}") from None
+            raise InspectionError(f"{url}: HTTP {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}",
+                                  status=exc.code) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise InspectionError(f"cannot reach mockpipe at {self.url}: {reason}") from None
@@ -150,9 +157,45 @@ class InspectionClient:
                 return
             after = answer["next"]
 
+    def newest(self, params: dict[str, str], count: int) -> list[JSONObject]:
+        """The newest `count` calls matching `params`, oldest first.
+
+        Found without reading every page: the ids are halved down to the last one with `count`
+        calls after it, each step a long-poll of no time that only says whether there are."""
+        if count <= 0:
+            return []
+
+        def enough_after(after: int) -> bool:
+            query = dict(params, after=str(after), count=str(count), timeout="0", limit="0")
+            return not self.get("/mockpipe/calls/wait", query)["timedOut"]
+
+        low, high = 0, count  # enough_after(low) holds, then not enough_after(high)
+        if enough_after(low):
+            while enough_after(high):
+                low, high = high, 2 * high
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if enough_after(middle) else (low, middle)
+        # All the calls after it: calls that landed meanwhile push the oldest out.
+        return list(deque(self.calls(dict(params, after=str(low))), maxlen=count))
+
+    def call(self, call_id: int) -> JSONObject | None:
+        """One call by id, or None if the server has none of that id."""
+        try:
+            return self.get(f"/mockpipe/calls/{call_id}", {})
+        except InspectionError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def instance(self) -> str | None:
+        """The id of the server's run, new at each start (None from a mockpipe that has none)."""
+        instance = self.get("/mockpipe/health", {}).get("instance")
+        return None if instance is None else str(instance)
+
     def wait(self, after: int, params: dict[str, str], *, timeout: float = FOLLOW_POLL_SECONDS) -> list[JSONObject]:
-        """The calls after id `after`, as soon as there is one (or none once `timeout` has passed)."""
-        query = dict(params, after=str(after), count="1", timeout=str(timeout))
+        """The calls after id `after` (a page at most), as soon as there is one (or none once `timeout` has passed)."""
+        query = dict(params, after=str(after), count="1", timeout=str(timeout), limit=str(PAGE))
         answer = self.get("/mockpipe/calls/wait", query, timeout=timeout + self.timeout)
         calls: list[JSONObject] = answer["calls"]
         return calls
@@ -166,24 +209,26 @@ def run_calls(args: argparse.Namespace) -> int:
     params = filter_params(args)
     table = None if args.json else Table(shutil.get_terminal_size().columns)
     out = sys.stdout
-    last = 0
+    cursor = _Cursor()
 
     def show(call: JSONObject) -> None:
-        nonlocal last
-        last = max(last, int(call["id"]))
+        cursor.move(call)
         out.write(orjson.dumps(call).decode() + "\n" if table is None else table.row(call) + "\n")
         out.flush()
 
     try:
+        if args.follow:
+            cursor.instance = client.instance()  # before listing: a restart from now on is noticed
         if table is not None:
             out.write(table.header() + "\n")
-        for call in client.calls(params, limit=args.limit):
+        for call in client.calls(params) if args.limit is None else client.newest(params, args.limit):
             show(call)
         if not args.follow:
             return 0
-        if args.limit is not None:
-            last = max(last, _last_id(client, params))  # follow from now on, not from the last one shown
-        _follow(client, params, last, show)
+        if args.limit == 0:  # only the calls from now on
+            for call in client.newest(params, 1):
+                cursor.move(call)
+        _follow(client, params, cursor, show)
     except InspectionError as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 1
@@ -199,30 +244,60 @@ def _reader_left() -> None:
     os.close(devnull)
 
 
-def _last_id(client: InspectionClient, params: dict[str, str]) -> int:
-    last = 0
-    for call in client.calls(params):
-        last = int(call["id"])
-    return last
+class _Cursor:
+    """Where `calls --follow` is: the last call shown (its id, and what tells it apart from another
+    call of that id), and the run of the server it came from."""
+
+    def __init__(self) -> None:
+        self.instance: str | None = None
+        self.id = 0
+        self.mark: tuple[Any, ...] | None = None
+
+    def move(self, call: JSONObject) -> None:
+        self.id = int(call["id"])
+        self.mark = _mark(call)
+
+    def rebase(self, client: InspectionClient, instance: str | None) -> None:
+        """The server was restarted (a new `instance`). With a store it reloaded the calls shown so far
+        and its ids go on; in memory it starts from call 1 again, below the cursor: start over."""
+        self.instance = instance
+        if self.mark is None:
+            return
+        found = client.call(self.id)
+        if found is not None and _mark(found) == self.mark:
+            print(f"mockpipe: {client.url} restarted and kept its calls; following on after call {self.id}",
+                  file=sys.stderr, flush=True)
+            return
+        print(f"mockpipe: {client.url} restarted with a new journal; showing its calls from the first",
+              file=sys.stderr, flush=True)
+        self.id, self.mark = 0, None
 
 
-def _follow(client: InspectionClient, params: dict[str, str], last: int, show: Any) -> None:
-    """Long-poll for calls after `last` until interrupted, riding out restarts of the server."""
-    lost = False
+def _mark(call: JSONObject) -> tuple[Any, ...]:
+    return call.get("id"), call.get("messageId"), call.get("receivedAt")
+
+
+def _follow(client: InspectionClient, params: dict[str, str], cursor: _Cursor, show: Any) -> None:
+    """Long-poll for calls after the cursor until interrupted, riding out restarts of the server."""
+    delay: float | None = None  # while the server cannot be reached: how long until the next try
     while True:
         try:
-            calls = client.wait(last, params)
+            # Asked before every poll: the restart of a fast server fits between two of them.
+            instance = client.instance()
+            if instance != cursor.instance:
+                cursor.rebase(client, instance)
+            calls = client.wait(cursor.id, params)
         except InspectionError as exc:
-            if not lost:
-                print(f"mockpipe: {exc}; retrying every {RECONNECT_SECONDS:g} s", file=sys.stderr, flush=True)
-            lost = True
-            time.sleep(RECONNECT_SECONDS)
+            if delay is None:
+                print(f"mockpipe: {exc}; trying again until it answers", file=sys.stderr, flush=True)
+                delay = RECONNECT_SECONDS[0]
+            time.sleep(delay)
+            delay = min(2 * delay, RECONNECT_SECONDS[1])
             continue
-        lost = False
+        delay = None
         for call in calls:
-            if int(call["id"]) > last:
+            if int(call["id"]) > cursor.id:
                 show(call)
-                last = int(call["id"])
 
 
 class Table:

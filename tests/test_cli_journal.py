@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import queue
 import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 import httpx
@@ -59,12 +61,25 @@ def test_calls_prints_a_table(server: MockPipeServer, capsys: pytest.CaptureFixt
     (["--anonymous-id", "a1"], ["2"]),
     (["--valid"], ["1", "2"]),
     (["--invalid"], ["3"]),
-    (["--limit", "2"], ["1", "2"]),
+    (["--limit", "2"], ["2", "3"]),  # the newest, as tail shows
+    (["--type", "track", "--limit", "1"], ["3"]),
+    (["--limit", "0"], []),
+    (["--limit", "9"], ["1", "2", "3"]),
 ])
 def test_calls_filters(server: MockPipeServer, capsys: pytest.CaptureFixture[str], options: list[str],
                        ids: list[str]) -> None:
     assert main(["calls", "--url", server.url, *options]) == 0
     assert [row[0] for row in _rows(capsys.readouterr().out)] == ids
+
+
+def test_calls_limit_shows_the_newest_of_many(capsys: pytest.CaptureFixture[str]) -> None:
+    with MockPipeServer() as server:
+        _post(server, "/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": "Odd" if n % 2 else "Even"}
+                                              for n in range(2500)]})
+        for options, ids in [(["--limit", "3"], [2498, 2499, 2500]), (["--limit", "1200"], list(range(1301, 2501))),
+                             (["--event", "Even", "--limit", "2"], [2497, 2499])]:
+            assert main(["calls", "--url", server.url, "--json", *options]) == 0
+            assert [orjson.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == ids, options
 
 
 def test_calls_json_is_the_api_view(server: MockPipeServer, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,6 +117,72 @@ def test_calls_follow_shows_a_call_sent_after_it_started(server: MockPipeServer)
     finally:
         follower.kill()
         follower.communicate(timeout=10)
+
+
+class _Follower:
+    """`mockpipe calls --follow ...` as a process; its output lines read with a time limit."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "mockpipe", "calls", "--follow", *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def row(self, timeout: float = 15) -> list[str]:
+        return self.lines.get(timeout=timeout).split()
+
+    def stop(self) -> str:
+        """Ends it; returns what it said on standard error."""
+        self.process.kill()
+        return self.process.communicate(timeout=10)[1]
+
+
+def test_calls_follow_notices_a_restarted_server() -> None:
+    # An in-memory server started again numbers its calls from 1: they are below the follower's cursor.
+    first = MockPipeServer().start()
+    follower = None
+    try:
+        for event in ("A", "B", "C"):
+            _post(first, "/v1/track", {"userId": "u1", "event": event})
+        follower = _Follower("--url", first.url, "--limit", "2")
+        assert follower.row()[0] == "ID"
+        assert [follower.row()[:5:4] for _ in range(2)] == [["2", "B"], ["3", "C"]]  # the newest two
+        first.stop()
+        with MockPipeServer(port=first.port) as second:  # the same port, a new journal
+            _post(second, "/v1/track", {"userId": "u2", "event": "After"})
+            assert follower.row()[:5:4] == ["1", "After"]
+            _post(second, "/v1/track", {"userId": "u2", "event": "Next"})
+            assert follower.row()[:5:4] == ["2", "Next"]
+    finally:
+        if first.is_running():
+            first.stop()
+        err = follower.stop() if follower is not None else ""
+    assert "restarted with a new journal" in err
+
+
+def test_calls_follow_goes_on_after_a_restart_that_kept_the_calls(tmp_path: Path) -> None:
+    store = tmp_path / "journal.db"
+    first = MockPipeServer(store=store).start()
+    follower = None
+    try:
+        for event in ("A", "B"):
+            _post(first, "/v1/track", {"userId": "u1", "event": event})
+        follower = _Follower("--url", first.url)
+        assert [follower.row()[:5:4] for _ in range(3)] == [["ID", "EVENT"], ["1", "A"], ["2", "B"]]
+        first.stop()
+        with MockPipeServer(store=store, port=first.port) as second:  # reloads calls 1 and 2
+            _post(second, "/v1/track", {"userId": "u2", "event": "After"})
+            assert follower.row()[:5:4] == ["3", "After"]  # not 1 and 2 again
+    finally:
+        if first.is_running():
+            first.stop()
+        err = follower.stop() if follower is not None else ""
+    assert "restarted and kept its calls; following on after call 2" in err
 
 
 def test_export_from_a_server_with_filters(server: MockPipeServer, tmp_path: Path) -> None:
