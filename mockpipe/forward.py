@@ -7,6 +7,10 @@ retries (`mockpipe.delivery`). Each call's status is attached to it in the journ
 inspection API shows it as the call's `forward` field:
 `{"status": "pending" | "delivered" | "failed" | "skipped", "attempts", "httpStatus", "reason", "at"}`.
 A resend of a messageId already seen (`duplicate_of`) is skipped: the destination gets each call once.
+
+With a store (`serve --store FILE --forward URL`) the status is kept in the file too: pending with the
+call itself, delivered or failed once the destination answered. Attached again to the same store and
+URL after a crash or a stop, the forwarder sends again what was left pending (see `mockpipe.store`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from mockpipe.enrich import format_time
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from mockpipe.journal import Call, Journal, RequestRecord
+    from mockpipe.store import Store
 
 log = logging.getLogger("mockpipe.forward")
 
@@ -38,16 +45,21 @@ class _AbortedError(Exception):
 class Forwarder:
     """Relays the accepted calls of a journal to `url` from a daemon thread.
 
-    `write_key` is the key sent with every call (default: the call's own). Raises ValueError for a
-    URL that is not http(s). Call `attach(journal)` to start, `close()` to stop.
+    `write_key` is the key sent with every call (default: the call's own). `store`: the store of the
+    journal, to keep the forward status in and resume from. Raises ValueError for a URL that is not
+    http(s). Call `attach(journal)` to start (before the journal receives calls), `close()` to stop
+    (before the store is closed).
     """
 
     def __init__(
         self, url: str, *, write_key: str | None = None, policy: RetryPolicy = DEFAULT_POLICY,
         max_call_bytes: int = MAX_CALL_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES, timeout: float = 30.0,
+        store: Store | None = None,
     ) -> None:
         self.endpoint = Endpoint(url, timeout=timeout)
         self.url = self.endpoint.url
+        self.store = store
+        self.resumed = 0  # calls an earlier run left pending in the store, queued again by attach()
         self.write_key = write_key
         self.policy = policy
         self.max_call_bytes = max_call_bytes
@@ -65,8 +77,18 @@ class Forwarder:
         self._thread: threading.Thread | None = None
 
     def attach(self, journal: Journal) -> None:
-        """Forward what `journal` accepts from now on."""
+        """Forward what `journal` accepts from now on, and what the store says is still pending."""
         self._journal = journal
+        if self.store is not None:
+            held = journal.calls(duplicates=True, limit=1)  # no status for calls the journal no longer holds
+            for call_id, detail in self.store.forwards(self.url):
+                if held and call_id >= held[0].id:
+                    journal.annotate(call_id, ANNOTATION, detail)
+            pending = self.store.pending_forwards(self.url)
+            self.store.track_forwards(self.url, self._status_of)
+            self.resumed = len(pending)
+            self._queue.extend(pending)
+            self.queued += len(pending)
         journal.subscribe(self._enqueue)
         self._thread = threading.Thread(target=self._run, name="mockpipe-forward", daemon=True)
         self._thread.start()
@@ -99,27 +121,45 @@ class Forwarder:
     def _enqueue(self, request: RequestRecord, calls: list[Call]) -> None:
         queued = []
         for call in calls:
-            if not call.accepted:
+            status = self._status_of(call)
+            if status is None:
                 continue
-            if call.duplicate_of is not None:
+            self._annotate(call, status)
+            if status["status"] == "skipped":
                 self.skipped += 1
-                self._mark(call, "skipped", reason=f"a resend of call {call.duplicate_of} (same messageId)")
-                continue
-            self._mark(call, "pending")
-            queued.append(call)
+            else:
+                queued.append(call)
         if queued:
             with self._changed:
                 self.queued += len(queued)
                 self._queue.extend(queued)
                 self._changed.notify_all()
 
-    def _mark(self, call: Call, status: str, *, attempts: int = 0, http_status: int | None = None,
-              reason: str | None = None) -> None:
-        if self._journal is None:
-            return
-        value: dict[str, Any] = {"status": status, "attempts": attempts, "httpStatus": http_status, "reason": reason,
-                                 "at": format_time(datetime.now(UTC))}
-        self._journal.annotate(call.id, ANNOTATION, value)
+    @staticmethod
+    def _status_of(call: Call) -> dict[str, Any] | None:
+        """A call's first forward status: pending, skipped (a resend), or None (not accepted: not forwarded)."""
+        if not call.accepted:
+            return None
+        if call.duplicate_of is not None:
+            return _status("skipped", reason=f"a resend of call {call.duplicate_of} (same messageId)")
+        return _status("pending")
+
+    def _mark(self, calls: Iterable[Call], status: str, *, attempts: int = 0, http_status: int | None = None,
+              reason: str | None = None, keep: bool = False) -> None:
+        """Set the status of `calls` in the journal, and in the store too if `keep`."""
+        value = _status(status, attempts=attempts, http_status=http_status, reason=reason)
+        calls = list(calls)
+        for call in calls:
+            self._annotate(call, value)
+        if keep and self.store is not None:
+            try:
+                self.store.update_forwards(self.url, [(call.id, value) for call in calls])
+            except Exception:  # the journal still shows it; the store keeps it pending, to be sent again
+                log.exception("keeping the forward status of %d call(s) failed", len(calls))
+
+    def _annotate(self, call: Call, value: dict[str, Any]) -> None:
+        if self._journal is not None:
+            self._journal.annotate(call.id, ANNOTATION, value)
 
     # -- the thread ----------------------------------------------------------------------------
 
@@ -154,7 +194,7 @@ class Forwarder:
                 problem = too_large(item, max_call_bytes=self.max_call_bytes)
                 if problem is not None:
                     self.failed += 1
-                    self._mark(call, "failed", reason=problem)
+                    self._mark([call], "failed", reason=problem, keep=True)
                     continue
                 if not batch.fits(item):
                     self._send(batch, write_key)
@@ -168,9 +208,8 @@ class Forwarder:
         for part in deliver(self.endpoint, batch, write_key, policy=self.policy, sleep=self._sleep,
                             on_retry=self._retrying):
             outcome = part.outcome
-            status = "delivered" if outcome.accepted else "failed"
-            for call in part.batch.tags:
-                self._mark(call, status, attempts=outcome.attempts, http_status=outcome.status, reason=outcome.reason)
+            self._mark(part.batch.tags, "delivered" if outcome.accepted else "failed", attempts=outcome.attempts,
+                       http_status=outcome.status, reason=outcome.reason, keep=True)
             if outcome.accepted:
                 self.delivered += len(part.batch)
             else:
@@ -178,9 +217,14 @@ class Forwarder:
                 log.warning("forwarding %d call(s) to %s failed: %s", len(part.batch), self.url, outcome.reason)
 
     def _retrying(self, batch: Batch[Call], retry: Retry) -> None:
-        for call in batch.tags:
-            self._mark(call, "pending", attempts=retry.attempt, reason=f"retrying after {retry.reason}")
+        self._mark(batch.tags, "pending", attempts=retry.attempt, reason=f"retrying after {retry.reason}")
 
     def _sleep(self, seconds: float) -> None:
         if self._abort.wait(seconds):
             raise _AbortedError
+
+
+def _status(status: str, *, attempts: int = 0, http_status: int | None = None,
+            reason: str | None = None) -> dict[str, Any]:
+    return {"status": status, "attempts": attempts, "httpStatus": http_status, "reason": reason,
+            "at": format_time(datetime.now(UTC))}

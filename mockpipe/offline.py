@@ -31,7 +31,8 @@ def add_offline_options(parser: argparse.ArgumentParser) -> None:
                             "name goes into recordings/)")
     group.add_argument("--forward", metavar="URL",
                        help="relay every accepted call to this Data Pipelines endpoint (the real service or "
-                            "another mockpipe), retrying 429 and 5xx")
+                            "another mockpipe), retrying 429 and 5xx; with --store, what a crash or a stop left "
+                            "undelivered is sent at the next start with the same --forward")
     group.add_argument("--forward-key", metavar="KEY",
                        help="write key for --forward (default: each call's own)")
 
@@ -70,9 +71,17 @@ class Offline:
                 offline.journal.subscribe(offline.recorder.write, durable=True)
                 offline.notes.append(f"recording accepted calls to {offline.recorder.path}")
             if forward_url is not None:
-                offline.forwarder = Forwarder(forward_url, write_key=args.forward_key)
-                offline.forwarder.attach(offline.journal)
-                offline.notes.append(f"forwarding accepted calls to {offline.forwarder.url}")
+                offline.forwarder = forwarder = Forwarder(forward_url, write_key=args.forward_key, store=offline.store)
+                forwarder.attach(offline.journal)
+                note = f"forwarding accepted calls to {forwarder.url}"
+                if forwarder.resumed:
+                    note += f" ({forwarder.resumed} call(s) left pending by an earlier run, queued again)"
+                offline.notes.append(note)
+            if offline.store is not None:
+                for url, count in offline.store.pending_forward_counts().items():
+                    if offline.forwarder is None or url != offline.forwarder.url:
+                        offline.notes.append(f"{count} call(s) left pending for {url}: start with --forward {url} "
+                                             f"to send them")
         except BaseException:
             offline.close()
             raise
@@ -85,6 +94,8 @@ class Offline:
             left = self.forwarder.close(FORWARD_CLOSE_SECONDS)
             forwarder = self.forwarder
             told.append(f"forwarded {forwarder.delivered} call(s), {forwarder.failed} failed, {left} left undelivered")
+            if left and self.store is not None:
+                told[-1] += " (kept pending in the store: sent at the next start with this --forward)"
         if self.recorder is not None:
             self.recorder.close()
             told.append(f"recorded {self.recorder.calls} call(s) to {self.recorder.path}")

@@ -14,6 +14,12 @@ open, so a second server on the same file is refused at startup instead of faili
 (its ids would collide). The kernel drops the lock with the process, so a `kill -9` leaves nothing
 behind. It is advisory and local: SQLite's own locks are POSIX locks, which flock does not touch,
 and readers (`mockpipe export --store`) take none.
+
+Forward status (`serve --store --forward URL`): the calls a forwarder will relay are marked pending
+in the same transaction as the calls themselves, and marked delivered or failed once the destination
+has answered, so that a restart with the same `--forward` sends again what a crash left pending (at
+least once: a call delivered just before a crash, its mark not yet written, goes twice, with its
+messageId, which the service uses to drop the copy).
 """
 
 from __future__ import annotations
@@ -35,12 +41,20 @@ from mockpipe.journal import Call, Journal, RequestRecord
 from mockpipe.rules import Violation
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 log = logging.getLogger("mockpipe.store")
 
-SCHEMA_VERSION = 1  # PRAGMA user_version of a store this code reads and writes
+SCHEMA_VERSION = 2  # PRAGMA user_version of a store this code writes (and upgrades to)
+READABLE_VERSIONS = (1, 2)  # what it reads without upgrading (1: no forward status)
 SYNCHRONOUS = ("normal", "full")
+
+# Added by schema version 2.
+_FORWARDS = """
+-- The forward status of the calls forwarded to `url`; `detail`: the status as the journal shows it (JSON).
+CREATE TABLE forwards (call_id INTEGER PRIMARY KEY, url TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX forwards_pending ON forwards (url) WHERE status = 'pending';
+"""
 
 # Columns in the order of the NamedTuple fields, so that a row is a record with two columns decoded.
 _SCHEMA = """
@@ -58,7 +72,11 @@ CREATE TABLE calls (
 );
 -- The highest ids ever given, so that ids are not reused after a clear and a restart.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
+""" + _FORWARDS
+_UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
+_INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
+_UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
+PENDING = "pending"
 _INSERT_REQUEST = f"INSERT INTO requests VALUES ({', '.join('?' * len(RequestRecord._fields))})"
 _INSERT_CALL = f"INSERT INTO calls VALUES ({', '.join('?' * len(Call._fields))})"
 _REQUEST_VIOLATIONS = RequestRecord._fields.index("violations")
@@ -93,6 +111,8 @@ class Store:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._file_lock: weakref.finalize[[int], Store] | None = None
+        # (url, status_of): the forward status of each call written from now on, None for a call not forwarded
+        self._forwarding: tuple[str, Callable[[Call], dict[str, Any] | None]] | None = None
         with self._lock:
             self._connection()
 
@@ -159,8 +179,9 @@ class Store:
     def _prepare(self, db: sqlite3.Connection) -> None:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if self.readonly:
-            if version != SCHEMA_VERSION:
-                raise StoreError(f"{self.path} is not a mockpipe store (schema version {version})")
+            if version not in READABLE_VERSIONS:
+                raise StoreError(f"{self.path} is not a mockpipe store of a version this mockpipe reads "
+                                 f"(schema version {version})")
             return
         # WAL: readers (`mockpipe export --store`) never block the server, and a commit is one append.
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -171,6 +192,9 @@ class Store:
             if db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise StoreError(f"{self.path} is an SQLite database but not a mockpipe store")
             db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+        elif version in _UPGRADES:
+            db.executescript(f"BEGIN; {_UPGRADES[version]} PRAGMA user_version={version + 1}; COMMIT;")
+            self._prepare(db)  # the next upgrade, if any
         elif version != SCHEMA_VERSION:
             raise StoreError(f"{self.path} is a store of schema version {version}; this mockpipe reads "
                              f"version {SCHEMA_VERSION}")
@@ -185,13 +209,18 @@ class Store:
     # -- writing (journal listeners) -------------------------------------------------------------
 
     def write(self, request: RequestRecord, calls: Sequence[Call]) -> None:
-        """Keep one request and its calls, in one transaction (the journal listener)."""
+        """Keep one request and its calls, and their forward status, in one transaction (the journal listener)."""
         with self._lock:
             db = self._connection()
             with db:
                 db.execute(_INSERT_REQUEST, _request_row(request))
                 if calls:
                     db.executemany(_INSERT_CALL, map(_call_row, calls))
+                    if self._forwarding is not None:
+                        url, status_of = self._forwarding
+                        db.executemany(_INSERT_FORWARD, [
+                            (call.id, url, detail["status"], orjson.dumps(detail).decode())
+                            for call in calls if (detail := status_of(call)) is not None])
 
     def clear(self, write_key: str | None = None) -> None:
         """Delete every call and request, or those of one write key (the journal's clear listener)."""
@@ -207,11 +236,54 @@ class Store:
                 else:
                     db.execute("DELETE FROM calls WHERE write_key = ?", (write_key,))
                     db.execute("DELETE FROM requests WHERE write_key = ?", (write_key,))
+                db.execute("DELETE FROM forwards WHERE call_id NOT IN (SELECT id FROM calls)")
 
     def attach(self, journal: Journal) -> None:
         """Keep everything `journal` records and clears from now on."""
         journal.subscribe(self.write, durable=True)
         journal.on_clear(self.clear)
+
+    # -- forward status ----------------------------------------------------------------------------
+
+    def track_forwards(self, url: str, status_of: Callable[[Call], dict[str, Any] | None]) -> None:
+        """From now on, keep with each call written the forward status `status_of(call)` gives for
+        `url` (a dict with at least "status"; None: the call is not forwarded)."""
+        with self._lock:
+            self._forwarding = (url, status_of)
+
+    def update_forwards(self, url: str, statuses: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Keep the new status of calls forwarded to `url`, in one transaction. A store closed meanwhile
+        (its server stopped) is not reopened: those calls stay pending, to be sent again."""
+        rows = [(detail["status"], orjson.dumps(detail).decode(), call_id, url) for call_id, detail in statuses]
+        with self._lock:
+            if self._db is None:
+                log.warning("store %s closed: %d forward status(es) not kept", self.path, len(rows))
+                return
+            with self._db as db:
+                db.executemany(_UPDATE_FORWARD, rows)
+
+    def forwards(self, url: str) -> list[tuple[int, dict[str, Any]]]:
+        """The forward status of each call forwarded to `url`, by call id."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT call_id, detail FROM forwards WHERE url = ? ORDER BY call_id", (url,)).fetchall()
+        return [(call_id, orjson.loads(detail)) for call_id, detail in rows]
+
+    def pending_forwards(self, url: str) -> list[Call]:
+        """The calls still to forward to `url`, oldest first."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id", (url, PENDING)).fetchall()
+        return [_call(row) for row in rows]
+
+    def pending_forward_counts(self) -> dict[str, int]:
+        """How many calls are still to forward, by destination URL."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT url, count(*) FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                "WHERE forwards.status = ? GROUP BY url ORDER BY url", (PENDING,)).fetchall()
+        return dict(rows)
 
     # -- reading -------------------------------------------------------------------------------
 

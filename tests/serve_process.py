@@ -18,20 +18,31 @@ class ServeProcess:
     """Starts `python -m mockpipe serve --port 0 ARGS...` and reads back its URL from the first line it prints."""
 
     def __init__(self, *args: str, cwd: str | None = None) -> None:
+        # Unbuffered bytes: the first line is read byte by byte, so that what follows it stays in the
+        # pipe for stop() (a buffered reader would take it, and communicate() would never see it).
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mockpipe", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, cwd=cwd,
         )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline()  # blocks until the server is up (or has died)
+        first = self._first_line()  # blocks until the server is up (or has died)
         found = _URL.search(first)
         if found is None:
             self.process.kill()
             _, err = self.process.communicate(timeout=10)
-            raise RuntimeError(f"mockpipe serve did not start: {first!r} {err}")
+            raise RuntimeError(f"mockpipe serve did not start: {first!r} {err.decode()}")
         self.url = found.group(1)
         parts = urlsplit(self.url)
         self.host, self.port = parts.hostname or "", parts.port or 0
+
+    def _first_line(self) -> str:
+        assert self.process.stdout is not None
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            byte = self.process.stdout.read(1)
+            if not byte:
+                break
+            line += byte
+        return line.decode()
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or close anything."""
@@ -39,10 +50,10 @@ class ServeProcess:
         self.process.communicate(timeout=10)
 
     def stop(self) -> str:
-        """SIGTERM, as Ctrl-C would; returns what it printed after the start."""
+        """SIGTERM, as Ctrl-C would; returns what it printed after its first line."""
         self.process.terminate()
         out, _ = self.process.communicate(timeout=30)
-        return out
+        return out.decode()
 
     def __enter__(self) -> ServeProcess:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import httpx
@@ -19,6 +20,7 @@ from tests.serve_process import ServeProcess
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 # One client for the module: a new one per request costs ~30 ms (its TLS context).
 HTTP = httpx.Client(timeout=10)
@@ -174,3 +176,48 @@ def test_a_strict_destination_fails_only_the_invalid_calls(front: MockPipeServer
         assert (failed["status"], failed["httpStatus"]) == ("failed", 400)
         assert failed["reason"] == "HTTP 400: track call has neither userId nor anonymousId (nor groupId)"
         assert {_forward_status(front, n)["status"] for n in (1, 2, 3, 4, 5, 7)} == {"delivered"}
+
+
+def _wait_for_status(url: str, call_ids: list[int], status: str, timeout: float = 10) -> None:
+    """Until each call's forward status is `status`: it is set just after the destination answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = [HTTP.get(f"{url}/mockpipe/calls/{call_id}").json().get("forward", {}).get("status")
+                for call_id in call_ids]
+        if seen == [status] * len(call_ids):
+            return
+        assert time.monotonic() < deadline, f"forward statuses {seen}, not {status}"
+        time.sleep(0.02)
+
+
+def test_serve_forward_with_a_store_resends_what_a_kill_left_pending(tmp_path: Path) -> None:
+    store = str(tmp_path / "journal.db")
+    upstream, flaky = flaky_server(failures=10**6, status=503)
+    with upstream:
+        with ServeProcess("--store", store, "--forward", upstream.url) as first:
+            for event in ("A", "B", "C"):
+                assert _post(first.url, "/v1/track", {"userId": "u1", "event": event}).status_code == 200
+            # A duplicate is skipped, and kept skipped.
+            _post(first.url, "/v1/track", {"userId": "u1", "event": "C", "messageId": "same"})
+            _post(first.url, "/v1/track", {"userId": "u1", "event": "C", "messageId": "same"})
+            assert flaky.refused.wait(10)  # the forwarder is backing off: the calls are pending
+            first.kill()  # SIGKILL: what was queued in memory is gone
+        assert upstream.calls() == []
+        with ServeProcess("--store", store) as idle:  # without --forward: told, and kept pending
+            out = idle.stop()
+        assert f"4 call(s) left pending for {upstream.url}/v1/batch: start with --forward" in out
+        flaky.failures = 0
+        with ServeProcess("--store", store, "--forward", upstream.url) as second:
+            result = upstream.wait_for(4, 10)
+            assert not result.timed_out, "the pending calls were not sent again"
+            assert [call.event for call in result.calls] == ["A", "B", "C", "C"]
+            _wait_for_status(second.url, [1, 2, 3, 4], "delivered")
+            assert HTTP.get(second.url + "/mockpipe/calls/5").json()["forward"]["status"] == "skipped"
+            out = second.stop()
+        assert "4 call(s) left pending by an earlier run, queued again" in out
+        assert "forwarded 4 call(s), 0 failed, 0 left undelivered" in out
+        with ServeProcess("--store", store, "--forward", upstream.url) as third:  # nothing is sent twice
+            assert HTTP.get(third.url + "/mockpipe/calls/1").json()["forward"]["status"] == "delivered"
+            out = third.stop()
+        assert "left pending" not in out
+        assert len(upstream.calls(duplicates=True)) == 4

@@ -212,3 +212,37 @@ def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
     with Store(path) as store:  # the stopped server released it
         assert store.count() == 2
     Store(path, readonly=True).close()  # a reader (`mockpipe export --store`) takes no lock
+
+
+def test_a_store_of_schema_version_1_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with MockPipeServer(store=path) as server:
+        _send(server, "/v1/track", {"userId": "u1", "event": "A"})
+    with sqlite3.connect(path) as db:  # as the first version of the store made it
+        db.executescript("DROP TABLE forwards; PRAGMA user_version = 1;")
+    with Store(path, readonly=True) as reader:  # read as it is
+        assert reader.count() == 1
+    with Store(path) as store:
+        assert store.count() == 1
+        assert store.pending_forward_counts() == {}
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT count(*) FROM forwards").fetchone()[0] == 0
+
+
+def test_forward_status_is_kept_with_the_call_and_cleared_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    url = "http://127.0.0.1:9/v1/batch"
+    with MockPipeServer(store=path) as server:
+        assert server.store is not None
+        server.store.track_forwards(url, lambda call: {"status": "pending"} if call.event != "Not" else None)
+        _send(server, "/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": event}
+                                              for event in ("A", "Not", "B")]})
+        _send(server, "/v1/track", {"userId": "u2", "event": "C"}, key="k2")
+        assert [call.event for call in server.store.pending_forwards(url)] == ["A", "B", "C"]
+        server.store.update_forwards(url, [(1, {"status": "delivered", "attempts": 1})])
+        assert server.store.forwards(url) == [(1, {"status": "delivered", "attempts": 1}), (3, {"status": "pending"}),
+                                              (4, {"status": "pending"})]
+        server.clear("k1")
+        assert server.store.pending_forward_counts() == {url: 1}
+        assert [call_id for call_id, _ in server.store.forwards(url)] == [4]
