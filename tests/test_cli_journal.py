@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import queue
 import subprocess
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 # One client for the module: a new one per request costs ~30 ms (its TLS context).
 HTTP = httpx.Client(timeout=10)
+atexit.register(HTTP.close)  # its kept-alive sockets would warn at exit, unclosed
 
 
 def _post(server: MockPipeServer, path: str, body: object, key: str = "k1") -> None:

@@ -3,6 +3,7 @@ shows where each call stands."""
 
 from __future__ import annotations
 
+import atexit
 import base64
 import threading
 import time
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 # One client for the module: a new one per request costs ~30 ms (its TLS context).
 HTTP = httpx.Client(timeout=10)
+atexit.register(HTTP.close)  # its kept-alive sockets would warn at exit, unclosed
 
 FAST = RetryPolicy(attempts=30, base=0.01, cap=0.05)
 

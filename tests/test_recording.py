@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import base64
 import io
 import socket
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 # One client for the module: a new one per request costs ~30 ms (its TLS context).
 HTTP = httpx.Client(timeout=10)
+atexit.register(HTTP.close)  # its kept-alive sockets would warn at exit, unclosed
 
 CAPTURES = Path(__file__).parent / "data" / "sdk_captures"
 FAST = RetryPolicy(attempts=5, base=0.01, cap=0.05)

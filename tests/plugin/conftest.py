@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Imported before any inner session: pytester drops the modules an inner run imported first, and httpx
+# keeps httpcore's exception classes from its first request. httpx imports httpcore lazily, so if that
+# first request was an inner run's, later tests get a second httpcore whose errors httpx no longer maps
+# (httpcore.RemoteProtocolError escapes instead of httpx.RemoteProtocolError).
+import httpcore  # noqa: F401
 import pytest
 
 from tests.plugin import sending
