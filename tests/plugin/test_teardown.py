@@ -173,11 +173,14 @@ def test_record_writes_the_calls_of_each_failed_test(plugin_tester: pytest.Pytes
     assert record["violations"][0]["code"] == "track.event.required"
 
 
-def test_record_takes_dir_as_a_separate_argument_and_is_off_by_default(plugin_tester: pytest.Pytester) -> None:
+def test_record_takes_dir_as_a_separate_argument_defaults_to_recordings_and_is_off_by_default(plugin_tester: pytest.Pytester) -> None:
     plugin_tester.makepyfile(test_rec=RECORDED_TESTS)
     plugin_tester.runpytest().assert_outcomes(passed=1, failed=3)
     assert not (plugin_tester.path / "recordings").exists()
-    plugin_tester.runpytest("--mockpipe-record", "recordings", "test_rec.py").assert_outcomes(passed=1, failed=3)
+    plugin_tester.runpytest("--mockpipe-record", "kept", "test_rec.py").assert_outcomes(passed=1, failed=3)
+    assert len(list((plugin_tester.path / "kept").iterdir())) == 2
+    # without DIR: recordings/ under the rootdir
+    plugin_tester.runpytest("test_rec.py", "--mockpipe-record").assert_outcomes(passed=1, failed=3)
     assert len(list((plugin_tester.path / "recordings").iterdir())) == 2
 
 
@@ -188,7 +191,6 @@ def test_record_takes_dir_as_a_separate_argument_and_is_off_by_default(plugin_te
     (["--mockpipe-record", "test_rec.py::test_fails"], "not the test path"),
     (["--mockpipe-record=notes.txt"], "notes.txt is a file"),
     (["--mockpipe-record="], "needs a directory"),
-    (["test_rec.py", "--mockpipe-record"], "expected one argument"),
 ])
 def test_record_refuses_a_test_path_or_a_file_before_any_test_runs(
     plugin_tester: pytest.Pytester, arguments: list[str], complaint: str
