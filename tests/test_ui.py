@@ -159,10 +159,60 @@ def test_rejected_requests_and_clear(page: Page, client: Client, server: MockPip
 
     page.click("button.tab[data-tab='calls']")
     expect(rows(page)).to_have_count(1)
+    # Clearing asks first (with --store it empties the file): Cancel and Escape keep everything.
     page.click("#clear")
+    expect(page.locator("#clear-question")).to_have_text(
+        "Delete every call and request, of every write key? This cannot be undone.")
+    page.click("#clear-no")
+    expect(page.locator("#clear-confirm")).to_be_hidden()
+    page.click("#clear")
+    page.keyboard.press("Escape")
+    expect(page.locator("#clear")).to_be_visible()
+    expect(rows(page)).to_have_count(1)
+    assert len(server.journal) == 1
+    page.click("#clear")
+    page.click("#clear-yes")
     expect(rows(page)).to_have_count(0)
     expect(page.locator("#rejected-count")).to_have_text("0")
     assert len(server.journal) == 0
+
+
+def test_clearing_one_key_names_it(page: Page, client: Client, server: MockPipeServer) -> None:
+    client.post("/v1/track", {"userId": "u1", "event": "Gone"}, key="key-a")
+    client.post("/v1/track", {"userId": "u1", "event": "Kept"}, key="key-b")
+    expect(rows(page)).to_have_count(2)
+    page.fill("#f-key", "key-a")
+    expect(page.locator("#clear")).to_have_text("Clear key key-a")
+    page.click("#clear")
+    expect(page.locator("#clear-question")).to_contain_text("of write key key-a?")
+    page.click("#clear-yes")
+    page.fill("#f-key", "")
+    expect(rows(page)).to_have_count(1)
+    assert [call.event for call in server.calls()] == ["Kept"]
+
+
+def test_every_column_fits_at_1280_px_with_the_detail_open(page: Page, client: Client) -> None:
+    page.set_viewport_size({"width": 1280, "height": 720})
+    long_user = "ada.lovelace@analytical-engine.example.com"
+    for _ in range(2):  # the second is a resend: valid + duplicate badges
+        client.post("/v1/track", {"userId": long_user, "event": "Checkout Step Completed With A Long Name",
+                                  "messageId": "m-1", "properties": {"revenue": "12"}},
+                    key="mockpipe_0123456789abcdef")
+    expect(rows(page)).to_have_count(2)
+    rows(page).first.click()
+    expect(page.locator("#detail h2")).to_contain_text("track #2")
+    view = page.locator("#view-calls")
+    assert view.evaluate("v => v.scrollWidth <= v.clientWidth")  # nothing hidden to the right
+    view_box = view.bounding_box()
+    assert view_box is not None
+    right_edge = view_box["x"] + view_box["width"] + 0.5
+    expect(rows(page).first.locator("td.status-cell")).to_have_text("validduplicate")
+    shown = [page.locator("#calls thead th").last, *rows(page).first.locator("td.status-cell .badge").all()]
+    for element in shown:
+        box = element.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= right_edge
+    # A valid call has no violations: the detail panel shows no stray "null".
+    assert "null" not in (page.locator("#detail").inner_text().replace('"null"', ""))
 
 
 def test_people_view(page: Page, client: Client) -> None:
@@ -181,3 +231,22 @@ def test_people_view(page: Page, client: Client) -> None:
     # The list follows new calls while it is shown.
     client.post("/v1/identify", {"userId": "u2"})
     expect(person).to_have_count(2)
+
+
+def test_people_come_in_pages_with_a_more_button(page: Page, client: Client) -> None:
+    client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(250)]})
+    page.click("button.tab[data-tab='people']")
+    people = page.locator("#people tbody tr")
+    expect(people).to_have_count(100)  # one page, not all of them
+    expect(page.locator("#people-shown")).to_have_text("100 of 250 people.")
+    page.click("#people-more")
+    expect(people).to_have_count(200)
+    page.click("#people-more")
+    expect(people).to_have_count(250)
+    expect(page.locator("#people-more-bar")).to_be_hidden()
+    # The user filter is the server's: it finds people beyond the pages loaded.
+    page.fill("#f-user", "u24")
+    expect(people).to_have_count(11)
+    page.fill("#f-user", "u249")
+    expect(people).to_have_count(1)
+    expect(people.locator("td").nth(1)).to_have_text("u249")

@@ -6,6 +6,8 @@
 (() => {
   const MAX_CALLS = 2000; // kept in the page; older ones stay in the journal (GET /mockpipe/calls)
   const MAX_ROWS = 500; // rendered at once
+  const PEOPLE_PAGE = 100; // people asked for at a time ("Show more" asks for the next page)
+  const MAX_PEOPLE = 1000; // people kept in the page: the filters narrow the rest
   const TYPES = ["identify", "track", "page", "screen", "group", "alias"];
 
   const state = {
@@ -15,6 +17,10 @@
     tab: "calls",
     selected: null, // {kind, id}
     keys: new Set(),
+    people: [], // summaries of the pages loaded, oldest first
+    peopleNext: null, // the cursor of the next page, null after the last one
+    peopleTotal: 0,
+    peopleQuery: null, // the filters the loaded people answer
   };
 
   const $ = (id) => document.getElementById(id);
@@ -161,10 +167,10 @@
       },
       el("td", { className: "num" }, c.id),
       el("td", { title: c.receivedAt }, shortTime(c.receivedAt)),
-      el("td", { className: "key" }, c.writeKey),
+      el("td", { className: "key", title: c.writeKey }, c.writeKey),
       el("td", null, el("span", { className: `type type-${c.type}` }, c.type)),
-      el("td", { className: "name" }, c.event ?? c.name ?? ""),
-      el("td", { className: "user" }, c.userId ?? (c.anonymousId != null ? `anon ${c.anonymousId}` : "")),
+      el("td", { className: "name", title: c.event ?? c.name }, c.event ?? c.name ?? ""),
+      el("td", { className: "user", title: c.userId ?? c.anonymousId }, c.userId ?? (c.anonymousId != null ? `anon ${c.anonymousId}` : "")),
       statusCell(c));
       body.append(row);
     }
@@ -260,7 +266,7 @@
   function showDetail(...children) {
     const box = $("detail");
     clearNode(box);
-    box.append(...children);
+    box.append(...children.filter((child) => child != null)); // append(null) would show "null"
   }
 
   function facts(pairs) {
@@ -342,21 +348,50 @@
     }, 300);
   }
 
-  async function loadPeople() {
+  // The people list comes in pages (GET /mockpipe/people?limit=&after=): tens of thousands of people
+  // would take seconds to send and render. A known write key and the user filter are applied by the
+  // server, so that the pages hold only matching people.
+  function peopleURL(f, limit, after) {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (f.key && state.keys.has(f.key)) params.set("writeKey", f.key);
+    if (f.user) params.set("q", f.user);
+    if (after != null) params.set("after", String(after));
+    return `/mockpipe/people?${params}`;
+  }
+
+  let peopleLoads = 0; // answers of superseded loads are dropped
+  async function loadPeople(more = false) {
     const f = filters();
+    const load = ++peopleLoads;
+    const query = peopleURL(f, 0, null);
+    if (query !== state.peopleQuery) { // other filters: start again from the first page
+      state.people = [];
+      state.peopleNext = null;
+      state.peopleQuery = query;
+      more = false;
+    }
+    // A refresh asks again for as many people as were shown (one request, at most MAX_PEOPLE).
+    const limit = more ? PEOPLE_PAGE : Math.min(MAX_PEOPLE, Math.max(PEOPLE_PAGE, state.people.length));
     let data;
     try {
-      data = await getJSON("/mockpipe/people");
+      data = await getJSON(peopleURL(f, limit, more ? state.peopleNext : null));
     } catch (err) {
       return; // the feed's status already says when the server is gone
     }
+    if (load !== peopleLoads) return;
+    state.people = more ? [...state.people, ...data.people] : data.people;
+    state.peopleNext = data.next;
+    state.peopleTotal = data.total;
+    renderPeople(f);
+  }
+
+  function renderPeople(f) {
     const body = $("people").tBodies[0];
     clearNode(body);
     let shown = 0;
-    for (const p of data.people) {
-      if (!keyMatches(f, p.writeKey)) continue;
+    for (const p of state.people) {
+      if (!keyMatches(f, p.writeKey)) continue; // a partial key: filtered here
       const ids = [...p.anonymousIds, ...p.previousIds, ...p.emails];
-      if (f.user && ![p.userId, ...ids].some((i) => i != null && String(i).includes(f.user))) continue;
       shown++;
       const traits = Object.entries(p.traits).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ");
       body.append(el("tr", { className: `person${p.suppressed ? " suppressed" : ""}`, data: { id: p.id },
@@ -370,6 +405,13 @@
       el("td", { title: p.lastSeen }, shortTime(p.lastSeen))));
     }
     $("people-empty").hidden = shown > 0;
+    const bar = $("people-more-bar");
+    bar.hidden = state.peopleNext == null;
+    const full = state.people.length >= MAX_PEOPLE;
+    $("people-shown").textContent = full
+      ? `The first ${state.people.length} of ${state.peopleTotal} people: narrow them with the filters.`
+      : `${state.people.length} of ${state.peopleTotal} people.`;
+    $("people-more").hidden = full;
   }
 
   async function selectPerson(writeKey, id) {
@@ -479,6 +521,35 @@
 
   // -- wiring ----------------------------------------------------------------------------------
 
+  // -- clearing, with a confirmation --------------------------------------------------------------
+
+  function clearTarget() {
+    const key = $("f-key").value.trim();
+    return key && state.keys.has(key) ? key : null;
+  }
+
+  function askClear() {
+    const key = clearTarget();
+    $("clear-question").textContent = `${key ? `Delete every call and request of write key ${key}?`
+      : "Delete every call and request, of every write key?"} This cannot be undone.`;
+    $("clear").hidden = true;
+    $("clear-confirm").hidden = false;
+    $("clear-no").focus();
+  }
+
+  function cancelClear() {
+    $("clear-confirm").hidden = true;
+    $("clear").hidden = false;
+  }
+
+  async function confirmClear() {
+    const key = clearTarget();
+    cancelClear();
+    const query = key ? `?writeKey=${encodeURIComponent(key)}` : "";
+    await fetch(`/mockpipe/calls${query}`, { method: "DELETE" });
+    showDetail(el("p", { className: "empty" }, key ? `Cleared write key ${key}.` : "Cleared."));
+  }
+
   function showTab(tab) {
     state.tab = tab;
     for (const button of document.querySelectorAll("button.tab")) button.classList.toggle("active", button.dataset.tab === tab);
@@ -494,12 +565,14 @@
         schedulePeople();
       });
     }
-    $("clear").addEventListener("click", async () => {
-      const key = $("f-key").value.trim();
-      const query = key && state.keys.has(key) ? `?writeKey=${encodeURIComponent(key)}` : "";
-      await fetch(`/mockpipe/calls${query}`, { method: "DELETE" });
-      showDetail(el("p", { className: "empty" }, "Cleared."));
+    // Clearing deletes calls for good (from the store file too, with --store): it asks first.
+    $("clear").addEventListener("click", askClear);
+    $("clear-yes").addEventListener("click", confirmClear);
+    $("clear-no").addEventListener("click", cancelClear);
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !$("clear-confirm").hidden) cancelClear();
     });
+    $("people-more").addEventListener("click", () => loadPeople(true));
     connect();
   });
 })();
