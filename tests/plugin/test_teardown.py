@@ -173,7 +173,9 @@ def test_record_writes_the_calls_of_each_failed_test(plugin_tester: pytest.Pytes
     assert record["violations"][0]["code"] == "track.event.required"
 
 
-def test_record_takes_dir_as_a_separate_argument_defaults_to_recordings_and_is_off_by_default(plugin_tester: pytest.Pytester) -> None:
+def test_record_takes_dir_as_a_separate_argument_defaults_to_recordings_and_is_off_by_default(
+    plugin_tester: pytest.Pytester,
+) -> None:
     plugin_tester.makepyfile(test_rec=RECORDED_TESTS)
     plugin_tester.runpytest().assert_outcomes(passed=1, failed=3)
     assert not (plugin_tester.path / "recordings").exists()
