@@ -394,5 +394,8 @@ def test_an_upload_cut_short_is_answered_503_and_keeps_nothing(server: MockPipeS
         sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 100\r\n\r\n{")
         sock.shutdown(socket.SHUT_WR)  # the client gives up mid-body
         answer = sock.recv(4096)
-    assert answer == b"" or b" 503 " in answer.split(b"\r\n")[0]
+    # Hypercorn answers 400 itself when it sees the truncation first; mockpipe answers 503 when the body
+    # stops while it is reading. Never a 500, and nothing of the request is kept.
+    status_line = answer.split(b"\r\n")[0]
+    assert answer == b"" or b" 503 " in status_line or b" 400 " in status_line, status_line
     assert server.calls() == []
