@@ -35,12 +35,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from mockpipe.errors import MockpipeError
+from mockpipe.journal import Call
 from mockpipe.validation import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
-    from mockpipe.journal import Call, Journal, RequestRecord
+    from mockpipe.journal import Journal, RequestRecord
     from mockpipe.types import JSONObject
 
 log = logging.getLogger("mockpipe.people")
@@ -344,7 +345,9 @@ class People:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._partitions: dict[str, _Partition] = {}
-        self._pending: deque[Call] = deque()  # received, not applied yet
+        # Received, not applied yet: plain tuples (`tuple(call)`), which the garbage collector stops
+        # tracking; `Call` instances would be walked at every full collection until someone reads.
+        self._pending: deque[tuple[Any, ...]] = deque()
         self._max_pending: int | None = None  # the journal's bound: queued calls must not outlive it
         self._replayed_up_to = 0  # calls at or below this id came from the journal's contents
         self._detach: list[Callable[[], None]] = []
@@ -381,7 +384,7 @@ class People:
 
     def _queue(self, call: Call) -> None:
         if call.accepted and call.duplicate_of is None:
-            self._pending.append(call)
+            self._pending.append(tuple(call))
             if self._max_pending is not None and len(self._pending) > self._max_pending:
                 self._apply_safely(self._pending.popleft())  # the oldest, before the journal forgets it
 
@@ -425,7 +428,7 @@ class People:
                 self._pending.clear()
             else:
                 self._partitions.pop(write_key, None)
-                self._pending = deque(call for call in self._pending if call.write_key != write_key)
+                self._pending = deque(row for row in self._pending if Call._make(row).write_key != write_key)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -534,7 +537,8 @@ class People:
 
     # -- applying calls --------------------------------------------------------------------------
 
-    def _apply_safely(self, call: Call) -> None:
+    def _apply_safely(self, row: tuple[Any, ...]) -> None:
+        call = Call._make(row)
         try:
             self._apply(call)
         except Exception:  # one odd call must not stop the others of its batch
