@@ -1,9 +1,12 @@
 """mockpipe: a local emulator and test-fixture kit for the Customer.io Data Pipelines HTTP API."""
 
-from mockpipe.app import create_app as create_app
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mockpipe.config import ServerConfig as ServerConfig
 from mockpipe.errors import (
     CallAssertionError as CallAssertionError,
+    JournalWriteError as JournalWriteError,
     MockpipeError as MockpipeError,
     ServerError as ServerError,
     UnknownRuleError as UnknownRuleError,
@@ -30,9 +33,33 @@ from mockpipe.rules import (
     Rule as Rule,
     Violation as Violation,
 )
-from mockpipe.server import MockPipeServer as MockPipeServer
 from mockpipe.validation import validate as validate
 from mockpipe.version import __version__ as __version__
+
+# The web parts load on first use, so that `import mockpipe.validation` (or the factories, or the
+# journal) does not pull in Starlette and Hypercorn: about 0.2 s that validation alone never needs.
+_LAZY = {
+    "MockPipeServer": "mockpipe.server",
+    "create_app": "mockpipe.app",
+    "FaultError": "mockpipe.faults",
+    "StoreError": "mockpipe.store",
+}
+
+if TYPE_CHECKING:
+    from mockpipe.app import create_app as create_app
+    from mockpipe.faults import FaultError as FaultError
+    from mockpipe.server import MockPipeServer as MockPipeServer
+    from mockpipe.store import StoreError as StoreError
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockpipe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "REJECTIONS",
@@ -41,8 +68,10 @@ __all__ = [
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "FaultError",
     "GroupObject",
     "Journal",
+    "JournalWriteError",
     "MockPipeServer",
     "MockpipeError",
     "People",
@@ -54,6 +83,7 @@ __all__ = [
     "ServerConfig",
     "ServerError",
     "SourceStatus",
+    "StoreError",
     "UnknownRuleError",
     "Violation",
     "WaitResult",

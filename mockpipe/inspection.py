@@ -78,7 +78,7 @@ class Inspection:
         except ValueError as exc:
             return _bad_query(str(exc))
         limit = query.limit if query.limit is not None else DEFAULT_PAGE
-        found = self.journal.calls(_with_limit(query, limit + 1))
+        found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
         return JSONResponse({
             "calls": [self._call_dict(call) for call in page],
@@ -154,5 +154,3 @@ def _known_params(params: Mapping[str, str], known: Iterable[str]) -> None:
         raise ValueError(f"unknown query parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
-def _with_limit(query: CallQuery, limit: int) -> CallQuery:
-    return replace(query, limit=limit)

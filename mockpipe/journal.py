@@ -560,9 +560,6 @@ class Journal:
         found = [row for row in source if query.matches(row)]
         return [_as_call(row) for row in (found[: query.limit] if query.limit is not None else found)]
 
-    def count(self, query: CallQuery | None = None, /, **filters: Any) -> int:
-        return len(self.calls(query, **filters))
-
     def call(self, call_id: int) -> Call | None:
         with self._lock:
             for row in reversed(self._calls):

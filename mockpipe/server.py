@@ -66,8 +66,6 @@ class MockPipeServer:
     `ServerConfig` (`strict=True`, `region="eu"`, `write_keys={"k1"}`, ...).
     """
 
-    DEFAULT_LISTEN_HOST = "127.0.0.1"
-    DEFAULT_LISTEN_PORT = 0
     START_TIMEOUT = 10.0
 
     def __init__(

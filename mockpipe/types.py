@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 JSONObject = dict[str, Any]
 Severity = Literal["error", "warning"]
-CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
-Region = Literal["us", "eu"]
 
 CALL_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
 REGIONS: tuple[str, ...] = ("us", "eu")

@@ -7,13 +7,14 @@ import binascii
 import zlib
 from typing import Any
 
+from mockpipe.errors import MockpipeError
 from mockpipe.rules import REJECTIONS
 
 # Compressed bodies may be a little larger than what they inflate to (incompressible data).
 COMPRESSED_SLACK = 64 * 1024
 
 
-class RejectedError(Exception):
+class RejectedError(MockpipeError):
     """A request that cannot be processed, with the rejection code of the catalogue and its details."""
 
     def __init__(self, code: str, **details: Any) -> None:

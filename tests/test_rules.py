@@ -35,10 +35,6 @@ def test_unknown_code_is_refused() -> None:
         violation("track.nope", "/event")
 
 
-def _validate(case: RuleCase, payload: dict[str, object], key: str) -> list[str]:
-    return [v.code for v in validate(payload, call_type=case.endpoint, region="us", write_key=key)]
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
 def test_violating_case_is_flagged(case: RuleCase) -> None:
     found = validate(case.bad, call_type=case.endpoint, region="us", write_key=case.write_key)

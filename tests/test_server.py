@@ -35,10 +35,14 @@ def test_misuse_raises_server_error() -> None:
 
 def test_restart_keeps_the_journal() -> None:
     server = MockPipeServer()
+    body = b'{"userId":"u1","event":"E"}'
     with server:
-        server.journal.clear()
+        request = urllib.request.Request(server.url_for("/v1/track"), data=body,
+                                         headers={"Authorization": "Bearer k1"}, method="POST")
+        urllib.request.urlopen(request).close()
     with server:
         assert server.is_running()
+        assert [call.event for call in server.calls(write_key="k1")] == ["E"]
 
 
 def test_busy_port_is_a_clear_error() -> None:
