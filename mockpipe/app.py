@@ -14,6 +14,7 @@ from mockpipe.cdn import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_e
 from mockpipe.config import ServerConfig
 from mockpipe.cors import CORSMiddleware, with_cors
 from mockpipe.faults import RAW_SEND, FaultsAPI
+from mockpipe.http_errors import error_response, not_found
 from mockpipe.ingest import ENDPOINT_TYPES, Ingest
 from mockpipe.inspection import Inspection
 from mockpipe.journal import Journal
@@ -114,9 +115,8 @@ def begin_shutdown(app: Starlette) -> None:
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"code": "not_found", "message": f"nothing at {request.url.path}"}, status_code=404)
+    return not_found(f"nothing at {request.url.path}")
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"code": "method_not_allowed", "message": f"{request.method} is not allowed on "
-                         f"{request.url.path}"}, status_code=405)
+    return error_response("method_not_allowed", f"{request.method} is not allowed on {request.url.path}", 405)

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.errors import MockpipeError
+from mockpipe.http_errors import error_response
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -507,8 +508,7 @@ async def close_connection(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"code": "fault.invalid" if status == 400 else "not_found", "message": message},
-                        status_code=status)
+    return error_response("fault.invalid" if status == 400 else "not_found", message, status)
 
 
 class FaultsAPI:

@@ -20,7 +20,7 @@ from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.journal import Call, RequestRecord
 from mockpipe.rules import Violation
-from mockpipe.validation import check_call, json_kind, pointer, split_request
+from mockpipe.validation import check_item, json_kind, split_request
 from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 
 if TYPE_CHECKING:
@@ -149,15 +149,14 @@ class Ingest:
         items, envelope = split_request(path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes)
         checked: list[tuple[Any, list[Violation], bool, bytes]] = []
         for item in items:
-            violations = item.violations + check_call(
-                item.type, item.payload, size=item.size, max_call_bytes=config.max_call_bytes,
-                region=config.region, write_key=write_key)
+            violations = check_item(item, max_call_bytes=config.max_call_bytes, region=config.region,
+                                    write_key=write_key)
             valid = not any(v.severity == "error" for v in violations)
             enrich(item.type, item.payload, received, meta.received_at)
             checked.append((item, violations, valid, _stored(item.payload)))
 
         failed = [v for v in envelope if v.severity == "error"] + [
-            v.at("" if item.index is None else pointer("batch", item.index))
+            v.at(item.pointer)
             for item, violations, valid, _ in checked if not valid for v in violations if v.severity == "error"]
         accepted = not (strict and failed)
         calls = [

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mockpipe.http_errors import bad_query, check_known_params, not_found
 from mockpipe.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
 from mockpipe.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
 
     from starlette.requests import Request
 
@@ -23,14 +23,6 @@ if TYPE_CHECKING:
 
 MAX_WAIT_TIMEOUT = 300.0
 DEFAULT_PAGE = 1000
-
-
-def _bad_query(message: str) -> JSONResponse:
-    return JSONResponse({"code": "query.invalid", "message": message}, status_code=400)
-
-
-def _not_found(message: str) -> JSONResponse:
-    return JSONResponse({"code": "not_found", "message": message}, status_code=404)
 
 
 class Inspection:
@@ -73,10 +65,10 @@ class Inspection:
 
     async def calls(self, request: Request) -> JSONResponse:
         try:
-            _known_params(request.query_params, CallQuery.PARAMS)
+            check_known_params(request.query_params, CallQuery.PARAMS)
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
-            return _bad_query(str(exc))
+            return bad_query(str(exc))
         limit = query.limit if query.limit is not None else DEFAULT_PAGE
         found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
@@ -94,10 +86,10 @@ class Inspection:
             timeout = float(params.get("timeout", str(DEFAULT_WAIT_TIMEOUT)))
             if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
                 raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
-            _known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
+            check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
             query = CallQuery.from_params(params)
         except ValueError as exc:
-            return _bad_query(str(exc))
+            return bad_query(str(exc))
         result = await self.journal.wait_for_async(count, timeout, query)
         return JSONResponse({
             "calls": [self._call_dict(call) for call in result.calls],
@@ -108,7 +100,7 @@ class Inspection:
     async def call(self, request: Request) -> JSONResponse:
         found = self.journal.call(request.path_params["call_id"])
         if found is None:
-            return _not_found(f"no call {request.path_params['call_id']}")
+            return not_found(f"no call {request.path_params['call_id']}")
         return JSONResponse(self._call_dict(found))
 
     async def clear(self, request: Request) -> JSONResponse:
@@ -117,10 +109,10 @@ class Inspection:
 
     async def requests(self, request: Request) -> JSONResponse:
         try:
-            _known_params(request.query_params, RequestQuery.PARAMS)
+            check_known_params(request.query_params, RequestQuery.PARAMS)
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
-            return _bad_query(str(exc))
+            return bad_query(str(exc))
         limit = query.limit if query.limit is not None else DEFAULT_PAGE
         found = self.journal.requests(replace(query, limit=limit + 1))
         page = found[:limit]
@@ -133,7 +125,7 @@ class Inspection:
     async def request(self, request: Request) -> JSONResponse:
         found = self.journal.request(request.path_params["request_id"])
         if found is None:
-            return _not_found(f"no request {request.path_params['request_id']}")
+            return not_found(f"no request {request.path_params['request_id']}")
         return JSONResponse(found.to_dict())
 
     async def source(self, request: Request) -> JSONResponse:
@@ -145,12 +137,5 @@ class Inspection:
                       for r in RULES.values()],
             "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
         })
-
-
-def _known_params(params: Mapping[str, str], known: Iterable[str]) -> None:
-    """Refuse a misspelt filter (`user_id=`) rather than silently return every call."""
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ValueError(f"unknown query parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 

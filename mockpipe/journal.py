@@ -352,6 +352,13 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def _partition(self, write_key: str) -> _Partition:
+        """The partition of a write key, made on first use (the lock is held)."""
+        partition = self._partitions.get(write_key)
+        if partition is None:
+            partition = self._partitions[write_key] = _Partition(write_key)
+        return partition
+
     def next_request_id(self) -> int:
         return next(self._request_ids)
 
@@ -363,9 +370,7 @@ class Journal:
         stored: list[Call] = []
         with self._lock:
             for call in calls:
-                partition = self._partitions.get(call.write_key)
-                if partition is None:
-                    partition = self._partitions[call.write_key] = _Partition(call.write_key)
+                partition = self._partition(call.write_key)
                 first = partition.first_by_message.get(call.message_id)
                 if first is None or (call.accepted and not first[_ACCEPTED]):
                     # The call itself, or the first accepted copy after copies a strict answer turned down.
@@ -396,9 +401,7 @@ class Journal:
         """Count an attempt an injected fault answered (the request itself is recorded as usual) into
         `attempts()` of the call with each messageId: the one already kept, or the copy that comes next."""
         with self._lock:
-            partition = self._partitions.get(write_key)
-            if partition is None:
-                partition = self._partitions[write_key] = _Partition(write_key)
+            partition = self._partition(write_key)
             failed = partition.failed_attempts
             for message_id in message_ids:
                 first = partition.first_by_message.get(message_id)
@@ -444,9 +447,7 @@ class Journal:
 
     def _append_request(self, request: RequestRecord) -> None:
         if request.write_key is not None:
-            partition = self._partitions.get(request.write_key)
-            if partition is None:
-                partition = self._partitions[request.write_key] = _Partition(request.write_key)
+            partition = self._partition(request.write_key)
             partition.source.requests += 1
             if not request.accepted:
                 partition.source.rejected_requests += 1
@@ -518,9 +519,7 @@ class Journal:
             last_call_id = max(last_call_id, next(self._call_ids) - 1)
             last_request_id = max(last_request_id, next(self._request_ids) - 1)
             for call in calls:
-                partition = self._partitions.get(call.write_key)
-                if partition is None:
-                    partition = self._partitions[call.write_key] = _Partition(call.write_key)
+                partition = self._partition(call.write_key)
                 if call.duplicate_of is not None:
                     self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
                 self._append_call(partition, call)

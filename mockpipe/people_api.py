@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mockpipe.http_errors import bad_query, check_known_params, not_found
 from mockpipe.people import DEFAULT_PAGE_SIZE, AmbiguousIdError
 
 if TYPE_CHECKING:
@@ -37,19 +38,9 @@ def _ambiguous(exc: AmbiguousIdError) -> JSONResponse:
                         status_code=409)
 
 
-def _bad_query(message: str) -> JSONResponse:
-    return JSONResponse({"code": "query.invalid", "message": message}, status_code=400)
-
-
-def _not_found(message: str) -> JSONResponse:
-    return JSONResponse({"code": "not_found", "message": message}, status_code=404)
-
-
 def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:
     """`after` and `limit` from the query; raises ValueError for those and for unknown parameters."""
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ValueError(f"unknown query parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    check_known_params(params, known)
     paging: dict[str, Any] = {"limit": DEFAULT_PAGE_SIZE}
     for name in ("after", "limit"):
         text = params.get(name)
@@ -88,7 +79,7 @@ class PeopleAPI:
             page = await run_in_threadpool(self.people.people_page, params.get("writeKey"),
                                            id_contains=params.get("q"), **_paging(params, PEOPLE_PARAMS))
         except ValueError as exc:
-            return _bad_query(str(exc))
+            return bad_query(str(exc))
         return _page_answer("people", page, lambda person: person.summary())
 
     async def person(self, request: Request) -> JSONResponse:
@@ -101,7 +92,7 @@ class PeopleAPI:
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:
-            return _not_found(f"no person {person_id!r}")
+            return not_found(f"no person {person_id!r}")
         return JSONResponse(found.to_dict())
 
     async def list_objects(self, request: Request) -> JSONResponse:
@@ -111,7 +102,7 @@ class PeopleAPI:
             page = await run_in_threadpool(self.people.objects_page, params.get("writeKey"), type_id,
                                            **_paging(params, OBJECT_PARAMS))
         except ValueError as exc:
-            return _bad_query(str(exc))
+            return bad_query(str(exc))
         return _page_answer("objects", page, lambda found: found.to_dict())
 
     async def object(self, request: Request) -> JSONResponse:
@@ -124,5 +115,5 @@ class PeopleAPI:
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:
-            return _not_found(f"no object {object_id!r} of type {type_id!r}")
+            return not_found(f"no object {object_id!r} of type {type_id!r}")
         return JSONResponse(found.to_dict())

@@ -114,6 +114,11 @@ class Item:
     size: int | None = None
     violations: list[Violation] = field(default_factory=list)
 
+    @property
+    def pointer(self) -> str:
+        """Where the call sits in its request: "" for a single call, `/batch/<i>` for a batch item."""
+        return "" if self.index is None else pointer("batch", self.index)
+
 
 def split_request(
     path_type: str, body: JSONObject, *, body_size: int | None = None, max_call_bytes: int = MAX_CALL_BYTES
@@ -227,17 +232,24 @@ def validate(
     if call_type != "batch" and call_type not in CALL_TYPES:
         raise ValueError(f"cannot tell which call this is ({call_type!r}): pass call_type= "
                          f"({', '.join(CALL_TYPES)} or batch), or give the payload a type")
-    body = orjson.loads(dumps(payload))  # a private copy: splitting merges batch context into items
+    encoded = dumps(payload)
+    body = orjson.loads(encoded)  # a private copy: splitting merges batch context into items
     key = write_key if write_key is not None else body.get("writeKey")
     key = key if isinstance(key, str) else None
-    size = None if call_type == "batch" else len(dumps(payload))
+    size = None if call_type == "batch" else len(encoded)
     items, found = split_request(call_type, body, body_size=size, max_call_bytes=max_call_bytes)
     for item in items:
-        prefix = "" if item.index is None else pointer("batch", item.index)
-        own = item.violations + check_call(item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes,
-                                           region=region, write_key=key)
-        found.extend(v.at(prefix) for v in own)
+        found.extend(v.at(item.pointer) for v in check_item(item, max_call_bytes=max_call_bytes, region=region,
+                                                            write_key=key))
     return found
+
+
+def check_item(
+    item: Item, *, max_call_bytes: int = MAX_CALL_BYTES, region: str | None = None, write_key: str | None = None
+) -> list[Violation]:
+    """Every violation of one call cut out of a request: the envelope's findings about it, then its checks."""
+    return item.violations + check_call(item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes,
+                                        region=region, write_key=write_key)
 
 
 def dumps(value: Any) -> bytes:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from mockpipe.http_errors import not_found
 from mockpipe.live import LiveFeed
 from mockpipe.version import __version__
 
@@ -80,7 +81,7 @@ class WebUI:
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in ASSETS:
-            return JSONResponse({"code": "not_found", "message": f"nothing at {request.url.path}"}, status_code=404)
+            return not_found(f"nothing at {request.url.path}")
         return self._serve(name)
 
     async def events(self, request: Request) -> StreamingResponse:
