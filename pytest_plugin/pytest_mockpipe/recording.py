@@ -6,8 +6,6 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-import orjson
-
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
@@ -30,6 +28,7 @@ def write_recording(directory: Path, nodeid: str, calls: Iterable[tuple[Journal,
     """Write one line per call (`Call.to_dict()`, resends included) and return the file's path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / recording_name(nodeid)
-    lines = [orjson.dumps(call.to_dict(attempts=journal.attempts(call.id))) for journal, call in calls]
-    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    from mockpipe.recording import call_line  # the emulator loads when a recording is written
+
+    path.write_bytes(b"".join(call_line(call, attempts=journal.attempts(call.id)) for journal, call in calls))
     return path
