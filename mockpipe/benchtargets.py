@@ -33,7 +33,7 @@ from mockpipe.app import create_app
 from mockpipe.config import ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.journal import Journal
-from mockpipe.server import hypercorn_config, listen_socket
+from mockpipe.server import hypercorn_config, listen_socket, serve_app
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -106,11 +106,9 @@ def serve(name: str, *, max_calls: int | None = None) -> None:
 
 
 async def _serve_until_terminated(app: Starlette, sock: socket.socket) -> None:
-    from hypercorn.asyncio import serve as hypercorn_serve
-
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await hypercorn_serve(app, hypercorn_config(sock), shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await serve_app(app, hypercorn_config(sock), stop.wait)
 
 
 class TargetProcess:

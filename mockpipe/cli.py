@@ -15,7 +15,7 @@ from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.offline import Offline, add_offline_options
 from mockpipe.rules import catalogue_markdown, with_catalogue
-from mockpipe.server import hypercorn_config, listen_socket
+from mockpipe.server import base_url, hypercorn_config, listen_socket, serve_app
 from mockpipe.types import REGIONS
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.version import __version__
@@ -133,7 +133,7 @@ def serve(args: argparse.Namespace) -> int:
         offline.close()
         return 1
     host, port = sock.getsockname()[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = base_url(host, port)
     journal = offline.journal
 
     def announce() -> None:
@@ -157,8 +157,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> None:
-    from hypercorn.asyncio import serve as hypercorn_serve
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -168,7 +166,7 @@ async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> Non
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal)
-    await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await serve_app(app, config, stop.wait)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from mockpipe.journal import DEFAULT_WAIT_TIMEOUT, Journal
 
 if TYPE_CHECKING:
     import os
+    from collections.abc import Awaitable, Callable
     from types import TracebackType
 
     from starlette.applications import Starlette
@@ -57,6 +58,17 @@ def hypercorn_config(sock: socket.socket, *, quiet: bool = True) -> HypercornCon
     config.errorlog = log if quiet else "-"
     config.graceful_timeout = SHUTDOWN_GRACE_SECONDS
     return config
+
+
+def base_url(host: str, port: int) -> str:
+    """`http://host:port`, with an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve_app(app: Starlette, config: HypercornConfig, until: Callable[[], Awaitable[object]]) -> None:
+    """Serve `app` with Hypercorn until `until()` returns (a shutdown trigger is needed off the main
+    thread, where Hypercorn could not install its signal handlers)."""
+    await serve(app, config, shutdown_trigger=until)  # type: ignore[arg-type]  # Starlette is an ASGI app
 
 
 class MockPipeServer:
@@ -128,7 +140,7 @@ class MockPipeServer:
         self._loop = asyncio.get_running_loop()
         self._shutdown = asyncio.Event()
         # A shutdown trigger is required off the main thread: hypercorn would install signal handlers.
-        await serve(self.app, config, shutdown_trigger=self._shutdown.wait)  # type: ignore[arg-type]
+        await serve_app(self.app, config, self._shutdown.wait)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and wait for the thread; raises `ServerError` if it was not running."""
@@ -171,8 +183,7 @@ class MockPipeServer:
     @property
     def url(self) -> str:
         """The base URL SDKs take as their host, e.g. `http://127.0.0.1:54321`."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return base_url(self.host, self.port)
 
     def url_for(self, path: str) -> str:
         return self.url + "/" + path.lstrip("/")
