@@ -18,7 +18,7 @@ import orjson
 from mockpipe.enrich import enrich, format_time
 from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
-from mockpipe.journal import Call, RequestRecord
+from mockpipe.records import Call, RequestRecord, index_fields
 from mockpipe.rules import Violation
 from mockpipe.validation import check_item, json_kind, split_request
 from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
@@ -153,7 +153,7 @@ class Ingest:
                                     write_key=write_key)
             valid = not any(v.severity == "error" for v in violations)
             enrich(item.type, item.payload, received, meta.received_at)
-            checked.append((item, violations, valid, _stored(item.payload)))
+            checked.append((item, violations, valid, _json(item.payload)))
 
         failed = [v for v in envelope if v.severity == "error"] + [
             v.at(item.pointer)
@@ -162,9 +162,7 @@ class Ingest:
         calls = [
             Call(
                 self.journal.next_call_id(), meta.id, write_key, item.type, meta.received_at, config.region,
-                meta.path, valid, accepted, tuple(violations), _text(item.payload.get("messageId")) or "",
-                _text(item.payload.get("userId")), _text(item.payload.get("anonymousId")),
-                _label(item.payload.get("event")), _label(item.payload.get("name")), raw,
+                meta.path, valid, accepted, tuple(violations), *index_fields(item.payload), raw,
             )
             for item, violations, valid, raw in checked
         ]
@@ -283,29 +281,12 @@ def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -
     })
 
 
-def _text(value: Any) -> str | None:
-    """An id as text for the journal's indexes (SDKs accept numbers)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable
-
-
-def _stored(payload: dict[str, Any]) -> bytes:
-    """The JSON the journal keeps of a call. A copy of orjson's output sized to fit: `orjson.dumps`
-    returns bytes that keep an 8 KB buffer, which made the journal hold ten times the JSON it stores."""
+def _json(payload: dict[str, Any]) -> bytes:
+    """The JSON the journal keeps of a call."""
     try:
-        return memoryview(orjson.dumps(payload)).tobytes()
+        return orjson.dumps(payload)
     except orjson.JSONEncodeError:  # parsed from JSON, so only nesting beyond orjson's 254 levels
         raise RejectedError("request.json.invalid", detail="nested too deeply to store (over 254 levels)") from None
-
-
-def _label(value: Any) -> str | None:
-    """An event or screen name, shared with every other call of that name (they repeat: memory)."""
-    return sys.intern(value) if isinstance(value, str) and len(value) <= 200 else None
 
 
 # Decoded Authorization headers: a client sends the same one on every request (time and memory).

@@ -1,8 +1,8 @@
 """The journal: every request the emulator received and every call cut out of them.
 
-Records are tuples of plain values (ints, strings, bytes): cheap to keep by the million, and the
-garbage collector stops scanning them once they are old. The payload is kept as the JSON bytes of
-the enriched call and decoded on demand.
+Records are packed into rows of integers (`mockpipe.columns`) with each call's JSON kept as bytes,
+and read back as `Call` / `RequestRecord` on demand: cheap to keep by the million, and nothing for
+the garbage collector to walk.
 
 The journal is written from the server's event loop and read from any thread: a lock guards it,
 a condition wakes blocking `wait_for` callers, and asyncio waiters are woken on their own loop.
@@ -13,150 +13,43 @@ before its response is sent, so a call is never acknowledged before everything h
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import itertools
 import logging
 import threading
 import time
-from collections import deque
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-import orjson
-
+from mockpipe.columns import (
+    CALL_ACCEPTED,
+    CALL_TYPE,
+    CALL_VALID,
+    CALL_WRITE_KEY,
+    REQUEST_ACCEPTED,
+    REQUEST_STATUS,
+    REQUEST_WRITE_KEY,
+    CallTable,
+    RequestTable,
+    text_key,
+)
 from mockpipe.errors import JournalWriteError
+from mockpipe.records import Call, RequestRecord
 
 if TYPE_CHECKING:
-    from mockpipe.rules import Violation
     from mockpipe.types import JSONObject
+
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus",
+           "WaitResult"]
 
 log = logging.getLogger("mockpipe.journal")
 
 DEFAULT_WAIT_TIMEOUT = 5.0
 # messageIds of attempts a fault answered, kept per write key until a copy of the call comes through.
 MAX_FAILED_ATTEMPTS = 10_000
-
-
-class Call(NamedTuple):
-    """One call as the emulator received it (a batch item counts as a call of its own)."""
-
-    id: int
-    request_id: int
-    write_key: str
-    type: str
-    received_at: str
-    region: str
-    path: str
-    valid: bool
-    accepted: bool
-    violations: tuple[Violation, ...]
-    message_id: str
-    user_id: str | None
-    anonymous_id: str | None
-    event: str | None
-    name: str | None
-    raw: bytes
-    duplicate_of: int | None = None
-
-    @property
-    def payload(self) -> JSONObject:
-        """The enriched payload (a fresh dict on every access)."""
-        payload: JSONObject = orjson.loads(self.raw)
-        return payload
-
-    @property
-    def errors(self) -> tuple[Violation, ...]:
-        return tuple(v for v in self.violations if v.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Violation, ...]:
-        return tuple(v for v in self.violations if v.severity == "warning")
-
-    def to_dict(self, *, attempts: int = 1) -> JSONObject:
-        return {
-            "id": self.id,
-            "requestId": self.request_id,
-            "writeKey": self.write_key,
-            "type": self.type,
-            "receivedAt": self.received_at,
-            "region": self.region,
-            "path": self.path,
-            "valid": self.valid,
-            "accepted": self.accepted,
-            "violations": [v.to_dict() for v in self.violations],
-            "messageId": self.message_id,
-            "duplicateOf": self.duplicate_of,
-            "attempts": attempts,
-            "payload": self.payload,
-        }
-
-
-class RequestRecord(NamedTuple):
-    """One HTTP request (an attempt), accepted or rejected."""
-
-    id: int
-    received_at: str
-    method: str
-    path: str
-    write_key: str | None
-    auth: str | None  # "basic", "bearer", "body" or None
-    status: int
-    accepted: bool
-    reason: str | None  # rejection or error code when not accepted
-    message: str | None
-    violations: tuple[Violation, ...]  # of the envelope (a batch without items, ...)
-    call_ids: tuple[int, ...]
-    size: int  # body bytes after decompression (or as far as they were read)
-    content_encoding: str | None
-    user_agent: str | None
-    retry_count: str | None  # the X-Retry-Count header some SDKs send on resends
-    body: bytes | None = None  # kept for rejected requests only, to show what was wrong
-    fault: str | None = None  # an injected fault that answered this request
-
-    def to_dict(self) -> JSONObject:
-        return {
-            "id": self.id,
-            "receivedAt": self.received_at,
-            "method": self.method,
-            "path": self.path,
-            "writeKey": self.write_key,
-            "auth": self.auth,
-            "status": self.status,
-            "accepted": self.accepted,
-            "reason": self.reason,
-            "message": self.message,
-            "violations": [v.to_dict() for v in self.violations],
-            "callIds": list(self.call_ids),
-            "size": self.size,
-            "contentEncoding": self.content_encoding,
-            "userAgent": self.user_agent,
-            "retryCount": self.retry_count,
-            "body": None if self.body is None else self.body.decode("utf-8", "replace"),
-            "fault": self.fault,
-        }
-
-
-# The journal stores records as plain tuples, not as `Call` / `RequestRecord` instances: the garbage
-# collector stops tracking a plain tuple of strings, numbers and bytes, while it walks every instance
-# of a tuple subclass at each full collection (90 ms per 100,000 calls, the tail latency of a long run).
-# Records are rebuilt (`_as_call`, `_as_request`) when they are read.
-_ID, _WRITE_KEY, _TYPE, _MESSAGE_ID, _DUPLICATE_OF = (
-    Call._fields.index(name) for name in ("id", "write_key", "type", "message_id", "duplicate_of"))
-_VALID, _ACCEPTED, _USER_ID, _ANONYMOUS_ID, _EVENT, _NAME = (
-    Call._fields.index(name) for name in ("valid", "accepted", "user_id", "anonymous_id", "event", "name"))
-_REQUEST_WRITE_KEY, _REQUEST_STATUS, _REQUEST_ACCEPTED = (
-    RequestRecord._fields.index(name) for name in ("write_key", "status", "accepted"))
-assert RequestRecord._fields.index("id") == _ID == 0
-
-
-def _as_call(row: tuple[Any, ...]) -> Call:
-    return tuple.__new__(Call, row)
-
-
-def _as_request(row: tuple[Any, ...]) -> RequestRecord:
-    return tuple.__new__(RequestRecord, row)
-
 
 def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
     """The query fields set by HTTP query parameters, read as `spec` says; ValueError names a bad one."""
@@ -217,20 +110,20 @@ class CallQuery:
         """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
         return cls(**_parse_params(params, cls.PARAMS))
 
-    def matches(self, call: tuple[Any, ...]) -> bool:
-        """Whether a call (a `Call`, or the plain tuple the journal stores) passes every filter."""
+    def matches(self, call: Call) -> bool:
+        """Whether a call passes every filter."""
         return (
-            (self.write_key is None or call[_WRITE_KEY] == self.write_key)
-            and (self.type is None or call[_TYPE] == self.type)
-            and (self.event is None or call[_EVENT] == self.event)
-            and (self.name is None or call[_NAME] == self.name)
-            and (self.user_id is None or call[_USER_ID] == self.user_id)
-            and (self.anonymous_id is None or call[_ANONYMOUS_ID] == self.anonymous_id)
-            and (self.message_id is None or call[_MESSAGE_ID] == self.message_id)
-            and (self.valid is None or call[_VALID] == self.valid)
-            and (self.accepted is None or call[_ACCEPTED] == self.accepted)
-            and (self.duplicates or call[_DUPLICATE_OF] is None)
-            and (self.after is None or call[_ID] > self.after)
+            (self.write_key is None or call.write_key == self.write_key)
+            and (self.type is None or call.type == self.type)
+            and (self.event is None or call.event == self.event)
+            and (self.name is None or call.name == self.name)
+            and (self.user_id is None or call.user_id == self.user_id)
+            and (self.anonymous_id is None or call.anonymous_id == self.anonymous_id)
+            and (self.message_id is None or call.message_id == self.message_id)
+            and (self.valid is None or call.valid == self.valid)
+            and (self.accepted is None or call.accepted == self.accepted)
+            and (self.duplicates or call.duplicate_of is None)
+            and (self.after is None or call.id > self.after)
         )
 
 
@@ -257,13 +150,13 @@ class RequestQuery:
         """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
         return cls(**_parse_params(params, cls.PARAMS))
 
-    def matches(self, request: tuple[Any, ...]) -> bool:
-        """Whether a request (a `RequestRecord`, or the plain tuple the journal stores) passes every filter."""
+    def matches(self, request: RequestRecord) -> bool:
+        """Whether a request passes every filter."""
         return (
-            (self.write_key is None or request[_REQUEST_WRITE_KEY] == self.write_key)
-            and (self.accepted is None or request[_REQUEST_ACCEPTED] == self.accepted)
-            and (self.status is None or request[_REQUEST_STATUS] == self.status)
-            and (self.after is None or request[_ID] > self.after)
+            (self.write_key is None or request.write_key == self.write_key)
+            and (self.accepted is None or request.accepted == self.accepted)
+            and (self.status is None or request.status == self.status)
+            and (self.after is None or request.id > self.after)
         )
 
 
@@ -313,29 +206,53 @@ Listener = Callable[[RequestRecord, list[Call]], None]
 
 
 class _Partition:
-    """The calls of one write key, and the first call seen for each of its messageIds."""
+    """The calls of one write key (their sequence numbers in the call table, oldest first), and the
+    first call seen for each of its messageIds."""
 
-    __slots__ = ("calls", "failed_attempts", "first_by_message", "source")
+    __slots__ = ("collisions", "failed_attempts", "first_by_message", "head", "rows", "source")
 
     def __init__(self, write_key: str) -> None:
-        self.calls: deque[tuple[Any, ...]] = deque()
-        self.first_by_message: dict[str, tuple[Any, ...]] = {}
+        self.rows = array("q")
+        self.head = 0  # rows before it are gone (dropped by a bound); trimmed lazily
+        self.first_by_message: dict[int, int] = {}  # text_key(messageId) -> id of the first call with it
+        self.collisions: dict[str, int] = {}  # messageId -> first call id, where another messageId has its key
         self.failed_attempts: dict[str, int] = {}  # messageId -> attempts a fault answered, call not seen yet
         self.source = SourceStatus(write_key)
+
+    def __len__(self) -> int:
+        return len(self.rows) - self.head
+
+    def drop_first(self, sequence: int) -> None:
+        if self.head < len(self.rows) and self.rows[self.head] == sequence:
+            self.head += 1
+            if self.head >= 256 and self.head * 8 >= len(self.rows):
+                del self.rows[: self.head]
+                self.head = 0
+        else:  # not reached while sequence numbers grow in order, kept for safety
+            self.rows.remove(sequence)
+
+    def forget_message(self, message_key: int, call_id: int) -> None:
+        """Drop the messageId index entry of a call that is going away."""
+        if self.first_by_message.get(message_key) == call_id:
+            del self.first_by_message[message_key]
+        elif self.collisions:
+            for message_id, first in list(self.collisions.items()):
+                if first == call_id:
+                    del self.collisions[message_id]
 
 
 class Journal:
     """The in-memory journal, bounded to `max_calls` calls (oldest dropped and counted) if given.
 
-    A persistent store subclasses it, or subscribes as a listener and reloads with `restore`.
+    A persistent store subscribes as a listener and reloads with `restore`.
     """
 
     def __init__(self, *, max_calls: int | None = None) -> None:
         self.max_calls = max_calls
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._calls: deque[tuple[Any, ...]] = deque()  # plain tuples, see _as_call
-        self._requests: deque[tuple[Any, ...]] = deque()
+        self._calls = CallTable()
+        self._requests = RequestTable()
         self._partitions: dict[str, _Partition] = {}
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
@@ -344,6 +261,7 @@ class Journal:
         self._listeners: list[Listener] = []
         self._durable: list[Listener] = []  # listeners whose failure fails the request
         self._clear_listeners: list[Callable[[str | None], None]] = []
+        self._drop_listeners: list[Callable[[list[Call]], None]] = []
         self._annotations: dict[int, dict[str, Any]] = {}  # call id -> side values (forward status, ...)
         self.dropped_calls = 0
         self.dropped_requests = 0
@@ -369,18 +287,23 @@ class Journal:
         """Add a request and its calls; returns them as stored (resends marked `duplicate_of`)."""
         stored: list[Call] = []
         with self._lock:
+            this_request: dict[int, Call] = {}  # calls of this request, by id, not in the table yet
             for call in calls:
                 partition = self._partition(call.write_key)
-                first = partition.first_by_message.get(call.message_id)
-                if first is None or (call.accepted and not first[_ACCEPTED]):
+                message_key = text_key(call.message_id)
+                first = self._first_call(partition, call.message_id, message_key, this_request)
+                if first is None or (call.accepted and not first.accepted):
                     # The call itself, or the first accepted copy after copies a strict answer turned down.
                     if partition.failed_attempts and call.message_id in partition.failed_attempts:
                         self._attempts[call.id] = 1 + partition.failed_attempts.pop(call.message_id)
+                    self._index_message(partition, call, message_key, this_request)
                 else:
-                    call = call._replace(duplicate_of=first[_ID])
-                    self._attempts[first[_ID]] = self._attempts.get(first[_ID], 1) + 1
-                self._append_call(partition, call)
+                    call = call._replace(duplicate_of=first.id)
+                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+                this_request[call.id] = call
                 stored.append(call)
+            if stored:
+                self._append_calls(stored)
             self._append_request(request)
             self._changed.notify_all()
             for loop, event in self._async_waiters:
@@ -397,6 +320,37 @@ class Journal:
             raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
         return request, stored
 
+    def _first_call(
+        self, partition: _Partition, message_id: str, message_key: int, unstored: Mapping[int, Call]
+    ) -> Call | None:
+        """The first call of a partition with this messageId, or None (the lock is held)."""
+        first_id = partition.first_by_message.get(message_key)
+        if first_id is None:
+            return None
+        first = self._call_by_id(first_id, unstored)
+        if first is not None and first.message_id == message_id:
+            return first
+        collided = partition.collisions.get(message_id)  # another messageId has the same key
+        return None if collided is None else self._call_by_id(collided, unstored)
+
+    def _index_message(
+        self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
+    ) -> None:
+        """Make `call` the first of its messageId in the partition (the lock is held)."""
+        holder_id = partition.first_by_message.get(message_key)
+        holder = None if holder_id is None else self._call_by_id(holder_id, unstored)
+        if holder is None or holder.message_id == call.message_id:
+            partition.first_by_message[message_key] = call.id
+        else:
+            partition.collisions[call.message_id] = call.id
+
+    def _call_by_id(self, call_id: int, unstored: Mapping[int, Call]) -> Call | None:
+        call = unstored.get(call_id)
+        if call is None:
+            index = self._calls.index_of(call_id)
+            call = None if index is None else self._calls.call(index)
+        return call
+
     def count_failed_attempt(self, write_key: str, message_ids: Iterable[str]) -> None:
         """Count an attempt an injected fault answered (the request itself is recorded as usual) into
         `attempts()` of the call with each messageId: the one already kept, or the copy that comes next."""
@@ -404,46 +358,54 @@ class Journal:
             partition = self._partition(write_key)
             failed = partition.failed_attempts
             for message_id in message_ids:
-                first = partition.first_by_message.get(message_id)
+                first = self._first_call(partition, message_id, text_key(message_id), {})
                 if first is not None:
-                    self._attempts[first[_ID]] = self._attempts.get(first[_ID], 1) + 1
+                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
                 else:
                     failed[message_id] = failed.get(message_id, 0) + 1
             while len(failed) > MAX_FAILED_ATTEMPTS:  # calls the client gave up on: forget the oldest
                 del failed[next(iter(failed))]
 
-    def _append_call(self, partition: _Partition, call: Call) -> None:
-        source = partition.source
-        source.calls += 1
-        source.by_type[call.type] = source.by_type.get(call.type, 0) + 1
-        if call.duplicate_of is not None:
-            source.duplicates += 1
-        if not call.valid:
-            source.invalid += 1
-        if call.accepted:
-            source.accepted += 1
-            source.first_received_at = source.first_received_at or call.received_at
-            source.last_received_at = call.received_at
-        row = tuple(call)
-        if call.duplicate_of is None:
-            partition.first_by_message[call.message_id] = row
-        partition.calls.append(row)
-        self._calls.append(row)
+    def _append_calls(self, calls: list[Call]) -> None:
+        sequence = self._calls.append(calls)
+        for call in calls:
+            partition = self._partitions[call.write_key]
+            partition.rows.append(sequence)
+            sequence += 1
+            source = partition.source
+            source.calls += 1
+            source.by_type[call.type] = source.by_type.get(call.type, 0) + 1
+            if call.duplicate_of is not None:
+                source.duplicates += 1
+            if not call.valid:
+                source.invalid += 1
+            if call.accepted:
+                source.accepted += 1
+                source.first_received_at = source.first_received_at or call.received_at
+                source.last_received_at = call.received_at
         if self.max_calls is not None and len(self._calls) > self.max_calls:
-            self._drop_oldest_call()
+            dropped: list[Call] = []
+            while len(self._calls) > self.max_calls:
+                if self._drop_listeners:
+                    dropped.append(self._calls.call(self._calls.head))
+                self._drop_oldest_call()
+            for drop_listener in self._drop_listeners:
+                try:
+                    drop_listener(dropped)
+                except Exception:
+                    log.exception("journal drop listener %r failed", drop_listener)
 
     def _drop_oldest_call(self) -> None:
-        oldest = self._calls.popleft()
+        table = self._calls
+        index = table.head
+        call_id = table.field(index, table.ID)
+        partition = self._partitions[table.shape(index)[CALL_WRITE_KEY]]
+        partition.drop_first(table.base + index)
+        partition.forget_message(table.field(index, table.MESSAGE), call_id)
+        self._attempts.pop(call_id, None)
+        self._annotations.pop(call_id, None)
+        table.drop_oldest()
         self.dropped_calls += 1
-        partition = self._partitions[oldest[_WRITE_KEY]]
-        if partition.calls and partition.calls[0] is oldest:
-            partition.calls.popleft()
-        else:  # not reached while ids grow in order, kept for safety
-            partition.calls.remove(oldest)
-        if partition.first_by_message.get(oldest[_MESSAGE_ID]) is oldest:
-            del partition.first_by_message[oldest[_MESSAGE_ID]]
-        self._attempts.pop(oldest[_ID], None)
-        self._annotations.pop(oldest[_ID], None)
 
     def _append_request(self, request: RequestRecord) -> None:
         if request.write_key is not None:
@@ -451,9 +413,9 @@ class Journal:
             partition.source.requests += 1
             if not request.accepted:
                 partition.source.rejected_requests += 1
-        self._requests.append(tuple(request))
+        self._requests.append(request)
         if self.max_calls is not None and len(self._requests) > self.max_calls:
-            self._requests.popleft()
+            self._requests.drop_oldest()
             self.dropped_requests += 1
 
     def clear(self, write_key: str | None = None) -> int:
@@ -461,8 +423,8 @@ class Journal:
         with self._lock:
             if write_key is None:
                 removed = len(self._calls)
-                self._calls.clear()
-                self._requests.clear()
+                self._calls = CallTable()
+                self._requests = RequestTable()
                 self._partitions.clear()
                 self._attempts.clear()
                 self._annotations.clear()
@@ -470,13 +432,18 @@ class Journal:
                 partition = self._partitions.pop(write_key, None)
                 if partition is None:
                     return 0
-                removed = len(partition.calls)
-                gone = {row[_ID] for row in partition.calls}
-                self._calls = deque(row for row in self._calls if row[_WRITE_KEY] != write_key)
-                self._requests = deque(row for row in self._requests if row[_REQUEST_WRITE_KEY] != write_key)
-                for call_id in gone:
+                removed = len(partition)
+                table = self._calls
+                for sequence in partition.rows[partition.head:]:
+                    call_id = table.field(sequence - table.base, table.ID)
                     self._attempts.pop(call_id, None)
                     self._annotations.pop(call_id, None)
+                table.retain(lambda shape: shape[CALL_WRITE_KEY] != write_key)
+                self._requests.retain(lambda shape: shape[REQUEST_WRITE_KEY] != write_key)
+                for other in self._partitions.values():  # sequence numbers changed: list them again
+                    other.rows, other.head = array("q"), 0
+                for index in range(table.head, table.stop):
+                    self._partitions[table.shape(index)[CALL_WRITE_KEY]].rows.append(table.base + index)
             self._clears += 1
             self._changed.notify_all()
         for clear_listener in self._clear_listeners:
@@ -508,6 +475,12 @@ class Journal:
         self._clear_listeners.append(listener)
         return lambda: self._clear_listeners.remove(listener)
 
+    def on_drop(self, listener: Callable[[list[Call]], None]) -> Callable[[], None]:
+        """Call `listener(calls)` with the calls the bound is making the journal forget, oldest first;
+        returns an unsubscribe function. It runs under the journal's lock: it must not use the journal."""
+        self._drop_listeners.append(listener)
+        return lambda: self._drop_listeners.remove(listener)
+
     def restore(
         self, requests: Iterable[RequestRecord], calls: Iterable[Call], *, last_request_id: int = 0,
         last_call_id: int = 0,
@@ -518,12 +491,18 @@ class Journal:
         with self._lock:
             last_call_id = max(last_call_id, next(self._call_ids) - 1)
             last_request_id = max(last_request_id, next(self._request_ids) - 1)
-            for call in calls:
-                partition = self._partition(call.write_key)
-                if call.duplicate_of is not None:
-                    self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
-                self._append_call(partition, call)
-                last_call_id = max(last_call_id, call.id)
+            for _, group in itertools.groupby(calls, key=lambda call: call.request_id):
+                restored = list(group)
+                this_request: dict[int, Call] = {}
+                for call in restored:
+                    partition = self._partition(call.write_key)
+                    if call.duplicate_of is not None:
+                        self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
+                    else:
+                        self._index_message(partition, call, text_key(call.message_id), this_request)
+                    this_request[call.id] = call
+                    last_call_id = max(last_call_id, call.id)
+                self._append_calls(restored)
             for request in requests:
                 self._append_request(request)
                 last_request_id = max(last_request_id, request.id)
@@ -547,24 +526,93 @@ class Journal:
         """The calls matching `query` (or keyword filters: `type="track", user_id="u1"`), oldest first."""
         query = _query(query, filters)
         with self._lock:
-            return self._select(query)
+            return self._matching(self._oldest_first(query.write_key, query.after), query, query.limit)
 
-    def _select(self, query: CallQuery) -> list[Call]:
-        source: Iterable[tuple[Any, ...]]
-        if query.write_key is not None:
-            partition = self._partitions.get(query.write_key)
-            source = partition.calls if partition is not None else ()
-        else:
-            source = self._calls
-        found = [row for row in source if query.matches(row)]
-        return [_as_call(row) for row in (found[: query.limit] if query.limit is not None else found)]
+    def latest_calls(self, count: int, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The newest `count` calls matching `query` (or keyword filters), oldest first."""
+        query = _query(query, filters)
+        with self._lock:
+            return self._matching(self._newest_first(query.write_key), query, count)[::-1]
+
+    def _oldest_first(self, write_key: str | None, after: int | None = None) -> Iterable[int]:
+        """Physical indexes in the call table of every call, or of one key's calls, oldest first;
+        with `after`, from the first call with a larger id (ids grow along the table)."""
+        table = self._calls
+        if write_key is None:
+            return range(table.first_after(after) if after is not None else table.head, table.stop)
+        partition = self._partitions.get(write_key)
+        if partition is None:
+            return ()
+        base, rows, start = table.base, partition.rows, partition.head
+        if after is not None:
+            start = bisect.bisect_right(range(start, len(rows)), after,
+                                        key=lambda position: table.field(rows[position] - base, table.ID)) + start
+        return (sequence - base for sequence in rows[start:])
+
+    def _newest_first(self, write_key: str | None) -> Iterator[int]:
+        """`_oldest_first` from the other end, lazily: waits look only at the newest calls."""
+        table = self._calls
+        if write_key is None:
+            yield from range(table.stop - 1, table.head - 1, -1)
+            return
+        partition = self._partitions.get(write_key)
+        if partition is not None:
+            rows, base = partition.rows, table.base
+            for position in range(len(rows) - 1, partition.head - 1, -1):
+                yield rows[position] - base
+
+    def _matching(self, indexes: Iterable[int], query: CallQuery, limit: int | None) -> list[Call]:
+        """The calls at `indexes` that match, up to `limit` (the lock is held)."""
+        found: list[Call] = []
+        if limit == 0:
+            return found
+        candidate, read = self._prefilter(query), self._calls.call
+        for index in indexes:
+            if candidate(index):
+                call = read(index)
+                if query.matches(call):  # confirms what the row's keys only suggest
+                    found.append(call)
+                    if len(found) == limit:
+                        break
+        return found
+
+    def _prefilter(self, query: CallQuery) -> Callable[[int], bool]:
+        """A test of a row that rejects most calls the query does not match without reading them."""
+        table = self._calls
+        rows, width, duplicates = table.rows, table.WIDTH, table.duplicate_of
+        keys = [(offset, text_key(value)) for offset, value in (
+            (table.MESSAGE, query.message_id), (table.USER, query.user_id), (table.ANONYMOUS, query.anonymous_id),
+            (table.EVENT, query.event), (table.NAME, query.name)) if value is not None]
+        wanted = [(position, value) for position, value in (
+            (CALL_WRITE_KEY, query.write_key), (CALL_TYPE, query.type), (CALL_VALID, query.valid),
+            (CALL_ACCEPTED, query.accepted)) if value is not None]
+        shape_fits: dict[tuple[Any, ...], bool] = {}
+        after = query.after
+        skip_duplicates = not query.duplicates
+
+        def candidate(index: int) -> bool:
+            offset = index * width
+            if after is not None and rows[offset] <= after:
+                return False
+            if skip_duplicates and rows[offset] in duplicates:
+                return False
+            for key_offset, key in keys:
+                if rows[offset + key_offset] != key:
+                    return False
+            if wanted:
+                shape = table.shape(index)
+                fits = shape_fits.get(shape)
+                if fits is None:
+                    fits = shape_fits[shape] = all(shape[position] == value for position, value in wanted)
+                return fits
+            return True
+
+        return candidate
 
     def call(self, call_id: int) -> Call | None:
         with self._lock:
-            for row in reversed(self._calls):
-                if row[_ID] == call_id:
-                    return _as_call(row)
-        return None
+            index = self._calls.index_of(call_id)
+            return None if index is None else self._calls.call(index)
 
     def attempts(self, call_id: int) -> int:
         """How many copies of this call arrived (1 unless the SDK resent its messageId), counting the
@@ -573,16 +621,26 @@ class Journal:
 
     def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
         query = query or RequestQuery()
+        wanted = [(position, value) for position, value in (
+            (REQUEST_WRITE_KEY, query.write_key), (REQUEST_STATUS, query.status),
+            (REQUEST_ACCEPTED, query.accepted)) if value is not None]
+        found: list[RequestRecord] = []
         with self._lock:
-            found = [row for row in self._requests if query.matches(row)]
-        return [_as_request(row) for row in (found[: query.limit] if query.limit is not None else found)]
+            table = self._requests
+            for index in range(table.head, table.stop):
+                if query.after is not None and table.field(index, table.ID) <= query.after:
+                    continue
+                shape = table.shape(index)
+                if all(shape[position] == value for position, value in wanted):
+                    found.append(table.request(index))
+                    if len(found) == query.limit:
+                        break
+        return found
 
     def request(self, request_id: int) -> RequestRecord | None:
         with self._lock:
-            for row in reversed(self._requests):
-                if row[_ID] == request_id:
-                    return _as_request(row)
-        return None
+            index = self._requests.index_of(request_id)
+            return None if index is None else self._requests.request(index)
 
     def source(self, write_key: str) -> SourceStatus:
         """The test-connection status of a write key (a copy, safe to keep)."""
@@ -669,19 +727,16 @@ class Journal:
             progress.found.clear()
             progress.seen_up_to = 0
             progress.clears = self._clears
-        source: deque[tuple[Any, ...]] | tuple[()] = self._calls
-        if progress.query.write_key is not None:
-            partition = self._partitions.get(progress.query.write_key)
-            source = partition.calls if partition is not None else ()
-        new = []
-        for row in reversed(source):  # ids grow along the deque: stop at the first one already seen
-            if row[_ID] <= progress.seen_up_to:
+        table = self._calls
+        new: list[int] = []
+        for index in self._newest_first(progress.query.write_key):  # ids grow: stop at the first one seen
+            call_id = table.field(index, table.ID)
+            if call_id <= progress.seen_up_to:
                 break
-            if progress.query.matches(row):
-                new.append(row)
-        if source:
-            progress.seen_up_to = max(progress.seen_up_to, source[-1][_ID])
-        progress.found.extend(reversed(new))
+            new.append(index)
+        if new:
+            progress.seen_up_to = max(progress.seen_up_to, table.field(new[0], table.ID))
+        progress.found.extend(self._matching(reversed(new), progress.query, None))
 
 
 class _WaitProgress:
@@ -691,14 +746,13 @@ class _WaitProgress:
 
     def __init__(self, query: CallQuery) -> None:
         self.query = query
-        self.found: list[tuple[Any, ...]] = []
+        self.found: list[Call] = []
         self.seen_up_to = 0
         self.clears = -1
 
     def result(self, count: int) -> WaitResult:
         limit = self.query.limit
-        rows = self.found if limit is None else self.found[:limit]
-        return WaitResult([_as_call(row) for row in rows], len(self.found) < count)
+        return WaitResult(self.found if limit is None else self.found[:limit], len(self.found) < count)
 
 
 def _query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery:

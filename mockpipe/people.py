@@ -12,12 +12,11 @@ The seed's semantics, per write key:
   Deleted maintain its devices (by `context.device.token`), Relationship Deleted and Object Deleted
   remove those, User Suppressed and User Unsuppressed flag the person (their calls are still kept).
 
-The model is fed by a journal listener and can be rebuilt from a journal's contents (`from_journal`),
-so that a journal reloaded from a persistent store gives the same people. Only accepted calls count,
-resends of a messageId are ignored. The listener only queues the calls: the model catches up when
-it is read, so the emulator's hot path barely pays for it (the queue is bounded like the journal).
-Calls are queued from the server's event loop and the model is read from any thread: a lock guards
-both, and readers get frozen snapshots.
+The model follows a journal (`from_journal`), so that a journal reloaded from a persistent store
+gives the same people. Only accepted calls count, resends of a messageId are ignored. The model
+reads the journal's calls when it is read itself, so the emulator's hot path does not pay for it
+and no call is held twice; the calls a bounded journal forgets are applied as it forgets them.
+The model is read from any thread: a lock guards it, and readers get frozen snapshots.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from mockpipe.errors import MockpipeError
-from mockpipe.journal import Call
+from mockpipe.journal import Call, CallQuery
 from mockpipe.validation import parse_timestamp
 
 if TYPE_CHECKING:
@@ -345,11 +344,11 @@ class People:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._partitions: dict[str, _Partition] = {}
-        # Received, not applied yet: plain tuples (`tuple(call)`), which the garbage collector stops
-        # tracking; `Call` instances would be walked at every full collection until someone reads.
-        self._pending: deque[tuple[Any, ...]] = deque()
-        self._max_pending: int | None = None  # the journal's bound: queued calls must not outlive it
-        self._replayed_up_to = 0  # calls at or below this id came from the journal's contents
+        # Calls are not copied here: the model reads them from the journal it follows when it is read.
+        self._journal: Journal | None = None
+        self._applied_up_to = 0  # the journal's calls up to this id are applied
+        self._dropped: deque[Call] = deque()  # calls a bounded journal forgot before they were applied
+        self._pending: deque[Call] = deque()  # given to `apply`, applied at the next read
         self._detach: list[Callable[[], None]] = []
 
     @classmethod
@@ -362,63 +361,82 @@ class People:
     def attach(self, journal: Journal) -> None:
         """Take `journal`'s calls in order, then follow it (new calls, and clears)."""
         with self._lock:
-            # Subscribed first and under the lock: a call recorded meanwhile waits for the snapshot,
-            # then is skipped if the snapshot already had it.
+            self._journal, self._applied_up_to = journal, 0
+            self._detach.append(journal.on_drop(self._dropped.extend))  # under the journal's lock: only a deque append
             self._detach.append(journal.subscribe(self._on_record))
             self._detach.append(journal.on_clear(self.clear))
-            self._max_pending = journal.max_calls
-            for call in journal.calls(duplicates=False):
-                self._queue(call)
-                self._replayed_up_to = max(self._replayed_up_to, call.id)
 
     def detach(self) -> None:
         """Stop following the journal."""
         while self._detach:
             self._detach.pop()()
+        self._journal = None
 
     def _on_record(self, request: RequestRecord, calls: list[Call]) -> None:
-        with self._lock:
-            for call in calls:
-                if call.id > self._replayed_up_to:
-                    self._queue(call)
+        if self._dropped:  # a bounded journal forgot calls not applied yet: apply them now, they are not kept
+            with self._lock:
+                self._apply_all(self._take_dropped())
 
-    def _queue(self, call: Call) -> None:
-        if call.accepted and call.duplicate_of is None:
-            self._pending.append(tuple(call))
-            if self._max_pending is not None and len(self._pending) > self._max_pending:
-                self._apply_safely(self._pending.popleft())  # the oldest, before the journal forgets it
+    def apply(self, calls: Iterable[Call]) -> None:
+        """Feed calls in the order they were received (accepted, first copies only count)."""
+        with self._lock:
+            self._pending.extend(calls)
 
     @contextlib.contextmanager
     def _caught_up(self) -> Iterator[None]:
-        """Hold the lock, with every queued call applied.
+        """Hold the lock, with every call received so far applied.
 
         A read after a burst of calls may have tens of thousands to apply (about 20 µs each). They
         are applied in slices, letting go of the lock between them: the listener, which takes the
         lock on the server's event loop, never waits for more than one slice.
         """
-        pending = self._pending
         while True:
             self._lock.acquire()
-            if len(pending) <= self.CATCH_UP_SLICE:
-                break
             try:
-                for _ in range(self.CATCH_UP_SLICE):
-                    self._apply_safely(pending.popleft())
-            finally:
+                calls, more = self._next_slice(self.CATCH_UP_SLICE)
+                self._apply_all(calls)
+            except BaseException:
                 self._lock.release()
+                raise
+            if not more:
+                break
+            self._lock.release()
             time.sleep(0)  # let a waiting listener take the lock before this thread takes it again
         try:
-            while pending:
-                self._apply_safely(pending.popleft())
             yield
         finally:
             self._lock.release()
 
-    def apply(self, calls: Iterable[Call]) -> None:
-        """Feed calls in the order they were received (accepted, first copies only count)."""
-        with self._lock:
-            for call in calls:
-                self._queue(call)
+    def _next_slice(self, limit: int) -> tuple[list[Call], bool]:
+        """Up to about `limit` calls to apply next, in order, and whether more wait (the lock is held)."""
+        if self._pending:
+            return [self._pending.popleft() for _ in range(min(limit, len(self._pending)))], True
+        if self._journal is None:
+            return [], False
+        found = self._journal.calls(CallQuery(after=self._applied_up_to, accepted=True, limit=limit))
+        # Read after the journal: a call it forgot meanwhile is in `_dropped` by now.
+        dropped = self._take_dropped()
+        if dropped:
+            found = sorted({call.id: call for call in dropped + found}.values(), key=lambda call: call.id)
+        if found:
+            self._applied_up_to = max(self._applied_up_to, found[-1].id)
+        return found, len(found) >= limit
+
+    def _take_dropped(self) -> list[Call]:
+        """The calls the journal forgot that are still to apply (the lock is held)."""
+        dropped = []
+        while self._dropped:
+            call = self._dropped.popleft()
+            if call.id > self._applied_up_to:
+                dropped.append(call)
+        if dropped:
+            self._applied_up_to = dropped[-1].id
+        return dropped
+
+    def _apply_all(self, calls: Iterable[Call]) -> None:
+        for call in calls:
+            if call.accepted and call.duplicate_of is None:
+                self._apply_safely(call)
 
     def clear(self, write_key: str | None = None) -> None:
         """Forget everyone, or the people and objects of one write key."""
@@ -426,9 +444,11 @@ class People:
             if write_key is None:
                 self._partitions.clear()
                 self._pending.clear()
+                self._dropped.clear()
             else:
                 self._partitions.pop(write_key, None)
-                self._pending = deque(row for row in self._pending if Call._make(row).write_key != write_key)
+                self._pending = deque(call for call in self._pending if call.write_key != write_key)
+                self._dropped = deque(call for call in self._dropped if call.write_key != write_key)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -537,8 +557,7 @@ class People:
 
     # -- applying calls --------------------------------------------------------------------------
 
-    def _apply_safely(self, row: tuple[Any, ...]) -> None:
-        call = Call._make(row)
+    def _apply_safely(self, call: Call) -> None:
         try:
             self._apply(call)
         except Exception:  # one odd call must not stop the others of its batch

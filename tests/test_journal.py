@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 
@@ -173,3 +174,105 @@ def test_a_failing_durable_listener_fails_the_record() -> None:
     journal.subscribe(full_disk, durable=True)
     with pytest.raises(JournalWriteError, match="No space left"):
         add(journal)
+
+
+def record_batch(journal: Journal, key: str, size: int, *, prefix: str = "b") -> list[Call]:
+    request = make_request(journal, key)
+    calls = [make_call(journal, request, message_id=f"{prefix}-{request.id}-{i}", event=f"E{i}") for i in range(size)]
+    request = request._replace(call_ids=tuple(call.id for call in calls))
+    return journal.record(request, calls)[1]
+
+
+def test_calls_read_back_as_they_were_recorded() -> None:
+    journal = Journal()
+    recorded = [*record_batch(journal, "k1", 3), add(journal, "k2", user_id=None)]
+    assert journal.calls() == recorded
+    assert [journal.call(call.id) for call in recorded] == recorded
+    assert journal.call(999) is None
+    [request] = journal.requests(RequestQuery(write_key="k1"))
+    assert request.call_ids == tuple(call.id for call in recorded[:3])
+
+
+def test_requests_keep_what_is_rare_about_them() -> None:
+    journal = Journal()
+    request = make_request(journal, accepted=False)._replace(
+        status=400, reason="request.json.invalid", message="bad", body=b"{nope", call_ids=(7, 3),
+        user_agent="sdk/1", retry_count="2", content_encoding="gzip", received_at="not a time")
+    journal.record(request)
+    assert journal.requests() == [request]
+    assert journal.request(request.id) == request
+    assert journal.requests(RequestQuery(status=400, accepted=False, write_key="k1")) == [request]
+    assert journal.requests(RequestQuery(status=200)) == []
+
+
+def test_a_key_shared_by_two_message_ids_does_not_make_a_resend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mockpipe.journal.text_key", lambda text: 7)  # every messageId has the same key
+    journal = Journal()
+    first, second = add(journal, message_id="m-1"), add(journal, message_id="m-2")
+    assert (first.duplicate_of, second.duplicate_of) == (None, None)
+    assert add(journal, message_id="m-2").duplicate_of == second.id
+    assert add(journal, message_id="m-1").duplicate_of == first.id
+    assert journal.attempts(first.id) == journal.attempts(second.id) == 2
+
+
+def test_filters_confirm_what_the_row_keys_suggest(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("mockpipe.columns", "mockpipe.journal"):  # every text has the same key
+        monkeypatch.setattr(f"{module}.text_key", lambda text: 0 if text is None else 7)
+    journal = Journal()
+    add(journal, event="A", user_id="u1")
+    add(journal, event="B", user_id="u2")
+    assert [c.event for c in journal.calls(event="B")] == ["B"]
+    assert [c.user_id for c in journal.calls(user_id="u1", write_key="k1")] == ["u1"]
+    assert journal.wait_for(1, 0, event="C").calls == []
+
+
+def test_a_bound_drops_whole_batches_and_reads_stay_right_across_trims() -> None:
+    journal = Journal(max_calls=250)
+    dropped: list[Call] = []
+    journal.on_drop(dropped.extend)
+    recorded = [call for i in range(40) for call in record_batch(journal, f"k{i % 3}", 25)]
+    assert journal.calls() == recorded[-250:]
+    assert [c.id for c in dropped] == [c.id for c in recorded[:-250]]
+    assert journal.dropped_calls == 750
+    assert journal.calls(write_key="k1") == [c for c in recorded[-250:] if c.write_key == "k1"]
+    newest = recorded[-1]
+    assert journal.calls(after=newest.id - 3) == recorded[-3:]
+    assert journal.calls(write_key=newest.write_key, after=newest.id - 3) == recorded[-3:]
+    assert journal.latest_calls(2, write_key="k0") == [c for c in recorded if c.write_key == "k0"][-2:]
+
+
+def test_clearing_one_key_keeps_the_others_readable_after_drops() -> None:
+    journal = Journal(max_calls=400)
+    recorded = [call for i in range(30) for call in record_batch(journal, f"k{i % 2}", 20)]
+    assert journal.clear("k0") == 200
+    kept = [c for c in recorded[-400:] if c.write_key == "k1"]
+    assert journal.calls() == kept
+    assert journal.calls(write_key="k1") == kept
+    assert [journal.call(c.id) for c in kept[::37]] == kept[::37]
+    more = record_batch(journal, "k0", 5)
+    assert journal.calls(write_key="k0") == more
+    assert journal.wait_for(5, 0, write_key="k0").calls == more
+
+
+def test_a_new_kind_of_request_beyond_the_shared_ones_keeps_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mockpipe.columns.SHAPES_KEPT", 2)
+    journal = Journal()
+    calls = [add(journal, f"k{i}") for i in range(5)]
+    assert journal.calls() == calls
+    assert [r.write_key for r in journal.requests()] == [f"k{i}" for i in range(5)]
+    journal.clear("k3")
+    assert [c.write_key for c in journal.calls()] == ["k0", "k1", "k2", "k4"]
+
+
+def test_the_garbage_collector_has_little_to_walk_per_call() -> None:
+    def references_walked() -> int:
+        gc.collect()
+        return sum(len(gc.get_referents(tracked)) for tracked in gc.get_objects())
+
+    journal = Journal()
+    record_batch(journal, "k", 10)
+    before = references_walked()
+    for _ in range(100):
+        record_batch(journal, "k", 10)
+    # 1,000 calls of 100 requests: one reference per request (its JSON), none per call
+    assert references_walked() - before < 200

@@ -16,7 +16,7 @@ def record(journal: Journal, event: str, *, write_key: str = "k", accepted: bool
     request_id = journal.next_request_id()
     call = Call(journal.next_call_id(), request_id, write_key, "track", "2026-01-01T00:00:00.000Z", "us",
                 "/v1/track", True, True, (), f"m-{request_id}", "u1", None, event, None,
-                orjson.dumps({"type": "track", "userId": "u1", "event": event}))
+                orjson.dumps({"type": "track", "userId": "u1", "event": event, "messageId": f"m-{request_id}"}))
     journal.record(RequestRecord(request_id, call.received_at, "POST", "/v1/track", write_key, "basic",
                                  200 if accepted else 400, accepted, None if accepted else "spec.violation",
                                  None, (), (call.id,), 10, None, None, None), [call])

@@ -186,6 +186,7 @@ def test_clearing_one_key_names_it(page: Page, client: Client, server: MockPipeS
     page.click("#clear")
     expect(page.locator("#clear-question")).to_contain_text("of write key key-a?")
     page.click("#clear-yes")
+    expect(page.locator("#detail")).to_contain_text("Cleared write key key-a.")  # the DELETE has been answered
     page.fill("#f-key", "")
     expect(rows(page)).to_have_count(1)
     assert [call.event for call in server.calls()] == ["Kept"]
