@@ -148,7 +148,7 @@ class LiveFeed:
     def hello(self) -> tuple[JSONObject, int, int]:
         """The opening snapshot, and the last call and request ids it covers."""
         journal = self.journal
-        calls = journal.calls(CallQuery(duplicates=True))[-self.BACKLOG_CALLS:]
+        calls = journal.latest_calls(self.BACKLOG_CALLS, CallQuery(duplicates=True))
         rejected = journal.requests(RequestQuery(accepted=False))[-self.BACKLOG_REQUESTS:]
         counts = {key: journal.source(key).by_type for key in journal.write_keys()}
         snapshot: dict[str, Any] = {
