@@ -24,7 +24,7 @@ FIGURES = (
     "batches: mockpipe events/s ÷ naive recorder",
     "journal memory ÷ JSON bytes kept (single calls)",
     "journal memory ÷ JSON bytes kept (batch items)",
-    "--max-calls 200: growth after 4x more calls",
+    "--max-calls 200: peak over refills 9-16 vs 1-8",
     "MockPipeServer start (median)",
     "MockPipeServer stop (median)",
     "`mockpipe` fixture overhead per test",
