@@ -289,17 +289,14 @@ class Journal:
         with self._lock:
             this_request: dict[int, Call] = {}  # calls of this request, by id, not in the table yet
             for call in calls:
-                partition = self._partition(call.write_key)
+                partition = self._partitions.get(call.write_key) or self._partition(call.write_key)
                 message_key = text_key(call.message_id)
-                first = self._first_call(partition, call.message_id, message_key, this_request)
-                if first is None or (call.accepted and not first.accepted):
-                    # The call itself, or the first accepted copy after copies a strict answer turned down.
-                    if partition.failed_attempts and call.message_id in partition.failed_attempts:
-                        self._attempts[call.id] = 1 + partition.failed_attempts.pop(call.message_id)
-                    self._index_message(partition, call, message_key, this_request)
+                if message_key not in partition.first_by_message:  # the usual case: a new messageId
+                    partition.first_by_message[message_key] = call.id
+                    if partition.failed_attempts:
+                        self._count_failed_attempts(partition, call)
                 else:
-                    call = call._replace(duplicate_of=first.id)
-                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+                    call = self._first_or_resent(partition, call, message_key, this_request)
                 this_request[call.id] = call
                 stored.append(call)
             if stored:
@@ -319,6 +316,25 @@ class Journal:
         if failure is not None:
             raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
         return request, stored
+
+    def _first_or_resent(
+        self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
+    ) -> Call:
+        """`call` when it is the first of its messageId (another one has the same key, or the copies
+        before were turned down by a strict answer), else `call` marked as a resend of the first."""
+        first = self._first_call(partition, call.message_id, message_key, unstored)
+        if first is None or (call.accepted and not first.accepted):
+            self._count_failed_attempts(partition, call)
+            self._index_message(partition, call, message_key, unstored)
+            return call
+        self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+        return call._replace(duplicate_of=first.id)
+
+    def _count_failed_attempts(self, partition: _Partition, call: Call) -> None:
+        """Count into a call the attempts of it that an injected fault answered before it came through."""
+        failed = partition.failed_attempts.pop(call.message_id, 0)
+        if failed:
+            self._attempts[call.id] = 1 + failed
 
     def _first_call(
         self, partition: _Partition, message_id: str, message_key: int, unstored: Mapping[int, Call]
