@@ -33,7 +33,7 @@ from mockpipe.app import create_app
 from mockpipe.config import ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.journal import Journal
-from mockpipe.server import hypercorn_config, listen_socket, serve_app, tune_gc_for_serving
+from mockpipe.server import hypercorn_config, listen_socket, serve_app
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -84,14 +84,8 @@ def naive_app(on_ready: Callable[[], None]) -> Starlette:
 
 
 def mockpipe_app(on_ready: Callable[[], None], *, max_calls: int | None = None) -> Starlette:
-    """The emulator as `mockpipe serve` runs it (its garbage collector tuned once started)."""
     config = ServerConfig(host=HOST, max_calls=max_calls)
-
-    def ready() -> None:
-        tune_gc_for_serving()
-        on_ready()
-
-    return create_app(config, Journal(max_calls=max_calls), on_ready=ready)
+    return create_app(config, Journal(max_calls=max_calls), on_ready=on_ready)
 
 
 def serve(name: str, *, max_calls: int | None = None) -> None:

@@ -15,7 +15,7 @@ from mockpipe.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
 from mockpipe.offline import Offline, add_offline_options
 from mockpipe.rules import catalogue_markdown, with_catalogue
-from mockpipe.server import base_url, hypercorn_config, listen_socket, serve_app, tune_gc_for_serving
+from mockpipe.server import base_url, hypercorn_config, listen_socket, serve_app
 from mockpipe.types import REGIONS
 from mockpipe.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.version import __version__
@@ -137,7 +137,6 @@ def serve(args: argparse.Namespace) -> int:
     journal = offline.journal
 
     def announce() -> None:
-        tune_gc_for_serving()
         keys = ", ".join(sorted(config.write_keys)) or "any"
         mode = "strict" if config.strict else "permissive"
         print(f"mockpipe {__version__} listening on {url} (region {config.region}, {mode}, write keys: {keys})",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import socket
 import threading
@@ -59,24 +58,6 @@ def hypercorn_config(sock: socket.socket, *, quiet: bool = True) -> HypercornCon
     config.errorlog = log if quiet else "-"
     config.graceful_timeout = SHUTDOWN_GRACE_SECONDS
     return config
-
-
-# Containers allocated between two collections of the youngest generation (Python's default: 700).
-SERVING_GC_THRESHOLDS = (20_000, 20, 20)
-
-
-def tune_gc_for_serving() -> None:
-    """Set up the garbage collector of a process that only serves (`mockpipe serve`), once started.
-
-    The start-up heap (modules, classes, functions: nearly every object there is) is frozen, so
-    that collections stop walking it; and the youngest generation is collected every 20,000 new
-    containers instead of 700, so that fewer objects of the requests in flight survive into the
-    older generations to be walked again. The journal keeps no container per call, so nothing that
-    grows with the calls is left for collections to walk. Not for processes mockpipe shares (tests).
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*SERVING_GC_THRESHOLDS)
 
 
 def base_url(host: str, port: int) -> str:
