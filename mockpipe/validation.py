@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -89,6 +90,7 @@ def parse_timestamp(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=1024)  # a server sees a handful of keys, each on every call
 def key_region(write_key: str) -> str | None:
     """The region a write key names (`pk_eu_…`, `…_us_…`), if any."""
     found = _REGION_IN_KEY.search(write_key)
@@ -310,13 +312,22 @@ def _object(value: Any, path: str, out: list[Violation]) -> Mapping[str, Any] | 
     return value if _expect(value, dict, "an object", path, out) else None
 
 
+# Timestamps found valid lately: the calls of a batch, and an SDK's sentAt, repeat them.
+_VALID_TIMESTAMPS: dict[str, None] = {}
+_VALID_TIMESTAMPS_KEPT = 4096
+
+
 def _check_timestamp(value: Any, path: str, out: list[Violation]) -> None:
-    if value is None:
+    if value is None or (value.__class__ is str and value in _VALID_TIMESTAMPS):
         return
     name = path.lstrip("/").replace("/", ".")
     if isinstance(value, str):
         if parse_timestamp(value) is None:
             out.append(violation("timestamp.format", path, field=name, value=_show(value)))
+        else:
+            if len(_VALID_TIMESTAMPS) >= _VALID_TIMESTAMPS_KEPT:
+                _VALID_TIMESTAMPS.clear()
+            _VALID_TIMESTAMPS[value] = None
     elif _is_number(value):
         seconds = value / 1000 if value > 1e11 else value  # larger than ~5000 AD in seconds: milliseconds
         try:
