@@ -20,7 +20,8 @@ from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.records import Call, RequestRecord, index_fields
 from mockpipe.rules import Violation
-from mockpipe.validation import check_item, json_kind, split_request
+from mockpipe.types import CALL_TYPES
+from mockpipe.validation import Item, check_item, json_kind, split_request
 from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 
 if TYPE_CHECKING:
@@ -152,8 +153,7 @@ class Ingest:
             violations = check_item(item, max_call_bytes=config.max_call_bytes, region=config.region,
                                     write_key=write_key)
             valid = not any(v.severity == "error" for v in violations)
-            enrich(item.type, item.payload, received, meta.received_at)
-            checked.append((item, violations, valid, _json(item.payload)))
+            checked.append((item, violations, valid, _enriched_json(item, received, meta.received_at)))
 
         failed = [v for v in envelope if v.severity == "error"] + [
             v.at(item.pointer)
@@ -279,6 +279,21 @@ def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -
         "violations": [v.to_dict() for v in violations],
         "meta": {"errors": [v.message for v in violations] or [message]},
     })
+
+
+def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
+    """Enrich a call, and return the JSON the journal keeps of it. When the call was already written
+    out (to measure it) and enriching only adds `receivedAt`, the JSON is that one with it appended:
+    the same bytes as writing the enriched call out again, for a tenth of the time."""
+    payload, sent = item.payload, item.json
+    only_received_at = (
+        sent is not None and len(sent) > 2 and "receivedAt" not in payload and payload.get("messageId")
+        and payload.get("timestamp") is not None and (item.type not in CALL_TYPES or payload.get("type") == item.type))
+    enrich(item.type, payload, received, received_text)
+    if only_received_at:
+        assert sent is not None  # narrowed above
+        return b"%s,\"receivedAt\":\"%s\"}" % (sent[:-1], received_text.encode())
+    return _json(payload)
 
 
 def _json(payload: dict[str, Any]) -> bytes:

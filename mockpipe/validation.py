@@ -115,6 +115,7 @@ class Item:
     index: int | None = None
     size: int | None = None
     violations: list[Violation] = field(default_factory=list)
+    json: bytes | None = None  # the call's JSON as sent, when it was written out to measure it
 
     @property
     def pointer(self) -> str:
@@ -171,7 +172,8 @@ def split_request(
             item.violations.append(violation("batch.item.type", "/type", value=_show(declared)))
         if measure:
             try:
-                item.size = len(orjson.dumps(raw))
+                item.json = orjson.dumps(raw)
+                item.size = len(item.json)
             except orjson.JSONEncodeError:  # nesting orjson cannot write: the journal rejects it when storing
                 item.size = None
         items.append(item)

@@ -68,6 +68,34 @@ def test_enrichment(client: Client, server: MockPipeServer) -> None:
     assert payload["timestamp"] == payload["receivedAt"]
 
 
+def test_a_large_batch_keeps_each_call_as_its_enriched_json(client: Client, server: MockPipeServer) -> None:
+    # Over the per-call limit in all, so each item is written out to be measured: the journal reuses
+    # that JSON when enriching only adds receivedAt, and must keep exactly what writing it out gives.
+    padding = {"text": "x" * 400}
+    items: list[dict[str, Any]] = [
+        {"type": "track", "userId": f"u{i}", "event": "E", "messageId": f"m{i}", "timestamp": "2026-01-01T00:00:00Z",
+         "properties": padding} for i in range(100)]
+    items += [
+        {"type": "track", "userId": "u", "event": "no id", "timestamp": "2026-01-01T00:00:00Z"},
+        {"type": "track", "userId": "u", "event": "no time", "messageId": "t1"},
+        {"type": "track", "userId": "u", "event": "time null", "messageId": "t2", "timestamp": None},
+        {"type": "page", "userId": "u", "messageId": "t3", "timestamp": "2026-01-01T00:00:00Z", "receivedAt": "x"},
+        {"type": "trak", "userId": "u", "messageId": "t4", "timestamp": "2026-01-01T00:00:00Z"},
+        {"userId": "u", "messageId": "t5", "timestamp": "2026-01-01T00:00:00Z"},
+        {"type": "identify", "userId": "ü ✓", "messageId": "t6", "timestamp": "2026-01-01T00:00:00Z",
+         "traits": {"name": "Zoë"}},
+    ]
+    assert client.post("/v1/batch", {"batch": items, "sentAt": "2026-01-01T00:00:01Z"}).status_code == 200
+    calls = server.calls()
+    assert len(calls) == len(items)
+    for call in calls:
+        payload = call.payload
+        assert call.raw == orjson.dumps(payload)
+        assert payload["receivedAt"] == call.received_at and payload["sentAt"] == "2026-01-01T00:00:01Z"
+        assert payload["messageId"] and payload["timestamp"]
+    assert calls[-1].payload["traits"] == {"name": "Zoë"}
+
+
 def test_wrong_method_and_unknown_path_are_journaled(client: Client, server: MockPipeServer) -> None:
     response = client.http.get("/v1/track", headers=basic("wk_test"))
     assert response.status_code == 405 and response.json()["code"] == "request.method"
