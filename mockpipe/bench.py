@@ -36,6 +36,9 @@ class BenchOptions:
 
     duration: float = 10.0  # seconds per HTTP run
     warmup: float = 1.0
+    # The servers take turns this many times, each for duration / rounds: a machine whose speed
+    # drifts over the run (a shared VM) then slows them all alike, instead of whichever ran last.
+    rounds: int = 5
     connections: int = 16
     driver: str = "auto"
     client_processes: int = 1
@@ -51,7 +54,8 @@ class BenchOptions:
     @classmethod
     def quick(cls, **overrides: Any) -> BenchOptions:
         settings: dict[str, Any] = {
-            "duration": 0.25, "warmup": 0.05, "driver": "builtin", "start_stop_samples": 5, "wait_samples": 10,
+            "duration": 0.25, "warmup": 0.05, "rounds": 1, "driver": "builtin", "start_stop_samples": 5,
+            "wait_samples": 10,
             "rate_seconds": 0.1, "journal_calls": 1000, "bounded_max_calls": 200, "fixture_tests": 20,
             "fixture_repeats": 1,
         }
@@ -90,41 +94,70 @@ class HttpRun:
     driver: str
 
 
-def _drive(scenario: Scenario, server: TargetProcess, options: BenchOptions, driver: str) -> LoadResult:
+def _drive(
+    scenario: Scenario, server: TargetProcess, options: BenchOptions, driver: str, *, duration: float, warmup: float,
+) -> LoadResult:
     if driver == "wrk":
         return run_wrk(scenario, "127.0.0.1", server.port, connections=options.connections,
-                       duration=options.duration, warmup=options.warmup, server_pid=server.pid)
+                       duration=duration, warmup=warmup, server_pid=server.pid)
     return run_builtin(scenario, "127.0.0.1", server.port, connections=options.connections,
-                       duration=options.duration, warmup=options.warmup, processes=options.client_processes,
+                       duration=duration, warmup=warmup, processes=options.client_processes,
                        server_pid=server.pid)
 
 
 def run_scenario(
     name: str, options: BenchOptions, *, driver: str, targets: Sequence[str] = tuple(TARGETS),
 ) -> list[HttpRun]:
-    """Each target in a fresh server process (started side by side, driven one after the other)."""
+    """Each target in a fresh server process (started side by side), driven in turns: `options.rounds`
+    slices of `duration / rounds` each, warmed up before its first slice."""
     scenario = SCENARIOS[name]
     servers = [TargetProcess(target) for target in targets]
+    rounds = max(1, options.rounds)
+    # wrk counts whole seconds: fewer, longer slices rather than slices it would round up
+    if driver == "wrk":
+        rounds = max(1, min(rounds, int(options.duration)))
     runs: list[HttpRun] = []
     try:
         for server in servers:
             server.wait_ready()
+        rss_before = {server.name: server.rss_bytes() for server in servers}
+        slices: dict[str, list[LoadResult]] = {server.name: [] for server in servers}
+        for round_ in range(rounds):
+            for server in servers:
+                slices[server.name].append(_drive(scenario, server, options, driver, duration=options.duration / rounds,
+                                                  warmup=options.warmup if round_ == 0 else 0.0))
         for server in servers:
-            rss_before = server.rss_bytes()
-            result = _drive(scenario, server, options, driver)
+            result = combined(slices[server.name])
             cpu = result.server_cpu_seconds or 0.0
             runs.append(HttpRun(
                 scenario=name, target=server.name, requests_per_s=result.requests_per_second,
                 events_per_s=result.requests_per_second * scenario.events, p50_ms=result.p50_ms,
-                p99_ms=result.p99_ms, rss_before_mb=rss_before / MB, rss_after_mb=server.rss_bytes() / MB,
+                p99_ms=result.p99_ms, rss_before_mb=rss_before[server.name] / MB,
+                rss_after_mb=server.rss_bytes() / MB,
                 cpu_us_per_request=cpu * 1e6 / result.requests if result.requests else 0.0,
                 requests=result.requests, errors=result.errors, driver=result.driver,
             ))
-            server.stop()  # frees the naive recorder's memory before the next one runs
     finally:
         for server in servers:
             server.stop()
     return runs
+
+
+def combined(slices: Sequence[LoadResult]) -> LoadResult:
+    """One result from the slices of a server's turns: counts and times add up; the latency
+    percentiles are the slices' own, weighted by their requests (the drivers keep no histogram)."""
+    requests = sum(part.requests for part in slices)
+
+    def weighted(value: Callable[[LoadResult], float]) -> float:
+        return sum(value(part) * part.requests for part in slices) / requests if requests else 0.0
+
+    cpu = [part.server_cpu_seconds for part in slices]
+    return LoadResult(
+        requests=requests, seconds=sum(part.seconds for part in slices), p50_ms=weighted(lambda part: part.p50_ms),
+        p99_ms=weighted(lambda part: part.p99_ms), errors=sum(part.errors for part in slices),
+        driver=slices[0].driver,
+        server_cpu_seconds=None if any(seconds is None for seconds in cpu) else sum(c or 0.0 for c in cpu),
+    )
 
 
 # -- the report ------------------------------------------------------------------------------------------
@@ -289,7 +322,8 @@ def _number(value: float) -> str:
 def format_report(report: BenchReport) -> str:
     options = report.options
     out = [f"mockpipe bench: {options.duration:g} s per HTTP run after {options.warmup:g} s of warm-up, "
-           f"{options.connections} connections, driver {report.driver}, one Hypercorn worker per server", ""]
+           f"in {options.rounds} turn(s) per server, {options.connections} connections, driver {report.driver}, "
+           "one Hypercorn worker per server", ""]
     rows: list[list[str]] = []
     for name in options.scenarios:
         scenario = SCENARIOS[name]
@@ -349,6 +383,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "target.")
     parser.add_argument("--duration", type=float, default=None, metavar="S",
                         help="seconds of load per server and scenario (default 10; wrk rounds to whole seconds)")
+    parser.add_argument("--rounds", type=int, default=None, metavar="N",
+                        help="turns the servers take, each for duration / N seconds (default 5)")
     parser.add_argument("--connections", type=int, default=None, metavar="N",
                         help="keep-alive connections (default 16)")
     parser.add_argument("--driver", choices=DRIVERS, default=None,
@@ -365,14 +401,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
     overrides: dict[str, Any] = {}
-    for name in ("duration", "connections", "driver", "client_processes"):
+    for name in ("duration", "rounds", "connections", "driver", "client_processes"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
     if args.scenario:
         overrides["scenarios"] = tuple(dict.fromkeys(args.scenario))
-    if overrides.get("duration", 1) <= 0 or overrides.get("connections", 1) <= 0:
-        raise BenchError("--duration and --connections must be positive")
+    if overrides.get("duration", 1) <= 0 or overrides.get("connections", 1) <= 0 or overrides.get("rounds", 1) <= 0:
+        raise BenchError("--duration, --rounds and --connections must be positive")
     return BenchOptions.quick(**overrides) if args.quick else BenchOptions(**overrides)
 
 

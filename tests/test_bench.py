@@ -170,3 +170,22 @@ def test_wrk_drives_a_server_with_fresh_message_ids() -> None:
     assert result.server_cpu_seconds is not None and result.server_cpu_seconds > 0
     assert source["calls"] >= result.requests
     assert (source["duplicates"], source["invalid"]) == (0, 0)
+
+
+def test_turns_add_up_into_one_result() -> None:
+    slices = [loadgen.LoadResult(100, 1.0, 2.0, 10.0, 0, "wrk", 0.25),
+              loadgen.LoadResult(300, 1.0, 4.0, 20.0, 1, "wrk", 0.5)]
+    total = bench.combined(slices)
+    assert (total.requests, total.seconds, total.errors, total.server_cpu_seconds) == (400, 2.0, 1, 0.75)
+    assert total.requests_per_second == 200
+    assert (total.p50_ms, total.p99_ms) == (3.5, 17.5)  # weighted by requests
+    assert bench.combined([*slices, loadgen.LoadResult(0, 1.0, 0, 0, 0, "wrk", None)]).server_cpu_seconds is None
+
+
+def test_rounds_option() -> None:
+    args = build_parser().parse_args(["bench", "--rounds", "3", "--duration", "6"])
+    options = bench.options_from_args(args)
+    assert (options.rounds, options.duration) == (3, 6)
+    assert bench.BenchOptions().rounds == 5 and bench.BenchOptions.quick().rounds == 1
+    with pytest.raises(bench.BenchError, match="--rounds"):
+        bench.options_from_args(build_parser().parse_args(["bench", "--rounds", "0"]))
