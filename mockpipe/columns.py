@@ -87,6 +87,8 @@ class PackedRows:
         self._shape_numbers: dict[tuple[Any, ...], int] = {}
         self._own_shapes: dict[int, tuple[Any, ...]] = {}  # record id -> shape, once SHAPES_KEPT are shared
         self.unusual_times: dict[int, str] = {}  # record id -> received-at text (see UNUSUAL_TIME)
+        self.in_order = True  # ids grow along the rows (false once a record was added out of order)
+        self._last_id = -(2**63)
 
     def __len__(self) -> int:
         return self.stop - self.head
@@ -134,10 +136,16 @@ class PackedRows:
         low = self.first_after(record_id - 1)
         if low < self.stop and rows[low * width] == record_id:
             return low
-        for index in range(self.head, self.stop):  # ids out of order (restored by hand): look at each
-            if rows[index * width] == record_id:
-                return index
+        if not self.in_order:  # records added out of order (restored by hand): look at each
+            for index in range(self.head, self.stop):
+                if rows[index * width] == record_id:
+                    return index
         return None
+
+    def _note_id(self, record_id: int) -> None:
+        if record_id <= self._last_id:
+            self.in_order = False
+        self._last_id = record_id
 
     def drop_oldest(self) -> None:
         """Forget the oldest row (the caller has read what it needs of it)."""
@@ -194,6 +202,7 @@ class CallTable(PackedRows):
             call.raw for call in calls))
         extend, start, shape_numbers = self.rows.extend, 0, self._shape_numbers
         for call in calls:
+            self._note_id(call.id)
             end = start + len(call.raw)
             shape = (call.write_key, call.type, call.region, call.path, call.valid, call.accepted)
             shape_number = shape_numbers.get(shape)
@@ -279,6 +288,7 @@ class RequestTable(PackedRows):
         self.details: dict[int, tuple[Any, ...]] = {}
 
     def append(self, request: RequestRecord) -> None:
+        self._note_id(request.id)
         call_ids = request.call_ids
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
         if not (request.accepted and consecutive and request.reason is None and request.message is None

@@ -554,6 +554,8 @@ class Journal:
         """Physical indexes in the call table of every call, or of one key's calls, oldest first;
         with `after`, from the first call with a larger id (ids grow along the table)."""
         table = self._calls
+        if not table.in_order:  # ids do not grow along the rows: look at every row (`candidate` checks `after`)
+            after = None
         if write_key is None:
             return range(table.first_after(after) if after is not None else table.head, table.stop)
         partition = self._partitions.get(write_key)

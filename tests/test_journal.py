@@ -275,3 +275,15 @@ def test_the_garbage_collector_has_little_to_walk_per_call() -> None:
         record_batch(journal, "k", 10)
     # 1,000 calls of 100 requests: one reference per request (its JSON), none per call
     assert references_walked() - before < 200
+
+
+def test_records_restored_out_of_order_are_still_found() -> None:
+    source = Journal()
+    calls = [add(source, message_id=f"m{i}") for i in range(3)]
+    shuffled = [calls[1]._replace(id=50), calls[0]._replace(id=7), calls[2]._replace(id=20)]
+    journal = Journal()
+    journal.restore(source.requests(), shuffled)
+    assert [journal.call(call.id) for call in shuffled] == shuffled
+    assert journal.call(8) is None
+    assert [c.id for c in journal.calls(after=10)] == [50, 20]
+    assert [c.id for c in journal.calls(write_key="k1", after=10)] == [50, 20]
