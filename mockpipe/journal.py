@@ -29,6 +29,7 @@ from mockpipe.columns import (
     CALL_TYPE,
     CALL_VALID,
     CALL_WRITE_KEY,
+    KEY_MASK,
     REQUEST_ACCEPTED,
     REQUEST_STATUS,
     REQUEST_WRITE_KEY,
@@ -256,6 +257,7 @@ class Journal:
         self._partitions: dict[str, _Partition] = {}
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._sync_waits = 0  # threads blocked in wait_for: only they need the condition notified
         self._released = 0  # bumped by release_waiters(): waits that started before it end
         self._clears = 0  # bumped by clear(): pending waits start over
         self._listeners: list[Listener] = []
@@ -287,22 +289,28 @@ class Journal:
         """Add a request and its calls; returns them as stored (resends marked `duplicate_of`)."""
         stored: list[Call] = []
         with self._lock:
-            this_request: dict[int, Call] = {}  # calls of this request, by id, not in the table yet
+            this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
+            partitions = self._partitions
             for call in calls:
-                partition = self._partitions.get(call.write_key) or self._partition(call.write_key)
-                message_key = text_key(call.message_id)
+                partition = partitions.get(call.write_key) or self._partition(call.write_key)
+                message_id = call.message_id
+                message_key = 0 if message_id is None else hash(message_id) & KEY_MASK or 1  # text_key, inline
                 if message_key not in partition.first_by_message:  # the usual case: a new messageId
                     partition.first_by_message[message_key] = call.id
                     if partition.failed_attempts:
                         self._count_failed_attempts(partition, call)
                 else:
+                    if this_request is None:
+                        this_request = {earlier.id: earlier for earlier in stored}
                     call = self._first_or_resent(partition, call, message_key, this_request)
-                this_request[call.id] = call
+                if this_request is not None:
+                    this_request[call.id] = call
                 stored.append(call)
             if stored:
                 self._append_calls(stored)
             self._append_request(request)
-            self._changed.notify_all()
+            if self._sync_waits:
+                self._changed.notify_all()
             for loop, event in self._async_waiters:
                 loop.call_soon_threadsafe(event.set)
         failure: Exception | None = None
@@ -384,21 +392,23 @@ class Journal:
 
     def _append_calls(self, calls: list[Call]) -> None:
         sequence = self._calls.append(calls)
-        for call in calls:
-            partition = self._partitions[call.write_key]
+        partitions = self._partitions
+        for (_, _, write_key, call_type, received_at, _, _, valid, accepted, _, _, _, _, _, _, _,
+             duplicate_of) in calls:  # one unpacking: this runs for every call received
+            partition = partitions[write_key]
             partition.rows.append(sequence)
             sequence += 1
             source = partition.source
             source.calls += 1
-            source.by_type[call.type] = source.by_type.get(call.type, 0) + 1
-            if call.duplicate_of is not None:
+            source.by_type[call_type] = source.by_type.get(call_type, 0) + 1
+            if duplicate_of is not None:
                 source.duplicates += 1
-            if not call.valid:
+            if not valid:
                 source.invalid += 1
-            if call.accepted:
+            if accepted:
                 source.accepted += 1
-                source.first_received_at = source.first_received_at or call.received_at
-                source.last_received_at = call.received_at
+                source.first_received_at = source.first_received_at or received_at
+                source.last_received_at = received_at
         if self.max_calls is not None and len(self._calls) > self.max_calls:
             dropped: list[Call] = []
             while len(self._calls) > self.max_calls:
@@ -704,12 +714,16 @@ class Journal:
         deadline = time.monotonic() + timeout
         progress = _WaitProgress(query)
         with self._changed:
-            while True:
-                self._gather(progress)
-                remaining = deadline - time.monotonic()
-                if len(progress.found) >= count or remaining <= 0:
-                    return progress.result(count)
-                self._changed.wait(remaining)
+            self._sync_waits += 1
+            try:
+                while True:
+                    self._gather(progress)
+                    remaining = deadline - time.monotonic()
+                    if len(progress.found) >= count or remaining <= 0:
+                        return progress.result(count)
+                    self._changed.wait(remaining)
+            finally:
+                self._sync_waits -= 1
 
     async def wait_for_async(
         self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,

@@ -206,7 +206,8 @@ def test_requests_keep_what_is_rare_about_them() -> None:
 
 
 def test_a_key_shared_by_two_message_ids_does_not_make_a_resend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mockpipe.columns._KEY_MASK", 0)  # every messageId has the same key
+    for module in ("mockpipe.columns", "mockpipe.journal"):  # every messageId has the same key
+        monkeypatch.setattr(f"{module}.KEY_MASK", 0)
     journal = Journal()
     first, second = add(journal, message_id="m-1"), add(journal, message_id="m-2")
     assert (first.duplicate_of, second.duplicate_of) == (None, None)
@@ -216,7 +217,8 @@ def test_a_key_shared_by_two_message_ids_does_not_make_a_resend(monkeypatch: pyt
 
 
 def test_filters_confirm_what_the_row_keys_suggest(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mockpipe.columns._KEY_MASK", 0)  # every text has the same key
+    for module in ("mockpipe.columns", "mockpipe.journal"):  # every text has the same key
+        monkeypatch.setattr(f"{module}.KEY_MASK", 0)
     journal = Journal()
     add(journal, event="A", user_id="u1")
     add(journal, event="B", user_id="u2")
