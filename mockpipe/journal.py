@@ -236,6 +236,10 @@ class _Partition:
         """Drop the messageId index entry of a call that is going away."""
         if self.first_by_message.get(message_key) == call_id:
             del self.first_by_message[message_key]
+            for message_id in self.collisions:  # another messageId with this key takes it
+                if text_key(message_id) == message_key:
+                    self.first_by_message[message_key] = self.collisions.pop(message_id)
+                    break
         elif self.collisions:
             for message_id, first in list(self.collisions.items()):
                 if first == call_id:
@@ -288,7 +292,10 @@ class Journal:
     def record(self, request: RequestRecord, calls: Iterable[Call] = ()) -> tuple[RequestRecord, list[Call]]:
         """Add a request and its calls; returns them as stored (resends marked `duplicate_of`)."""
         stored: list[Call] = []
+        calls = calls if isinstance(calls, list | tuple) else list(calls)
         with self._lock:
+            # The calls this request pushes out go first: a resend of one of them is a call of its own.
+            self._keep_bound(len(calls))
             this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
             partitions = self._partitions
             for call in calls:
@@ -409,17 +416,22 @@ class Journal:
                 source.accepted += 1
                 source.first_received_at = source.first_received_at or received_at
                 source.last_received_at = received_at
-        if self.max_calls is not None and len(self._calls) > self.max_calls:
-            dropped: list[Call] = []
-            while len(self._calls) > self.max_calls:
-                if self._drop_listeners:
-                    dropped.append(self._calls.call(self._calls.head))
-                self._drop_oldest_call()
-            for drop_listener in self._drop_listeners:
-                try:
-                    drop_listener(dropped)
-                except Exception:
-                    log.exception("journal drop listener %r failed", drop_listener)
+        self._keep_bound()
+
+    def _keep_bound(self, coming: int = 0) -> None:
+        """Drop the oldest calls beyond `max_calls`, making room for `coming` more (the lock is held)."""
+        if self.max_calls is None or len(self._calls) + coming <= self.max_calls:
+            return
+        dropped: list[Call] = []
+        while self._calls and len(self._calls) + coming > self.max_calls:
+            if self._drop_listeners:
+                dropped.append(self._calls.call(self._calls.head))
+            self._drop_oldest_call()
+        for drop_listener in self._drop_listeners:
+            try:
+                drop_listener(dropped)
+            except Exception:
+                log.exception("journal drop listener %r failed", drop_listener)
 
     def _drop_oldest_call(self) -> None:
         table = self._calls

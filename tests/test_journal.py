@@ -289,3 +289,24 @@ def test_records_restored_out_of_order_are_still_found() -> None:
     assert journal.call(8) is None
     assert [c.id for c in journal.calls(after=10)] == [50, 20]
     assert [c.id for c in journal.calls(write_key="k1", after=10)] == [50, 20]
+
+
+def test_a_call_pushed_out_by_its_own_request_is_not_a_resend_target() -> None:
+    journal = Journal(max_calls=2)
+    add(journal, message_id="m1")
+    add(journal, message_id="m2")
+    request = make_request(journal)
+    calls = [make_call(journal, request, message_id="m9"), make_call(journal, request, message_id="m1")]
+    _, stored = journal.record(request, calls)
+    assert [c.duplicate_of for c in stored] == [None, None]  # m1's first copy went with this request
+    assert [c.message_id for c in journal.calls()] == ["m9", "m1"]
+
+
+def test_a_shared_key_passes_on_when_its_holder_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("mockpipe.columns", "mockpipe.journal"):  # every messageId has the same key
+        monkeypatch.setattr(f"{module}.KEY_MASK", 0)
+    journal = Journal(max_calls=4)
+    first_b = [add(journal, message_id=m) for m in ("A", "C", "B", "D")][2]
+    add(journal, message_id="E")  # drops A, which held the key
+    assert add(journal, message_id="B").duplicate_of == first_b.id
+    assert journal.attempts(first_b.id) == 2
