@@ -59,9 +59,9 @@ def time_ms(text: str) -> int:
         return last[0]
     try:
         ms = (datetime.fromisoformat(text) - _EPOCH) // _MILLISECOND
-    except (TypeError, ValueError, OverflowError):
+        return ms if time_text(ms) == text else UNUSUAL_TIME
+    except (TypeError, ValueError, OverflowError):  # not a time, or one of year 0 or 10000 in UTC
         return UNUSUAL_TIME
-    return ms if time_text(ms) == text else UNUSUAL_TIME
 
 
 # -- the tables ------------------------------------------------------------------------------------

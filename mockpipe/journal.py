@@ -699,6 +699,12 @@ class Journal:
     def __len__(self) -> int:
         return len(self._calls)
 
+    @property
+    def ids_in_order(self) -> bool:
+        """Whether call ids grow in the order calls were recorded (false once some were restored out
+        of order): `after` then pages through the calls."""
+        return self._calls.in_order
+
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls(CallQuery(duplicates=True)))
 

@@ -348,6 +348,8 @@ class People:
         self._journal: Journal | None = None
         self._applied_up_to = 0  # the journal's calls up to this id are applied
         self._dropped: deque[Call] = deque()  # calls a bounded journal forgot before they were applied
+        # Guards `_dropped` alone: the journal adds to it under its own lock, without this model's.
+        self._dropped_lock = threading.Lock()
         self._pending: deque[Call] = deque()  # given to `apply`, applied at the next read
         self._detach: list[Callable[[], None]] = []
 
@@ -362,7 +364,7 @@ class People:
         """Take `journal`'s calls in order, then follow it (new calls, and clears)."""
         with self._lock:
             self._journal, self._applied_up_to = journal, 0
-            self._detach.append(journal.on_drop(self._dropped.extend))  # under the journal's lock: only a deque append
+            self._detach.append(journal.on_drop(self._on_drop))
             self._detach.append(journal.subscribe(self._on_record))
             self._detach.append(journal.on_clear(self.clear))
 
@@ -371,6 +373,10 @@ class People:
         while self._detach:
             self._detach.pop()()
         self._journal = None
+
+    def _on_drop(self, calls: list[Call]) -> None:
+        with self._dropped_lock:  # called under the journal's lock: only a deque append here
+            self._dropped.extend(calls)
 
     def _on_record(self, request: RequestRecord, calls: list[Call]) -> None:
         if self._dropped:  # a bounded journal forgot calls not applied yet: apply them now, they are not kept
@@ -413,24 +419,24 @@ class People:
             return [self._pending.popleft() for _ in range(min(limit, len(self._pending)))], True
         if self._journal is None:
             return [], False
-        found = self._journal.calls(CallQuery(after=self._applied_up_to, accepted=True, limit=limit))
+        # Paged by id while ids grow along the journal; calls restored out of order are read at once.
+        page = limit if self._journal.ids_in_order else None
+        found = self._journal.calls(CallQuery(after=self._applied_up_to, accepted=True, limit=page))
         # Read after the journal: a call it forgot meanwhile is in `_dropped` by now.
         dropped = self._take_dropped()
         if dropped:
             found = sorted({call.id: call for call in dropped + found}.values(), key=lambda call: call.id)
         if found:
-            self._applied_up_to = max(self._applied_up_to, found[-1].id)
-        return found, len(found) >= limit
+            self._applied_up_to = max(self._applied_up_to, max(call.id for call in found))
+        return found, page is not None and len(found) >= page
 
     def _take_dropped(self) -> list[Call]:
         """The calls the journal forgot that are still to apply (the lock is held)."""
-        dropped = []
-        while self._dropped:
-            call = self._dropped.popleft()
-            if call.id > self._applied_up_to:
-                dropped.append(call)
+        with self._dropped_lock:
+            dropped = [call for call in self._dropped if call.id > self._applied_up_to]
+            self._dropped.clear()
         if dropped:
-            self._applied_up_to = dropped[-1].id
+            self._applied_up_to = max(self._applied_up_to, max(call.id for call in dropped))
         return dropped
 
     def _apply_all(self, calls: Iterable[Call]) -> None:
@@ -444,11 +450,15 @@ class People:
             if write_key is None:
                 self._partitions.clear()
                 self._pending.clear()
-                self._dropped.clear()
+                with self._dropped_lock:
+                    self._dropped.clear()
             else:
                 self._partitions.pop(write_key, None)
                 self._pending = deque(call for call in self._pending if call.write_key != write_key)
-                self._dropped = deque(call for call in self._dropped if call.write_key != write_key)
+                with self._dropped_lock:  # filtered in place: the journal keeps adding to this deque
+                    kept = [call for call in self._dropped if call.write_key != write_key]
+                    self._dropped.clear()
+                    self._dropped.extend(kept)
 
     # -- reading -------------------------------------------------------------------------------
 

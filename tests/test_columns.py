@@ -51,3 +51,8 @@ def test_dropping_frees_a_blob_with_its_last_call_and_trims_the_front() -> None:
     assert len(table) == 998 and table.call(table.head).id == 2003
     assert table.head < 300 and table.base > 0  # the front was trimmed along the way
     assert table.index_of(2003) == table.head and table.index_of(1) is None
+
+
+def test_times_out_of_range_in_utc_are_unusual_not_errors() -> None:
+    for text in ("0001-01-01T00:00:00.000+01:00", "9999-12-31T23:59:59.999-01:00"):
+        assert time_ms(text) == UNUSUAL_TIME

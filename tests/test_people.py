@@ -8,10 +8,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from mockpipe import MockPipeServer
-from mockpipe.journal import Journal
+from mockpipe.journal import Call, Journal, RequestRecord
 from mockpipe.people import AmbiguousIdError, People
 from tests.conftest import Client
 
@@ -533,3 +534,43 @@ def test_people_come_back_with_a_stored_journal(tmp_path: Path) -> None:
     with MockPipeServer(store=store) as second:  # a restart: the store reloads the journal
         assert second.person("a1") == before
         assert second.people.object("acme") is not None
+
+
+def _identify(
+    journal: Journal, key: str, user_id: str, *, call_id: int | None = None, event: str | None = None
+) -> None:
+    """Record an identify (or a track, given an event) of its own request."""
+    call_id = call_id or journal.next_call_id()
+    call_type = "identify" if event is None else "track"
+    payload = {"type": call_type, "userId": user_id, "messageId": f"m{call_id}", "event": event}
+    call = Call(call_id, call_id, key, call_type, "2026-01-01T00:00:00.000Z", "us", "/v1/identify", True, True, (),
+                f"m{call_id}", user_id, None, event, None, orjson.dumps(payload))
+    journal.record(RequestRecord(call_id, call.received_at, "POST", "/v1/identify", key, "basic", 200, True, None,
+                                 None, (), (call_id,), 10, None, None, None), [call])
+
+
+def test_a_bounded_journal_still_hands_over_what_it_forgets_after_a_key_is_cleared() -> None:
+    journal = Journal(max_calls=3)
+    people = People.from_journal(journal)
+    _identify(journal, "a", "a0")
+    _identify(journal, "b", "b0")
+    journal.clear("b")
+    for i in range(1, 8):
+        _identify(journal, "a", f"a{i}")
+    assert [p.user_id for p in people.people("a")] == [f"a{i}" for i in range(8)]
+    assert people.people("b") == []
+
+
+def test_calls_restored_out_of_order_are_applied_once() -> None:
+    restored = Journal()
+    for call_id in (50, 7, 20):
+        _identify(restored, "k", "u", call_id=call_id, event=f"E{call_id}")
+    journal = Journal()
+    journal.restore(restored.requests(), restored.calls())
+    people = People.from_journal(journal)
+    for _ in range(2):
+        person = people.person("u", write_key="k")
+        assert person is not None and [e.name for e in person.events] == ["E50", "E7", "E20"]
+    _identify(journal, "k", "u", event="E51")
+    person = people.person("u", write_key="k")
+    assert person is not None and [e.name for e in person.events] == ["E50", "E7", "E20", "E51"]
