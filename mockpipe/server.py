@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from hypercorn.asyncio import serve
@@ -71,6 +72,31 @@ async def serve_app(app: Starlette, config: HypercornConfig, until: Callable[[],
     await serve(app, config, shutdown_trigger=until)  # type: ignore[arg-type]  # Starlette is an ASGI app
 
 
+class _ConnectionTrackingLoop(asyncio.SelectorEventLoop):
+    """An event loop that can close the connections it accepted and still holds.
+
+    A connection accepted while the server stops gets a handler task that is cancelled before it
+    starts, so nothing closes its socket: it would be left to the garbage collector, which warns
+    (`ResourceWarning: unclosed transport`) in whatever runs next, a test of the user's for instance.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._connections: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
+
+    def _make_socket_transport(self, *args: Any, **kwargs: Any) -> asyncio.Transport:
+        transport: asyncio.Transport = super()._make_socket_transport(*args, **kwargs)  # type: ignore[misc]
+        self._connections.add(transport)
+        return transport
+
+    async def close_connections(self) -> None:
+        open_ones = [transport for transport in self._connections if not transport.is_closing()]
+        for transport in open_ones:
+            transport.abort()
+        if open_ones:
+            await asyncio.sleep(0)  # the sockets close in callbacks of the next turn of the loop
+
+
 class MockPipeServer:
     """The emulator served on a free port of 127.0.0.1 (by default) from a daemon thread.
 
@@ -131,16 +157,19 @@ class MockPipeServer:
 
     def _run(self, config: HypercornConfig) -> None:
         try:
-            asyncio.run(self._serve(config))
+            with asyncio.Runner(loop_factory=_ConnectionTrackingLoop) as runner:
+                runner.run(self._serve(config))
         except BaseException as exc:  # kept for start()/stop() to re-raise in the caller's thread
             self._failure = exc
             self._ready.set()
 
     async def _serve(self, config: HypercornConfig) -> None:
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._shutdown = asyncio.Event()
         # A shutdown trigger is required off the main thread: hypercorn would install signal handlers.
         await serve_app(self.app, config, self._shutdown.wait)
+        if isinstance(loop, _ConnectionTrackingLoop):
+            await loop.close_connections()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and wait for the thread; raises `ServerError` if it was not running."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import urllib.request
 
@@ -65,3 +66,33 @@ def test_wait_for_through_the_server() -> None:
         urllib.request.urlopen(request).close()
         result = server.wait_for(count=1, timeout=2, write_key="k1", event="E")
         assert not result.timed_out and result.calls[0].user_id == "u1"
+
+
+def test_the_server_loop_closes_connections_it_still_holds_when_it_stops() -> None:
+    # A connection accepted while the server stops has a handler that never ran: nothing else closes it.
+    from mockpipe.server import _ConnectionTrackingLoop
+
+    loop = _ConnectionTrackingLoop()
+    accepted: list[asyncio.Transport] = []
+
+    class Holder(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)
+            accepted.append(transport)
+
+    async def scenario() -> None:
+        server = await loop.create_server(Holder, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            while not accepted:
+                await asyncio.sleep(0.01)
+            await loop.close_connections()
+            assert accepted[0].is_closing()
+            assert accepted[0].get_extra_info("socket").fileno() == -1
+        server.close()
+        await server.wait_closed()
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
