@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import base64
 import functools
+import itertools
 import json
 import os
 import shutil
@@ -35,7 +36,15 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 PLACEHOLDER = b"@ID@"
-ID_WIDTH = 14  # client (2) + connection (3) + counter (9) digits
+ID_WIDTH = 18  # run (4) + client (2) + connection (3) + counter (9) digits
+# Each run of a generator (a warm-up, a turn) gets its own run number: a run that reused the ids of
+# the one before would send nothing but resends, which the emulator reads back to mark.
+_runs = itertools.count(1)
+
+
+def next_run() -> int:
+    """A run number for ids no earlier run of this process sent (four digits)."""
+    return next(_runs) % 10_000
 WRITE_KEY = "wk_bench"
 BATCH_SIZE = 100
 # Latencies are kept in buckets of this many microseconds: fine enough for p50/p99 of ms answers.
@@ -279,7 +288,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 async def generate(
     scenario: Scenario, host: str, port: int, *, connections: int, duration: float, warmup: float = 0.0,
-    client: int = 0, server_pid: int | None = None,
+    client: int = 0, run_number: int = 0, server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Drive `connections` keep-alive connections for `warmup` + `duration` seconds; a JSON-ready report.
 
@@ -289,7 +298,7 @@ async def generate(
     loop = asyncio.get_running_loop()
     protocols: list[_Connection] = []
     for number in range(connections):
-        prefix = f"{client % 100:02d}{number % 1000:03d}"
+        prefix = f"{run_number % 10_000:04d}{client % 100:02d}{number % 1000:03d}"
         _, protocol = await loop.create_connection(functools.partial(_Connection, run, prefix), host, port)
         protocols.append(protocol)
     start = time.perf_counter()
@@ -319,12 +328,13 @@ def run_builtin(
     With `server_pid`, the first process measures the server's CPU time in the measured window.
     """
     processes = max(1, min(processes, connections))
+    run_number = next_run()
     shares = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "mockpipe.loadgen", "--scenario", scenario.name, "--host", host,
              "--port", str(port), "--connections", str(share), "--duration", str(duration),
-             "--warmup", str(warmup), "--client", str(index),
+             "--warmup", str(warmup), "--client", str(index), "--run", str(run_number),
              *(["--server-pid", str(server_pid)] if server_pid is not None and index == 0 else [])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for index, share in enumerate(shares)
@@ -349,11 +359,11 @@ local threads = 0
 local counter = 0
 setup = function(thread)
   threads = threads + 1
-  thread:set("prefix", string.format("%02d000", 50 + threads))
+  thread:set("prefix", string.format("%04d%02d000", __RUN__, 50 + threads))
 end
 request = function()
   counter = counter + 1
-  local body = template:gsub("@ID@", string.format("%s%09d", prefix or "99000", counter))
+  local body = template:gsub("@ID@", string.format("%s%09d", prefix or "999999000", counter))
   return wrk.format("POST", __PATH__, headers, body)
 end
 done = function(summary, latency, requests)
@@ -386,11 +396,12 @@ def run_wrk(
         template.write_bytes(scenario.template)
         script = Path(folder, "bench.lua")
         headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in HEADERS.items())
-        script.write_text(_WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
-                          .replace("__HEADERS__", headers).replace("__PATH__", _lua_string(scenario.path)))
+        text = (_WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
+                .replace("__HEADERS__", headers).replace("__PATH__", _lua_string(scenario.path)))
         url = f"http://{host}:{port}{scenario.path}"
 
         def wrk_run(seconds: float) -> dict[str, Any]:
+            script.write_text(text.replace("__RUN__", str(next_run())))
             command = [wrk, "-t", str(max(1, min(threads, connections))), "-c", str(connections),
                        "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url]
             done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
@@ -422,10 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=0.0)
     parser.add_argument("--client", type=int, default=os.getpid() % 50)
+    parser.add_argument("--run", type=int, default=0, help="run number, part of every id (0-9999)")
     parser.add_argument("--server-pid", type=int, default=None, help="report this process's CPU time")
     args = parser.parse_args(argv)
     report = asyncio.run(generate(SCENARIOS[args.scenario], args.host, args.port, connections=args.connections,
-                                  duration=args.duration, warmup=args.warmup, client=args.client,
+                                  duration=args.duration, warmup=args.warmup, client=args.client, run_number=args.run,
                                   server_pid=args.server_pid))
     sys.stdout.write(json.dumps(report))
     return 0

@@ -135,7 +135,7 @@ def test_wrk_is_refused_by_name_when_missing(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_every_request_of_a_scenario_is_valid_with_its_own_message_ids() -> None:
     for scenario in SCENARIOS.values():
-        first, second = scenario.body(b"00000000000001"), scenario.body(b"00000000000002")
+        first, second = scenario.body(b"1" * loadgen.ID_WIDTH), scenario.body(b"2" * loadgen.ID_WIDTH)
         assert len(first) == len(second) == scenario.size
         endpoint = scenario.path.rsplit("/", 1)[1]
         payload = orjson.loads(first)
@@ -161,14 +161,26 @@ def test_latency_percentiles_merge_across_generator_processes() -> None:
 @pytest.mark.skipif(loadgen.wrk_path() is None, reason="wrk is not on PATH (apt-get install -y wrk)")
 def test_wrk_drives_a_server_with_fresh_message_ids() -> None:
     with TargetProcess("mockpipe").wait_ready() as server:
+        # the warm-up is a wrk run of its own, and so is the next turn: none of them may resend the ids of another
+        loadgen.run_wrk(SCENARIOS["single"], "127.0.0.1", server.port, connections=2, duration=1)
         result = loadgen.run_wrk(SCENARIOS["single"], "127.0.0.1", server.port, connections=2, duration=1,
-                                 server_pid=server.pid)
+                                 warmup=1, server_pid=server.pid)
         source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{loadgen.WRITE_KEY}").json()
     assert result.driver == "wrk"
     assert result.requests > 0 and result.errors == 0
     assert 0 < result.p50_ms <= result.p99_ms
     assert result.server_cpu_seconds is not None and result.server_cpu_seconds > 0
     assert source["calls"] >= result.requests
+    assert (source["duplicates"], source["invalid"]) == (0, 0)
+
+
+def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
+    with TargetProcess("mockpipe").wait_ready() as server:
+        runs = [loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=0.2,
+                                    warmup=0.05) for _ in range(2)]
+        source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{loadgen.WRITE_KEY}").json()
+    assert all(run.requests > 0 and run.errors == 0 for run in runs)
+    assert source["calls"] >= sum(run.requests for run in runs) * SCENARIOS["batch"].events
     assert (source["duplicates"], source["invalid"]) == (0, 0)
 
 
