@@ -190,6 +190,17 @@ def check_call(
     write_key: str | None = None,
 ) -> list[Violation]:
     """Every violation of one call of type `call_type`; paths are JSON pointers inside the call."""
+    if proves_clean(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key):
+        return []
+    return every_violation(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region,
+                           write_key=write_key)
+
+
+def every_violation(
+    call_type: str, call: Mapping[str, Any], *, size: int | None, max_call_bytes: int, region: str | None,
+    write_key: str | None,
+) -> list[Violation]:
+    """`check_call` without the fast lane: every rule asked in turn."""
     out: list[Violation] = []
     _check_ids(call_type, call, out)
     _check_common(call, out)
@@ -319,17 +330,25 @@ _VALID_TIMESTAMPS: dict[str, None] = {}
 _VALID_TIMESTAMPS_KEPT = 4096
 
 
+def _valid_timestamp(value: str) -> bool:
+    """Whether a text is a timestamp the rules accept (remembered when it is)."""
+    if value in _VALID_TIMESTAMPS:
+        return True
+    if parse_timestamp(value) is None:
+        return False
+    if len(_VALID_TIMESTAMPS) >= _VALID_TIMESTAMPS_KEPT:
+        _VALID_TIMESTAMPS.clear()
+    _VALID_TIMESTAMPS[value] = None
+    return True
+
+
 def _check_timestamp(value: Any, path: str, out: list[Violation]) -> None:
     if value is None or (value.__class__ is str and value in _VALID_TIMESTAMPS):
         return
     name = path.lstrip("/").replace("/", ".")
     if isinstance(value, str):
-        if parse_timestamp(value) is None:
+        if not _valid_timestamp(value):
             out.append(violation("timestamp.format", path, field=name, value=_show(value)))
-        else:
-            if len(_VALID_TIMESTAMPS) >= _VALID_TIMESTAMPS_KEPT:
-                _VALID_TIMESTAMPS.clear()
-            _VALID_TIMESTAMPS[value] = None
     elif _is_number(value):
         seconds = value / 1000 if value > 1e11 else value  # larger than ~5000 AD in seconds: milliseconds
         try:
@@ -513,3 +532,129 @@ def _check_object_type_id(value: Any, path: str, out: list[Violation]) -> None:
         out.append(violation("objectTypeId.number", path, field=name, value=value))
     else:
         out.append(violation("objectTypeId.format", path, field=name, value=_show(value)))
+
+
+# -- the fast lane: proving a call clean ---------------------------------------------------------------
+# Most calls break no rule. Walking the dozen keys a call has proves that about three times faster
+# than asking every rule about the fifty keys it might have. The proof is conservative: whatever it
+# is unsure of (a wrong type, a semantic event, a group or alias call, a subclass of str) goes to the
+# full checks, which alone say what is wrong, so it can send a clean call there but never pass a
+# broken one (tested against every rule of the catalogue).
+
+# Keys whose value is right when it is exactly of one class (or null), and keys that need a closer look.
+_TOP_PLAIN: dict[str, type] = {
+    **dict.fromkeys((*ID_FIELDS, *(name for name, _ in _TOP_STRINGS)), str),
+    **dict.fromkeys((name for name, _ in _TOP_OBJECTS), dict),
+}
+_TIME, _CONTEXT, _CHANNEL, _INTEGRATIONS, _SECTION, _CAMPAIGN = range(6)
+_TOP_SPECIAL: dict[str, int] = {
+    **dict.fromkeys((name for name, _ in _TOP_TIMES), _TIME),
+    "context": _CONTEXT, "channel": _CHANNEL, "integrations": _INTEGRATIONS,
+}
+_CONTEXT_PLAIN: dict[str, type] = {**dict.fromkeys(_CONTEXT_STRINGS, str), "traits": dict, "active": bool}
+_CONTEXT_SPECIAL: dict[str, int] = {
+    **dict.fromkeys(_CONTEXT_OBJECT_STRINGS, _SECTION), "channel": _CHANNEL, "campaign": _CAMPAIGN,
+}
+_SECTION_STRINGS = {section: frozenset(names) for section, names in _CONTEXT_OBJECT_STRINGS.items()}
+_CLEAN_TYPES = frozenset(("track", "identify", "page", "screen"))
+
+
+def proves_clean(
+    call_type: str, call: Mapping[str, Any], *, size: int | None = None, max_call_bytes: int = MAX_CALL_BYTES,
+    region: str | None = None, write_key: str | None = None,
+) -> bool:
+    """True only when `check_call` with the same arguments finds nothing; False when it might."""
+    if call_type not in _CLEAN_TYPES or (size is not None and size > max_call_bytes):
+        return False
+    plain, special = _TOP_PLAIN, _TOP_SPECIAL
+    for key, value in call.items():
+        expected = plain.get(key)
+        if value.__class__ is expected:
+            continue
+        kind = special.get(key)
+        if kind is None:
+            if expected is not None:  # a plain key: null, or of the wrong class
+                if value is not None:
+                    return False
+            elif key not in KNOWN_KEYS and _TYPO_INDEX.get(key.lower().replace("_", "").replace("-", "")) is not None:
+                return False  # an open key is fine, a near-miss of a known one (even null) is not
+        elif value is None:
+            continue
+        elif kind == _TIME:
+            if value.__class__ is not str or not _valid_timestamp(value):
+                return False
+        elif kind == _CONTEXT:
+            if value.__class__ is not dict or not _clean_context(value):
+                return False
+        elif kind == _CHANNEL:
+            if value.__class__ is not str or value not in CHANNELS:
+                return False
+        elif value.__class__ is not dict or not all(  # integrations
+                setting is None or setting.__class__ in (bool, dict) for setting in value.values()):
+            return False
+    # Every id is a string or null by now: a person's call needs one of the two ids.
+    if not (call.get("userId") or call.get("anonymousId")):
+        return False
+    if call_type == "track":
+        event = call.get("event")
+        if not event or event in SEMANTIC_EVENTS:
+            return False
+    elif call_type == "identify":
+        traits = call.get("traits")
+        if traits:
+            email, created_at = traits.get("email"), traits.get("createdAt")
+            if not (email is None or email.__class__ is str) or not (
+                    created_at is None or (created_at.__class__ is str and _valid_timestamp(created_at))):
+                return False
+        elif (context := call.get("context")) and context.get("traits"):
+            return False
+        if call.get("properties"):
+            return False
+    elif call_type == "screen" and not call.get("name"):
+        return False
+    if region is not None and write_key:
+        named = key_region(write_key)
+        if named is not None and named != region:
+            return False
+    return True
+
+
+def _clean_context(context: Mapping[str, Any]) -> bool:
+    plain, special = _CONTEXT_PLAIN, _CONTEXT_SPECIAL
+    for key, value in context.items():
+        if value.__class__ is plain.get(key) or value is None:
+            continue
+        kind = special.get(key)
+        if kind is None:
+            if key in plain:  # of the wrong class
+                return False
+        elif kind == _SECTION:
+            if value.__class__ is not dict or not _clean_section(key, value):
+                return False
+        elif kind == _CHANNEL:
+            if value.__class__ is not str or value not in CHANNELS:
+                return False
+        elif value.__class__ is not dict or not all(  # campaign
+                entry is None or entry.__class__ is str for entry in value.values()):
+            return False
+    return True
+
+
+def _clean_section(section: str, fields: Mapping[str, Any]) -> bool:
+    strings = _SECTION_STRINGS[section]
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name in strings:
+            if value.__class__ is not str:
+                return False
+        elif section == "device":
+            if name == "type" and (value.__class__ is not str or value not in DEVICE_TYPES):
+                return False
+        elif section == "network":
+            if name in _NETWORK_BOOLS and value.__class__ is not bool:
+                return False
+        elif section == "page" and name == "keywords" and (
+                value.__class__ is not list or not all(word.__class__ is str for word in value)):
+            return False
+    return True
