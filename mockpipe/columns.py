@@ -12,6 +12,7 @@ on are kept as 60-bit keys (`text_key`), and every match is confirmed on the cal
 from __future__ import annotations
 
 import bisect
+import struct
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -201,8 +202,9 @@ class CallTable(PackedRows):
         # One exact-size copy: orjson's own output keeps a buffer much larger than the JSON.
         self.blobs.append(memoryview(calls[0].raw).tobytes() if len(calls) == 1 else b"".join(
             call.raw for call in calls))
-        extend, shape_numbers, last_id = rows.extend, self._shape_numbers, self._last_id
-        start, seen_text, seen_ms = 0, None, 0
+        shape_numbers, last_id = self._shape_numbers, self._last_id
+        values: list[int] = []  # the new rows, end to end: one extend of the array
+        start, seen_text, seen_ms, shape, shape_number = 0, None, 0, None, -1
         # This runs for every call received: plain locals, one unpacking of the record, no calls
         # to helpers where an expression does (text_key is inlined).
         for (call_id, request_id, write_key, call_type, received_at, region, path, valid, accepted, violations,
@@ -210,26 +212,29 @@ class CallTable(PackedRows):
             if call_id <= last_id:
                 self.in_order = False
             last_id = call_id
-            shape = (write_key, call_type, region, path, valid, accepted)
-            shape_number = shape_numbers.get(shape)
-            if shape_number is None:
-                shape_number = self._shape_number(shape, call_id)
+            if shape is None or shape_number < 0 or not (
+                    call_type == shape[1] and valid is shape[4] and write_key == shape[0] and region == shape[2]
+                    and path == shape[3] and accepted is shape[5]):
+                shape = (write_key, call_type, region, path, valid, accepted)  # the calls of a request share most
+                found = shape_numbers.get(shape)
+                shape_number = self._shape_number(shape, call_id) if found is None else found
             if received_at is not seen_text:  # the calls of a request share one time text
                 seen_text, seen_ms = received_at, time_ms(received_at)
             if seen_ms == UNUSUAL_TIME:
                 self.unusual_times[call_id] = received_at
             end = start + len(raw)
-            extend((call_id, request_id, shape_number, seen_ms,
-                    0 if message_id is None else hash(message_id) & KEY_MASK or 1,
-                    0 if user_id is None else hash(user_id) & KEY_MASK or 1,
-                    0 if anonymous_id is None else hash(anonymous_id) & KEY_MASK or 1,
-                    0 if event is None else hash(event) & KEY_MASK or 1,
-                    0 if name is None else hash(name) & KEY_MASK or 1, blob_number, start << 32 | end))
+            values += (call_id, request_id, shape_number, seen_ms,
+                       0 if message_id is None else hash(message_id) & KEY_MASK or 1,
+                       0 if user_id is None else hash(user_id) & KEY_MASK or 1,
+                       0 if anonymous_id is None else hash(anonymous_id) & KEY_MASK or 1,
+                       0 if event is None else hash(event) & KEY_MASK or 1,
+                       0 if name is None else hash(name) & KEY_MASK or 1, blob_number, start << 32 | end)
             if violations:
                 self.violations[call_id] = violations
             if duplicate_of is not None:
                 self.duplicate_of[call_id] = duplicate_of
             start = end
+        rows.frombytes(struct.pack(f"{len(values)}q", *values))  # twice as fast as extend for a list
         self._last_id = last_id
         return first
 

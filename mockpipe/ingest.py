@@ -148,23 +148,26 @@ class Ingest:
         write_key = meta.write_key
         assert write_key is not None  # checked by the caller; narrows the type
         items, envelope = split_request(path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes)
-        checked: list[tuple[Any, list[Violation], bool, bytes]] = []
-        for item in items:
+        failed = [v for v in envelope if v.severity == "error"]
+        checked: list[tuple[Item, bool, tuple[Violation, ...], bytes]] = []
+        for item in items:  # most calls break no rule: nothing is built for violations then
             violations = check_item(item, max_call_bytes=config.max_call_bytes, region=config.region,
                                     write_key=write_key)
-            valid = not any(v.severity == "error" for v in violations)
-            checked.append((item, violations, valid, _enriched_json(item, received, meta.received_at)))
-
-        failed = [v for v in envelope if v.severity == "error"] + [
-            v.at(item.pointer)
-            for item, violations, valid, _ in checked if not valid for v in violations if v.severity == "error"]
+            valid = True
+            if violations:
+                errors = [v.at(item.pointer) for v in violations if v.severity == "error"]
+                valid = not errors
+                failed += errors
+            # Enriched after its checks (enriching fills in what they look for), before it takes an id:
+            # a call that cannot be stored rejects the request with no id spent.
+            checked.append((item, valid, tuple(violations) if violations else (),
+                            _enriched_json(item, received, meta.received_at)))
         accepted = not (strict and failed)
+        next_call_id, make_call = self.journal.next_call_id, Call._make
         calls = [
-            Call(
-                self.journal.next_call_id(), meta.id, write_key, item.type, meta.received_at, config.region,
-                meta.path, valid, accepted, tuple(violations), *index_fields(item.payload), raw,
-            )
-            for item, violations, valid, raw in checked
+            make_call((next_call_id(), meta.id, write_key, item.type, meta.received_at, config.region, meta.path,
+                       valid, accepted, violations, *index_fields(item.payload), raw, None))
+            for item, valid, violations, raw in checked
         ]
         if accepted:
             status, answer, reason, message = 200, OK_BODY, None, None

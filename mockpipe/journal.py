@@ -17,10 +17,11 @@ import bisect
 import contextlib
 import itertools
 import logging
+import operator
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -203,6 +204,8 @@ class SourceStatus:
         }
 
 
+_WRITE_KEY = operator.itemgetter(Call._fields.index("write_key"))  # of a Call, at C speed
+
 Listener = Callable[[RequestRecord, list[Call]], None]
 
 
@@ -297,13 +300,16 @@ class Journal:
             # The calls this request pushes out go first: a resend of one of them is a call of its own.
             self._keep_bound(len(calls))
             this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
-            partitions = self._partitions
+            write_key: str | None = None
             for call in calls:
-                partition = partitions.get(call.write_key) or self._partition(call.write_key)
+                if call.write_key is not write_key:  # the calls of a request share theirs
+                    write_key = call.write_key
+                    partition = self._partition(write_key)
+                    first_by_message = partition.first_by_message
                 message_id = call.message_id
                 message_key = 0 if message_id is None else hash(message_id) & KEY_MASK or 1  # text_key, inline
-                if message_key not in partition.first_by_message:  # the usual case: a new messageId
-                    partition.first_by_message[message_key] = call.id
+                if message_key not in first_by_message:  # the usual case: a new messageId
+                    first_by_message[message_key] = call.id
                     if partition.failed_attempts:
                         self._count_failed_attempts(partition, call)
                 else:
@@ -398,25 +404,46 @@ class Journal:
                 del failed[next(iter(failed))]
 
     def _append_calls(self, calls: list[Call]) -> None:
-        sequence = self._calls.append(calls)
-        partitions = self._partitions
-        for (_, _, write_key, call_type, received_at, _, _, valid, accepted, _, _, _, _, _, _, _,
-             duplicate_of) in calls:  # one unpacking: this runs for every call received
-            partition = partitions[write_key]
-            partition.rows.append(sequence)
-            sequence += 1
-            source = partition.source
-            source.calls += 1
-            source.by_type[call_type] = source.by_type.get(call_type, 0) + 1
-            if duplicate_of is not None:
-                source.duplicates += 1
-            if not valid:
-                source.invalid += 1
-            if accepted:
-                source.accepted += 1
-                source.first_received_at = source.first_received_at or received_at
-                source.last_received_at = received_at
+        first = self._calls.append(calls)
+        if len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1:  # a request's calls share a write key
+            self._count_run(calls[0].write_key, calls, range(first, first + len(calls)))
+        else:  # calls restored from a store
+            offsets: dict[str, list[int]] = {}
+            for offset, call in enumerate(calls):
+                offsets.setdefault(call.write_key, []).append(offset)
+            for write_key, of_key in offsets.items():
+                self._count_run(write_key, [calls[at] for at in of_key], [first + at for at in of_key])
         self._keep_bound()
+
+    def _count_run(self, write_key: str, calls: Sequence[Call], sequences: Iterable[int]) -> None:
+        """Add calls of one write key to its partition, and count them into its source."""
+        partition = self._partitions[write_key]
+        partition.rows.extend(sequences)
+        by_type: dict[str, int] = {}
+        duplicates = invalid = accepted_calls = 0
+        first_accepted_at: str | None = None
+        last_accepted_at: str | None = None
+        for (_, _, _, call_type, received_at, _, _, valid, accepted, _, _, _, _, _, _, _,
+             duplicate_of) in calls:  # one unpacking, counts in locals: this runs for every call received
+            by_type[call_type] = by_type.get(call_type, 0) + 1
+            if duplicate_of is not None:
+                duplicates += 1
+            if not valid:
+                invalid += 1
+            if accepted:
+                accepted_calls += 1
+                first_accepted_at = first_accepted_at or received_at
+                last_accepted_at = received_at
+        source = partition.source
+        source.calls += len(calls)
+        source.duplicates += duplicates
+        source.invalid += invalid
+        if accepted_calls:
+            source.accepted += accepted_calls
+            source.first_received_at = source.first_received_at or first_accepted_at
+            source.last_received_at = last_accepted_at
+        for call_type, count in by_type.items():
+            source.by_type[call_type] = source.by_type.get(call_type, 0) + count
 
     def _keep_bound(self, coming: int = 0) -> None:
         """Drop the oldest calls beyond `max_calls`, making room for `coming` more (the lock is held)."""

@@ -120,11 +120,14 @@ class RequestRecord(NamedTuple):
 def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str | None, str | None]:
     """A call's (messageId, userId, anonymousId, event, name) as the journal indexes them: ids as text
     (SDKs accept numbers; "" for a missing messageId), event and name when they are strings."""
+    message_id, user_id, anonymous_id = payload.get("messageId"), payload.get("userId"), payload.get("anonymousId")
     event, name = payload.get("event"), payload.get("name")
+    # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
     return (
-        id_text(payload.get("messageId")) or "",
-        id_text(payload.get("userId")),
-        id_text(payload.get("anonymousId")),
+        message_id if message_id.__class__ is str and message_id else id_text(message_id) or "",
+        None if user_id is None else user_id if user_id.__class__ is str and user_id else id_text(user_id),
+        None if anonymous_id is None else anonymous_id if anonymous_id.__class__ is str and anonymous_id
+        else id_text(anonymous_id),
         event if isinstance(event, str) else None,
         name if isinstance(name, str) else None,
     )

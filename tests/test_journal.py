@@ -263,6 +263,8 @@ def test_a_new_kind_of_request_beyond_the_shared_ones_keeps_its_own(monkeypatch:
     assert [r.write_key for r in journal.requests()] == [f"k{i}" for i in range(5)]
     journal.clear("k3")
     assert [c.write_key for c in journal.calls()] == ["k0", "k1", "k2", "k4"]
+    batch = record_batch(journal, "k5", 3)  # each call of a batch beyond the shared shapes keeps its own
+    assert journal.calls(write_key="k5") == batch
 
 
 def test_the_garbage_collector_has_little_to_walk_per_call() -> None:

@@ -10,6 +10,9 @@ def test_index_fields_take_ids_as_text_and_names_when_they_are_strings() -> None
         "m", "42", "1.5", "E", None)
     assert index_fields({}) == ("", None, None, None, None)
     assert index_fields({"messageId": "", "userId": "", "name": "Home"}) == ("", None, None, None, "Home")
+    assert index_fields({"messageId": 7, "userId": "u", "anonymousId": "", "event": None}) == (
+        "7", "u", None, None, None)
+    assert index_fields({"messageId": None, "anonymousId": "a", "userId": None}) == ("", None, "a", None, None)
 
 
 def test_an_id_of_a_wrong_type_is_still_findable_as_its_json() -> None:
