@@ -581,7 +581,7 @@ def proves_clean(
         elif value is None:
             continue
         elif kind == _TIME:
-            if value.__class__ is not str or not _valid_timestamp(value):
+            if value.__class__ is not str or (value not in _VALID_TIMESTAMPS and not _valid_timestamp(value)):
                 return False
         elif kind == _CONTEXT:
             if value.__class__ is not dict or not _clean_context(value):
@@ -604,7 +604,8 @@ def proves_clean(
         if traits:
             email, created_at = traits.get("email"), traits.get("createdAt")
             if not (email is None or email.__class__ is str) or not (
-                    created_at is None or (created_at.__class__ is str and _valid_timestamp(created_at))):
+                    created_at is None or (created_at.__class__ is str and (
+                        created_at in _VALID_TIMESTAMPS or _valid_timestamp(created_at)))):
                 return False
         elif (context := call.get("context")) and context.get("traits"):
             return False

@@ -427,3 +427,20 @@ def test_an_upload_cut_short_is_answered_503_and_keeps_nothing(server: MockPipeS
     status_line = answer.split(b"\r\n")[0]
     assert answer == b"" or b" 503 " in status_line or b" 400 " in status_line, status_line
     assert server.calls() == []
+
+
+def test_received_at_text_is_format_time_and_the_journal_reads_its_milliseconds_back() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from mockpipe.columns import time_ms
+    from mockpipe.enrich import format_time
+    from mockpipe.ingest import _received_text
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for moment in (epoch, epoch - timedelta(microseconds=1), epoch + timedelta(microseconds=999),
+                   datetime(2026, 11, 27, 3, 4, 5, 999_999, tzinfo=UTC),
+                   datetime(2024, 2, 29, 23, 59, 59, 1000, tzinfo=UTC),
+                   datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)):
+        text = _received_text(moment)
+        assert text == format_time(moment)
+        assert time_ms(text) == (moment - epoch) // timedelta(milliseconds=1)
