@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from mockpipe.cdn import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
 from mockpipe.config import ServerConfig
-from mockpipe.cors import CORSMiddleware, with_cors
+from mockpipe.cors import CORSMiddleware, cors_headers
 from mockpipe.faults import RAW_SEND, FaultsAPI
 from mockpipe.http_errors import error_response, not_found
 from mockpipe.ingest import ENDPOINT_TYPES, Ingest
@@ -100,7 +100,7 @@ class EmulatorApp(Starlette):
                 extensions = scope["extensions"] = {}
             extensions[RAW_SEND] = send
             if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
-                await self.ingest(scope, receive, with_cors(scope, send))
+                await self.ingest.respond(scope, receive, send, cors_headers(scope))
                 return
         await super().__call__(scope, receive, send)
 

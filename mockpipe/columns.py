@@ -303,20 +303,18 @@ class RequestTable(PackedRows):
         self.details: dict[int, tuple[Any, ...]] = {}
 
     def append(self, request: RequestRecord) -> None:
-        self._note_id(request.id)
-        call_ids = request.call_ids
+        (request_id, received_at, method, path, write_key, auth, status, accepted, reason, message, violations,
+         call_ids, size, encoding, user_agent, retry_count, body, fault) = request  # one unpacking, per request
+        self._note_id(request_id)
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
-        if not (request.accepted and consecutive and request.reason is None and request.message is None
-                and request.body is None and request.fault is None and not request.violations):  # the usual
-            details = (request.reason, request.message, request.violations, request.body, request.fault,
-                       None if consecutive else call_ids)
+        if not (accepted and consecutive and reason is None and message is None and body is None and fault is None
+                and not violations):  # the usual
+            details = (reason, message, violations, body, fault, None if consecutive else call_ids)
             if details != self.DEFAULTS:
-                self.details[request.id] = details
-        shape = (request.method, request.path, request.write_key, request.auth, request.status, request.accepted,
-                 request.content_encoding, request.user_agent, request.retry_count)
-        self.rows.extend((request.id, self._received(request.received_at, request.id),
-                          self._shape_number(shape, request.id), request.size,
-                          call_ids[0] if consecutive and call_ids else 0, len(call_ids)))
+                self.details[request_id] = details
+        shape = (method, path, write_key, auth, status, accepted, encoding, user_agent, retry_count)
+        self.rows.extend((request_id, self._received(received_at, request_id), self._shape_number(shape, request_id),
+                          size, call_ids[0] if consecutive and call_ids else 0, len(call_ids)))
 
     def request(self, index: int) -> RequestRecord:
         """The request at a physical index, read back."""

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ALLOW_METHODS = b"GET, POST, DELETE, OPTIONS"
@@ -53,7 +55,7 @@ class CORSMiddleware:
             await send({"type": "http.response.body", "body": b"{}"})
             return
 
-        await self.app(scope, receive, _adding(cors, send))
+        await self.app(scope, receive, adding_headers(cors, send))
 
 
 # Paths any origin may call: what the SDKs reach from a page (tracking, settings). The rest (the
@@ -77,12 +79,12 @@ def _own_origin(scope: Scope) -> bytes:
     return b"null"
 
 
-def with_cors(scope: Scope, send: Send) -> Send:
-    """`send`, adding the CORS headers of this request to its response (for apps outside the middleware)."""
+def cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The CORS headers of the answer to a request to an open path (for apps outside the middleware)."""
     for name, value in scope["headers"]:
         if name == b"origin":
-            return _adding(_allow_origin(value), send)
-    return _adding(_WILDCARD, send)
+            return _allow_origin(value)
+    return _WILDCARD
 
 
 def _allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
@@ -96,10 +98,11 @@ def _allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
 _WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
 
 
-def _adding(cors: list[tuple[bytes, bytes]], send: Send) -> Send:
-    async def send_with_cors(message: Message) -> None:
+def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
+    """`send`, adding `extra` to the headers of the response it starts."""
+    async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *cors]
+            message["headers"] = [*message.get("headers", ()), *extra]
         await send(message)
 
-    return send_with_cors
+    return send_with_headers

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.columns import time_text
+from mockpipe.cors import adding_headers
 from mockpipe.enrich import enrich
 from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
@@ -59,6 +60,11 @@ class Ingest:
         self.faults = Faults()  # rules set through /mockpipe/faults or MockPipeServer.faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.respond(scope, receive, send)
+
+    async def respond(self, scope: Scope, receive: Receive, send: Send,
+                      extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it."""
         headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
         body = b""
         overflow = False
@@ -67,13 +73,14 @@ class Ingest:
             if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
                 answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
                 await send({"type": "http.response.start", "status": 503, "headers": [
-                    *_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), (b"retry-after", b"1")]})
+                    *_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), (b"retry-after", b"1"),
+                    *extra_headers]})
                 await send({"type": "http.response.body", "body": answer})
                 return
         try:
             status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
         except InjectedFault as fault:  # journaled by handle; answered late, differently, or not at all
-            await fault.deliver(scope, receive, send)
+            await fault.deliver(scope, receive, adding_headers(extra_headers, send) if extra_headers else send)
             return
         except JournalWriteError as exc:  # the store or a recording failed: not acknowledged, so retried
             log.error("%s", exc)
@@ -82,7 +89,7 @@ class Ingest:
             log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
             status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
         await send({"type": "http.response.start", "status": status,
-                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode())]})
+                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), *extra_headers]})
         await send({"type": "http.response.body", "body": answer})
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
@@ -113,7 +120,8 @@ class Ingest:
         encoding = headers.get(b"content-encoding")
         meta.content_encoding = encoding.decode("latin-1") if encoding else None
         try:
-            decoded = decode_body(raw, meta.content_encoding, config.max_batch_bytes)
+            decoded = raw if encoding is None and len(raw) <= config.max_batch_bytes else decode_body(
+                raw, meta.content_encoding, config.max_batch_bytes)
         except RejectedError as exc:
             meta.size = len(raw)
             return self._reject_with(meta, strict, exc, raw[:KEPT_BODY_BYTES])
