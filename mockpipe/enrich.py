@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mockpipe.types import CALL_TYPES
+from mockpipe.types import CALL_TYPE_SET
 from mockpipe.validation import parse_timestamp
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def enrich(call_type: str, payload: JSONObject, received_at: datetime, received_
       `receivedAt - (sentAt - originalTimestamp)`, or `originalTimestamp` when there is no
       `sentAt`, or `receivedAt` when there is neither (RudderStack's rule, which SPEC implies).
     """
-    if call_type in CALL_TYPES:
+    if call_type in CALL_TYPE_SET:
         payload["type"] = call_type
     payload["receivedAt"] = received_text
     if not payload.get("messageId"):

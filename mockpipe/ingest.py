@@ -22,7 +22,7 @@ from mockpipe.errors import JournalWriteError
 from mockpipe.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.records import Call, RequestRecord, index_fields
 from mockpipe.rules import Violation
-from mockpipe.types import CALL_TYPES
+from mockpipe.types import CALL_TYPE_SET
 from mockpipe.validation import Item, check_item, json_kind, proves_clean, split_request
 from mockpipe.wire import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 
@@ -305,7 +305,8 @@ def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
     payload, sent = item.payload, item.json
     only_received_at = (
         sent is not None and len(sent) > 2 and "receivedAt" not in payload and payload.get("messageId")
-        and payload.get("timestamp") is not None and (item.type not in CALL_TYPES or payload.get("type") == item.type))
+        and payload.get("timestamp") is not None
+        and (item.type not in CALL_TYPE_SET or payload.get("type") == item.type))
     enrich(item.type, payload, received, received_text)
     if only_received_at:
         assert sent is not None  # narrowed above

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mockpipe.rules import PERSON_TYPES, Violation, violation
-from mockpipe.types import CALL_TYPES, JSONObject
+from mockpipe.types import CALL_TYPE_SET, CALL_TYPES, JSONObject
 
 KB = 1024
 MAX_CALL_BYTES = 32 * KB
@@ -168,7 +168,7 @@ def split_request(
             raw["sentAt"] = shared_sent_at
         declared = raw.get("type")
         item = Item(declared if isinstance(declared, str) else "unknown", raw, index)
-        if declared not in CALL_TYPES:
+        if declared.__class__ is not str or declared not in CALL_TYPE_SET:
             item.violations.append(violation("batch.item.type", "/type", value=_show(declared)))
         if measure:
             try:
