@@ -60,6 +60,12 @@ def test_every_violation_is_reported_not_just_the_first() -> None:
                                     "channel.enum", "timestamp.format"])
 
 
+def test_a_batch_item_type_of_any_json_kind_is_flagged_not_raised() -> None:
+    for declared in (["track"], {"t": 1}, 7, None, True, "Track"):
+        found = validate({"batch": [{"type": declared, "userId": "u1", "event": "E"}]})
+        assert "batch.item.type" in [v.code for v in found], declared
+
+
 def test_batch_paths_point_into_the_request() -> None:
     found = validate({"batch": [{"type": "track", "userId": "u1", "event": "E"}, {"type": "track", "userId": "u1"}]})
     assert [(v.code, v.path) for v in found] == [("track.event.required", "/batch/1/event")]
