@@ -204,6 +204,7 @@ class SourceStatus:
         }
 
 
+_NO_KEY = object()  # no write key seen yet (None is one: a call recorded by hand may have none)
 _WRITE_KEY = operator.itemgetter(Call._fields.index("write_key"))  # of a Call, at C speed
 
 Listener = Callable[[RequestRecord, list[Call]], None]
@@ -300,7 +301,7 @@ class Journal:
             # The calls this request pushes out go first: a resend of one of them is a call of its own.
             self._keep_bound(len(calls))
             this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
-            write_key: str | None = None
+            write_key: object = _NO_KEY
             for call in calls:
                 if call.write_key is not write_key:  # the calls of a request share theirs
                     write_key = call.write_key

@@ -312,3 +312,15 @@ def test_a_shared_key_passes_on_when_its_holder_is_dropped(monkeypatch: pytest.M
     add(journal, message_id="E")  # drops A, which held the key
     assert add(journal, message_id="B").duplicate_of == first_b.id
     assert journal.attempts(first_b.id) == 2
+
+
+def test_calls_recorded_by_hand_without_a_write_key_are_kept_and_counted() -> None:
+    journal = Journal()
+    at = "2026-01-02T03:04:05.678Z"
+    request = RequestRecord(1, at, "POST", "/v1/track", None, None, 200, True, None, None, (), (1,), 10, None, None,
+                            None)
+    call = Call(1, 1, None, "track", at, "us", "/v1/track", True, True, (), "m1", "u", None, "E", None,  # type: ignore[arg-type]
+                b'{"messageId":"m1","userId":"u","event":"E"}')
+    journal.record(request, [call])
+    assert journal.calls() == [call]
+    assert journal.source(None).calls == 1  # type: ignore[arg-type]
