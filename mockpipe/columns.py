@@ -12,7 +12,6 @@ on are kept as 60-bit keys (`text_key`), and every match is confirmed on the cal
 from __future__ import annotations
 
 import bisect
-import struct
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -234,7 +233,7 @@ class CallTable(PackedRows):
             if duplicate_of is not None:
                 self.duplicate_of[call_id] = duplicate_of
             start = end
-        rows.frombytes(struct.pack(f"{len(values)}q", *values))  # twice as fast as extend for a list
+        rows.fromlist(values)  # twice as fast as extend for a list
         self._last_id = last_id
         return first
 

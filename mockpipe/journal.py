@@ -298,12 +298,15 @@ class Journal:
         stored: list[Call] = []
         calls = calls if isinstance(calls, list | tuple) else list(calls)
         with self._lock:
-            # The calls this request pushes out go first: a resend of one of them is a call of its own.
-            self._keep_bound(len(calls))
+            if self.max_calls is not None:
+                # The calls this request pushes out go first: a resend of one of them is a call of its own.
+                self._keep_bound(len(calls))
             this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
             write_key: object = _NO_KEY
+            one_key = True
             for call in calls:
                 if call.write_key is not write_key:  # the calls of a request share theirs
+                    one_key = write_key is _NO_KEY
                     write_key = call.write_key
                     partition = self._partition(write_key)
                     first_by_message = partition.first_by_message
@@ -321,7 +324,12 @@ class Journal:
                     this_request[call.id] = call
                 stored.append(call)
             if stored:
-                self._append_calls(stored)
+                if one_key:  # the usual request: no need to sort its calls by write key
+                    first = self._calls.append(stored)
+                    self._count_run(partition, stored, range(first, first + len(stored)))
+                    self._keep_bound()
+                else:
+                    self._append_calls(stored)
             self._append_request(request)
             if self._sync_waits:
                 self._changed.notify_all()
@@ -407,18 +415,19 @@ class Journal:
     def _append_calls(self, calls: list[Call]) -> None:
         first = self._calls.append(calls)
         if len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1:  # a request's calls share a write key
-            self._count_run(calls[0].write_key, calls, range(first, first + len(calls)))
+            self._count_run(self._partitions[calls[0].write_key], calls, range(first, first + len(calls)))
         else:  # calls restored from a store
             offsets: dict[str, list[int]] = {}
             for offset, call in enumerate(calls):
                 offsets.setdefault(call.write_key, []).append(offset)
             for write_key, of_key in offsets.items():
-                self._count_run(write_key, [calls[at] for at in of_key], [first + at for at in of_key])
+                self._count_run(self._partitions[write_key], [calls[at] for at in of_key],
+                                [first + at for at in of_key])
         self._keep_bound()
 
-    def _count_run(self, write_key: str, calls: Sequence[Call], sequences: Iterable[int]) -> None:
+    @staticmethod
+    def _count_run(partition: _Partition, calls: Sequence[Call], sequences: Iterable[int]) -> None:
         """Add calls of one write key to its partition, and count them into its source."""
-        partition = self._partitions[write_key]
         partition.rows.extend(sequences)
         by_type: dict[str, int] = {}
         duplicates = invalid = accepted_calls = 0

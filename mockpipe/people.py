@@ -365,7 +365,8 @@ class People:
         with self._lock:
             self._journal, self._applied_up_to = journal, 0
             self._detach.append(journal.on_drop(self._on_drop))
-            self._detach.append(journal.subscribe(self._on_record))
+            if journal.max_calls is not None:  # only a bounded journal forgets calls: nothing to do per request else
+                self._detach.append(journal.subscribe(self._on_record))
             self._detach.append(journal.on_clear(self.clear))
 
     def detach(self) -> None:
