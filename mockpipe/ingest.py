@@ -9,6 +9,7 @@ default, as production is: a call that breaks the spec is answered 200 and kept 
 from __future__ import annotations
 
 import logging
+import operator
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,7 @@ DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even dra
 OK_BODY = b"{}"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _TRUE = (b"1", b"true", b"yes")
+_CALL_ID = operator.itemgetter(Call._fields.index("id"))  # of a Call, at C speed
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
@@ -258,7 +260,7 @@ class _RequestMeta:
         retry_count = self.headers.get(b"x-retry-count")
         return RequestRecord(
             self.id, self.received_at, self.method, self.path, self.write_key, self.auth, status, accepted,
-            reason, message, violations, tuple(call.id for call in calls), self.size, self.content_encoding,
+            reason, message, violations, tuple(map(_CALL_ID, calls)), self.size, self.content_encoding,
             sys.intern(user_agent.decode("latin-1")) if user_agent else None,
             retry_count.decode("latin-1") if retry_count else None, body, self.fault,
         )
