@@ -566,35 +566,8 @@ def proves_clean(
     """True only when `check_call` with the same arguments finds nothing; False when it might."""
     if call_type not in _CLEAN_TYPES or (size is not None and size > max_call_bytes):
         return False
-    plain, special = _TOP_PLAIN, _TOP_SPECIAL
-    for key, value in call.items():
-        expected = plain.get(key)
-        if value.__class__ is expected:
-            continue
-        kind = special.get(key)
-        if kind is None:
-            if expected is not None:  # a plain key: null, or of the wrong class
-                if value is not None:
-                    return False
-            elif key not in KNOWN_KEYS and _TYPO_INDEX.get(key.lower().replace("_", "").replace("-", "")) is not None:
-                return False  # an open key is fine, a near-miss of a known one (even null) is not
-        elif value is None:
-            continue
-        elif kind == _TIME:
-            if value.__class__ is not str or (value not in _VALID_TIMESTAMPS and not _valid_timestamp(value)):
-                return False
-        elif kind == _CONTEXT:
-            if value.__class__ is not dict or not _clean_context(value):
-                return False
-        elif kind == _CHANNEL:
-            if value.__class__ is not str or value not in CHANNELS:
-                return False
-        elif kind == _INTEGRATIONS:
-            if value.__class__ is not dict or not all(
-                    setting is None or setting.__class__ in (bool, dict) for setting in value.values()):
-                return False
-        else:  # a kind added without its proof here: let the rules decide
-            return False
+    if not _clean_fields(call, _TOP_PLAIN, _TOP_SPECIAL, KNOWN_KEYS):
+        return False
     # Every id is a string or null by now: a person's call needs one of the two ids.
     if not (call.get("userId") or call.get("anonymousId")):
         return False
@@ -623,20 +596,41 @@ def proves_clean(
     return True
 
 
-def _clean_context(context: Mapping[str, Any]) -> bool:
-    plain, special = _CONTEXT_PLAIN, _CONTEXT_SPECIAL
-    for key, value in context.items():
-        if value.__class__ is plain.get(key) or value is None:
+def _clean_fields(
+    fields: Mapping[str, Any], plain: Mapping[str, type], special: Mapping[str, int], known: frozenset[str] | None,
+) -> bool:
+    """Whether no rule can fire on these fields (a call's, or its context's): a `plain` key is null or of
+    its class, a `special` one passes its own proof, any other key is open, except a near-miss of a
+    `known` one (even null) when `known` is given."""
+    for key, value in fields.items():
+        expected = plain.get(key)
+        if value.__class__ is expected:
             continue
         kind = special.get(key)
         if kind is None:
-            if key in plain:  # of the wrong class
+            if expected is not None:  # a plain key: null, or of the wrong class
+                if value is not None:
+                    return False
+            elif known is not None and key not in known and _TYPO_INDEX.get(
+                    key.lower().replace("_", "").replace("-", "")) is not None:
+                return False
+        elif value is None:
+            continue
+        elif kind == _TIME:
+            if value.__class__ is not str or (value not in _VALID_TIMESTAMPS and not _valid_timestamp(value)):
+                return False
+        elif kind == _CONTEXT:
+            if value.__class__ is not dict or not _clean_fields(value, _CONTEXT_PLAIN, _CONTEXT_SPECIAL, None):
                 return False
         elif kind == _SECTION:
             if value.__class__ is not dict or not _clean_section(key, value):
                 return False
         elif kind == _CHANNEL:
             if value.__class__ is not str or value not in CHANNELS:
+                return False
+        elif kind == _INTEGRATIONS:
+            if value.__class__ is not dict or not all(
+                    setting is None or setting.__class__ in (bool, dict) for setting in value.values()):
                 return False
         elif kind == _CAMPAIGN:
             if value.__class__ is not dict or not all(
