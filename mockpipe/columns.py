@@ -202,7 +202,7 @@ class CallTable(PackedRows):
         self.blobs.append(memoryview(calls[0].raw).tobytes() if len(calls) == 1 else b"".join(
             call.raw for call in calls))
         shape_numbers, last_id = self._shape_numbers, self._last_id
-        values: list[int] = []  # the new rows, end to end: one extend of the array
+        values: list[int] = []  # the new rows, end to end: one fromlist into the array
         start, seen_text, seen_ms, shape, shape_number = 0, None, 0, None, -1
         # This runs for every call received: plain locals, one unpacking of the record, no calls
         # to helpers where an expression does (text_key is inlined).

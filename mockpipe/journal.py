@@ -323,13 +323,8 @@ class Journal:
                 if this_request is not None:
                     this_request[call.id] = call
                 stored.append(call)
-            if stored:
-                if one_key:  # the usual request: no need to sort its calls by write key
-                    first = self._calls.append(stored)
-                    self._count_run(partition, stored, range(first, first + len(stored)))
-                    self._keep_bound()
-                else:
-                    self._append_calls(stored)
+            if stored:  # the usual request's calls share a write key: no need to sort them by key
+                self._append_calls(stored, partition if one_key else None)
             self._append_request(request)
             if self._sync_waits:
                 self._changed.notify_all()
@@ -412,11 +407,14 @@ class Journal:
             while len(failed) > MAX_FAILED_ATTEMPTS:  # calls the client gave up on: forget the oldest
                 del failed[next(iter(failed))]
 
-    def _append_calls(self, calls: list[Call]) -> None:
+    def _append_calls(self, calls: list[Call], partition: _Partition | None = None) -> None:
+        """Store calls (the lock is held); `partition` is the one they all belong to, when the caller knows."""
         first = self._calls.append(calls)
-        if len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1:  # a request's calls share a write key
-            self._count_run(self._partitions[calls[0].write_key], calls, range(first, first + len(calls)))
-        else:  # calls restored from a store
+        if partition is None and (len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1):
+            partition = self._partitions[calls[0].write_key]
+        if partition is not None:
+            self._count_run(partition, calls, range(first, first + len(calls)))
+        else:  # calls of several write keys, restored from a store
             offsets: dict[str, list[int]] = {}
             for offset, call in enumerate(calls):
                 offsets.setdefault(call.write_key, []).append(offset)
