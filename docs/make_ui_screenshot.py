@@ -12,20 +12,41 @@ from playwright.sync_api import sync_playwright
 
 from mockpipe import MockPipeServer
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ADA = "ada@example.com"
 CALLS = [
     ("page", {"anonymousId": "anon-3f2a", "name": "Pricing", "properties": {"path": "/pricing"}}),
     ("track", {"anonymousId": "anon-3f2a", "event": "Plan Selected", "properties": {"plan": "growth"}}),
-    ("identify", {"anonymousId": "anon-3f2a", "userId": ADA,
-                  "traits": {"email": ADA, "name": "Ada Lovelace", "plan": "growth"}}),
-    ("group", {"userId": ADA, "groupId": "acme",
-               "traits": {"name": "Acme Ltd", "object_type_id": "1", "relationshipAttributes": {"role": "admin"}}}),
+    (
+        "identify",
+        {"anonymousId": "anon-3f2a", "userId": ADA, "traits": {"email": ADA, "name": "Ada Lovelace", "plan": "growth"}},
+    ),
+    (
+        "group",
+        {
+            "userId": ADA,
+            "groupId": "acme",
+            "traits": {"name": "Acme Ltd", "object_type_id": "1", "relationshipAttributes": {"role": "admin"}},
+        },
+    ),
     ("track", {"userId": ADA, "event": "Order Completed", "properties": {"total": 129.5, "currency": "EUR"}}),
     ("screen", {"userId": ADA, "name": "Checkout", "context": {"device": {"type": "ios"}}}),
-    ("track", {"userId": ADA, "event": "Device Created or Updated",
-               "context": {"device": {"token": "fcm-81c0", "type": "android"}}}),
+    (
+        "track",
+        {
+            "userId": ADA,
+            "event": "Device Created or Updated",
+            "context": {"device": {"token": "fcm-81c0", "type": "android"}},
+        },
+    ),
     ("identify", {"userId": "grace", "traits": {"email": 42, "createdAt": "last tuesday"}}),  # two violations
     ("track", {"userId": "grace", "properties": {"step": 2}}),  # no event
 ]

@@ -91,8 +91,9 @@ def _register(code: str, name: str, description: str, make: BreakFunction, *, mi
     _BREAKERS.append(Breaker(name, code, description, mistake, make))
 
 
-def _breaks(code: str, name: str, description: str, *, mistake: bool = False
-            ) -> Callable[[BreakFunction], BreakFunction]:
+def _breaks(
+    code: str, name: str, description: str, *, mistake: bool = False
+) -> Callable[[BreakFunction], BreakFunction]:
     def register(make: BreakFunction) -> BreakFunction:
         _register(code, name, description, make, mistake=mistake)
         return make
@@ -144,16 +145,27 @@ def names() -> list[str]:
     return [breaker.name for breaker in _BREAKERS]
 
 
-def build(factory: PayloadFactory, breaker: Breaker, channel: Channel | None, overrides: Mapping[str, Any]
-          ) -> InvalidCase:
+def build(
+    factory: PayloadFactory, breaker: Breaker, channel: Channel | None, overrides: Mapping[str, Any]
+) -> InvalidCase:
     """Run `breaker` and check the result with the validator: its rule, and only its rule, is flagged."""
     broken = breaker.make(factory, channel, overrides)
-    case = InvalidCase(breaker.rule, breaker.name, breaker.description, broken.payload, broken.call_type,
-                       broken.write_key, broken.region, breaker.mistake)
+    case = InvalidCase(
+        breaker.rule,
+        breaker.name,
+        breaker.description,
+        broken.payload,
+        broken.call_type,
+        broken.write_key,
+        broken.region,
+        breaker.mistake,
+    )
     codes = sorted({v.code for v in case.violations()})
     if codes != [breaker.rule]:
-        raise FactoryError(f"invalid case {breaker.name!r} should break only {breaker.rule!r} but the validator "
-                           f"finds {codes or 'nothing'}; do the overrides {dict(overrides)!r} undo or add to it?")
+        raise FactoryError(
+            f"invalid case {breaker.name!r} should break only {breaker.rule!r} but the validator "
+            f"finds {codes or 'nothing'}; do the overrides {dict(overrides)!r} undo or add to it?"
+        )
     return case
 
 
@@ -193,8 +205,12 @@ def _drop_person(payload: JSONObject, key: str) -> None:
 # -- who the call is about -------------------------------------------------------------------------
 
 
-@_breaks("identity.required", "no-person-id", "a call sent before the person is known: no userId, no anonymousId",
-         mistake=True)
+@_breaks(
+    "identity.required",
+    "no-person-id",
+    "a call sent before the person is known: no userId, no anonymousId",
+    mistake=True,
+)
 def _no_person_id(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, semantic=False, **overrides)
     _drop_person(call, "userId")
@@ -203,14 +219,28 @@ def _no_person_id(factory: PayloadFactory, channel: Channel | None, overrides: M
     return Broken(call, "track")
 
 
-_register("alias.previousId.required", "alias-without-previous-id", "an alias call without previousId",
-          _without("alias", "previousId"))
-_register("alias.userId.required", "alias-without-user-id", "an alias call without the userId to keep",
-          _without("alias", "userId"))
-_register("track.event.required", "missing-event", "a track call without its event name",
-          _without("track", "event", semantic=False), mistake=True)
-_register("group.groupId.required", "group-without-group-id", "a group call without groupId",
-          _without("group", "groupId"))
+_register(
+    "alias.previousId.required",
+    "alias-without-previous-id",
+    "an alias call without previousId",
+    _without("alias", "previousId"),
+)
+_register(
+    "alias.userId.required",
+    "alias-without-user-id",
+    "an alias call without the userId to keep",
+    _without("alias", "userId"),
+)
+_register(
+    "track.event.required",
+    "missing-event",
+    "a track call without its event name",
+    _without("track", "event", semantic=False),
+    mistake=True,
+)
+_register(
+    "group.groupId.required", "group-without-group-id", "a group call without groupId", _without("group", "groupId")
+)
 
 
 # -- types and formats -----------------------------------------------------------------------------
@@ -238,22 +268,26 @@ def _traits_string(factory: PayloadFactory, channel: Channel | None, overrides: 
     return Broken(call, "identify")
 
 
-@_breaks("context.active.type", "active-as-string", "context.active sent as the string \"true\"")
+@_breaks("context.active.type", "active-as-string", 'context.active sent as the string "true"')
 def _active_string(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.identify(channel=channel, **overrides)
     _context(call)["active"] = "true"
     return Broken(call, "identify")
 
 
-@_breaks("channel.enum", "wrong-channel", "a wrong channel: \"web\" instead of \"browser\"", mistake=True)
+@_breaks("channel.enum", "wrong-channel", 'a wrong channel: "web" instead of "browser"', mistake=True)
 def _wrong_channel(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.page(channel=channel, **overrides)
     call["channel"] = "web"
     return Broken(call, "page")
 
 
-@_breaks("context.device.type.enum", "device-type-capitalised", "context.device.type written \"iOS\" or \"Android\"",
-         mistake=True)
+@_breaks(
+    "context.device.type.enum",
+    "device-type-capitalised",
+    'context.device.type written "iOS" or "Android"',
+    mistake=True,
+)
 def _device_type(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.screen(channel=channel, **overrides)
     device = _context(call).setdefault("device", {})
@@ -269,8 +303,12 @@ def _keywords_string(factory: PayloadFactory, channel: Channel | None, overrides
     return Broken(call, "page")
 
 
-@_breaks("integrations.value.type", "integration-flag-as-string", "an integration switched off with the string "
-         "\"false\"", mistake=True)
+@_breaks(
+    "integrations.value.type",
+    "integration-flag-as-string",
+    'an integration switched off with the string "false"',
+    mistake=True,
+)
 def _integration_string(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, semantic=False, **overrides)
     integrations = call.get("integrations")
@@ -285,15 +323,16 @@ def _us_date(factory: PayloadFactory, channel: Channel | None, overrides: Mappin
     return Broken(call, "track")
 
 
-@_breaks("timestamp.epoch", "epoch-ms-timestamp", "an epoch-milliseconds timestamp (JavaScript's Date.now())",
-         mistake=True)
+@_breaks(
+    "timestamp.epoch", "epoch-ms-timestamp", "an epoch-milliseconds timestamp (JavaScript's Date.now())", mistake=True
+)
 def _epoch_ms(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, semantic=False, **overrides)
     call["timestamp"] = int(_moment(call).timestamp() * 1000)
     return Broken(call, "track")
 
 
-@_breaks("objectTypeId.format", "object-type-name", "an object type name (\"company\") where its id belongs")
+@_breaks("objectTypeId.format", "object-type-name", 'an object type name ("company") where its id belongs')
 def _object_type_name(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.group(channel=channel, **overrides)
     call.pop("objectTypeId", None)
@@ -309,8 +348,9 @@ def _object_type_number(factory: PayloadFactory, channel: Channel | None, overri
     return Broken(call, "group")
 
 
-@_breaks("call.too_large", "html-in-properties", "a whole HTML page sent as an event property (over 32 KiB)",
-         mistake=True)
+@_breaks(
+    "call.too_large", "html-in-properties", "a whole HTML page sent as an event property (over 32 KiB)", mistake=True
+)
 def _too_large(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, semantic=False, **overrides)
     # A few Faker paragraphs repeated: building 40 KiB of fresh text would cost more than the rest.
@@ -339,8 +379,9 @@ def _eu_key(factory: PayloadFactory, channel: Channel | None, overrides: Mapping
 # -- semantic events -------------------------------------------------------------------------------
 
 
-@_breaks("semantic.userId.required", "delete-by-anonymous-id", "User Deleted sent with only an anonymousId",
-         mistake=True)
+@_breaks(
+    "semantic.userId.required", "delete-by-anonymous-id", "User Deleted sent with only an anonymousId", mistake=True
+)
 def _delete_anonymous(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, **{"event": "User Deleted", **overrides})
     _ensure_anonymous_id(factory, call)
@@ -348,8 +389,11 @@ def _delete_anonymous(factory: PayloadFactory, channel: Channel | None, override
     return Broken(call, "track")
 
 
-@_breaks("semantic.anonymousId.required", "object-deleted-by-user-id", "Object Deleted sent with a userId instead "
-         "of an anonymousId")
+@_breaks(
+    "semantic.anonymousId.required",
+    "object-deleted-by-user-id",
+    "Object Deleted sent with a userId instead of an anonymousId",
+)
 def _object_deleted_user(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, **{"event": "Object Deleted", **overrides})
     call["userId"] = call.get("anonymousId") or _id(factory)
@@ -357,16 +401,24 @@ def _object_deleted_user(factory: PayloadFactory, channel: Channel | None, overr
     return Broken(call, "track")
 
 
-@_breaks("semantic.device.token.required", "device-without-token", "Device Created or Updated without the push "
-         "token in context.device.token", mistake=True)
+@_breaks(
+    "semantic.device.token.required",
+    "device-without-token",
+    "Device Created or Updated without the push token in context.device.token",
+    mistake=True,
+)
 def _device_without_token(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, **{"event": "Device Created or Updated", **overrides})
     _context(call).get("device", {}).pop("token", None)
     return Broken(call, "track")
 
 
-@_breaks("semantic.objectId.required", "snake-case-object-id", "Relationship Deleted with properties.object_id "
-         "instead of objectId", mistake=True)
+@_breaks(
+    "semantic.objectId.required",
+    "snake-case-object-id",
+    "Relationship Deleted with properties.object_id instead of objectId",
+    mistake=True,
+)
 def _snake_object_id(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, **{"event": "Relationship Deleted", **overrides})
     properties = call.setdefault("properties", {})
@@ -415,27 +467,47 @@ def _capitalise_type(items: list[Any], index: int) -> None:
     items[index]["type"] = str(items[index]["type"]).capitalize()
 
 
-_register("batch.item.object", "call-serialised-twice", "a batch item that is a JSON string: the call was "
-          "serialised twice", _spoil_one_item(_serialise_twice), mistake=True)
-_register("batch.item.type", "batch-item-without-type", "a batch item without its type (a single-call body copied "
-          "into a batch)", _spoil_one_item(_untype), mistake=True)
-_register("batch.item.type", "capitalised-type", "a batch item typed \"Track\" instead of \"track\"",
-          _spoil_one_item(_capitalise_type), mistake=True)
+_register(
+    "batch.item.object",
+    "call-serialised-twice",
+    "a batch item that is a JSON string: the call was serialised twice",
+    _spoil_one_item(_serialise_twice),
+    mistake=True,
+)
+_register(
+    "batch.item.type",
+    "batch-item-without-type",
+    "a batch item without its type (a single-call body copied into a batch)",
+    _spoil_one_item(_untype),
+    mistake=True,
+)
+_register(
+    "batch.item.type",
+    "capitalised-type",
+    'a batch item typed "Track" instead of "track"',
+    _spoil_one_item(_capitalise_type),
+    mistake=True,
+)
 
 
 # -- lint ------------------------------------------------------------------------------------------
 
 
-@_breaks("identify.properties", "traits-as-properties", "identify with the person's attributes in properties "
-         "instead of traits", mistake=True)
+@_breaks(
+    "identify.properties",
+    "traits-as-properties",
+    "identify with the person's attributes in properties instead of traits",
+    mistake=True,
+)
 def _traits_as_properties(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.identify(channel=channel, **overrides)
     call["properties"] = call.pop("traits", None) or {"plan": "pro"}
     return Broken(call, "identify")
 
 
-@_breaks("identify.traits.context_only", "traits-in-context", "identify with traits only in context.traits",
-         mistake=True)
+@_breaks(
+    "identify.traits.context_only", "traits-in-context", "identify with traits only in context.traits", mistake=True
+)
 def _traits_in_context(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.identify(channel=channel, **overrides)
     _context(call)["traits"] = call.pop("traits", None) or {"plan": "pro"}
@@ -450,8 +522,9 @@ def _snake_user_id(factory: PayloadFactory, channel: Channel | None, overrides: 
     return Broken(call, "track")
 
 
-_register("screen.name.missing", "screen-without-name", "a screen call without the screen's name",
-          _without("screen", "name"))
+_register(
+    "screen.name.missing", "screen-without-name", "a screen call without the screen's name", _without("screen", "name")
+)
 
 
 @_breaks("type.mismatch", "page-posted-to-screen", "a page call posted to /v1/screen", mistake=True)
@@ -459,8 +532,9 @@ def _page_to_screen(factory: PayloadFactory, channel: Channel | None, overrides:
     return Broken(factory.page(channel=channel, **overrides), "screen")
 
 
-@_breaks("timestamp.epoch", "epoch-seconds-timestamp", "an epoch-seconds timestamp (Python's time.time())",
-         mistake=True)
+@_breaks(
+    "timestamp.epoch", "epoch-seconds-timestamp", "an epoch-seconds timestamp (Python's time.time())", mistake=True
+)
 def _epoch_seconds(factory: PayloadFactory, channel: Channel | None, overrides: Mapping[str, Any]) -> Broken:
     call = factory.track(channel=channel, semantic=False, **overrides)
     call["timestamp"] = round(_moment(call).timestamp(), 3)

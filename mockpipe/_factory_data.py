@@ -36,16 +36,47 @@ class Library:
     batch_keys: tuple[str, ...] = ()  # extra envelope keys: "sentAt", "writeKey"
 
 
-PYTHON = Library("analytics-python", "1.1.0", "server", "python", "uuid", explicit_nulls=True,
-                 sent_at="batch", batch_keys=("sentAt",))
-NODE = Library("@customerio/cdp-analytics-node", "1.0.0-beta.22", "server", "js", "node",
-               metadata=(("nodeVersion", "20.20.2"), ("jsRuntime", "node")))
-BROWSER = Library("analytics.js", "next-0.5.11", "browser", "js", "ajs", body_write_key=True, sent_at="call",
-                  batch_keys=("writeKey",))
-IOS = Library("analytics-swift", "1.5.14+cio.1", "mobile", "js", "UUID", integrations=False, platform="ios",
-              batch_keys=("sentAt", "writeKey"))
-ANDROID = Library("analytics-kotlin", "1.16.3", "mobile", "js", "uuid", integrations=False, platform="android",
-                  batch_keys=("sentAt", "writeKey"))
+PYTHON = Library(
+    "analytics-python",
+    "1.1.0",
+    "server",
+    "python",
+    "uuid",
+    explicit_nulls=True,
+    sent_at="batch",
+    batch_keys=("sentAt",),
+)
+NODE = Library(
+    "@customerio/cdp-analytics-node",
+    "1.0.0-beta.22",
+    "server",
+    "js",
+    "node",
+    metadata=(("nodeVersion", "20.20.2"), ("jsRuntime", "node")),
+)
+BROWSER = Library(
+    "analytics.js", "next-0.5.11", "browser", "js", "ajs", body_write_key=True, sent_at="call", batch_keys=("writeKey",)
+)
+IOS = Library(
+    "analytics-swift",
+    "1.5.14+cio.1",
+    "mobile",
+    "js",
+    "UUID",
+    integrations=False,
+    platform="ios",
+    batch_keys=("sentAt", "writeKey"),
+)
+ANDROID = Library(
+    "analytics-kotlin",
+    "1.16.3",
+    "mobile",
+    "js",
+    "uuid",
+    integrations=False,
+    platform="android",
+    batch_keys=("sentAt", "writeKey"),
+)
 LIBRARIES: dict[Channel, tuple[Library, ...]] = {
     "server": (PYTHON, NODE),
     "browser": (BROWSER,),
@@ -66,8 +97,13 @@ class Market:
 
 
 MARKETS: tuple[Market, ...] = (
-    Market("en-US", "USD", ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
-           ("T-Mobile", "Verizon", "AT&T"), 40),
+    Market(
+        "en-US",
+        "USD",
+        ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
+        ("T-Mobile", "Verizon", "AT&T"),
+        40,
+    ),
     Market("en-GB", "GBP", ("Europe/London",), ("EE", "Vodafone UK", "O2 - UK", "Three"), 10),
     Market("de-DE", "EUR", ("Europe/Berlin",), ("Telekom.de", "Vodafone.de", "o2-de"), 8),
     Market("fr-FR", "EUR", ("Europe/Paris",), ("Orange F", "SFR", "Bouygues Telecom", "Free"), 7),
@@ -119,64 +155,146 @@ ANDROID_DEVICES: tuple[Device, ...] = (
     Device("motorola", "moto g power 5G - 2023", "devonn", 1080, 2400, 2.625),
 )
 # (Android version, build id) pairs as they appear in Dalvik user agents.
-ANDROID_VERSIONS = (("12", "SQ3A.220705.004"), ("13", "TQ3A.230901.001"), ("14", "UQ1A.240205.004"),
-                    ("14", "AP1A.240505.005"), ("15", "AP3A.241105.007"))
+ANDROID_VERSIONS = (
+    ("12", "SQ3A.220705.004"),
+    ("13", "TQ3A.230901.001"),
+    ("14", "UQ1A.240205.004"),
+    ("14", "AP1A.240505.005"),
+    ("15", "AP3A.241105.007"),
+)
 APP_SUFFIXES = ("", " App", "ly", "ify", " Go", " Pro")
 
 # Desktop and mobile browsers of the last few years; versions are drawn at random within these ranges.
 BROWSER_TEMPLATES = (
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
-     "Safari/537.36", (118, 131)),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
-     "Safari/537.36", (118, 131)),
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36",
-     (118, 131)),
-    ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Mobile "
-     "Safari/537.36", (118, 131)),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{v}.1 "
-     "Safari/605.1.15", (16, 18)),
-    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/{v}.5 Mobile/15E148 Safari/604.1", (16, 18)),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
+        "Safari/537.36",
+        (118, 131),
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
+        "Safari/537.36",
+        (118, 131),
+    ),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36",
+        (118, 131),
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Mobile "
+        "Safari/537.36",
+        (118, 131),
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{v}.1 "
+        "Safari/605.1.15",
+        (16, 18),
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/{v}.5 Mobile/15E148 Safari/604.1",
+        (16, 18),
+    ),
     ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0", (115, 133)),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
-     "Safari/537.36 Edg/{v}.0.0.0", (118, 131)),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
+        "Safari/537.36 Edg/{v}.0.0.0",
+        (118, 131),
+    ),
 )
 SITE_SUFFIXES = ("", "hq", "app", "shop", "labs", "ly")
 SITE_TLDS = ("com", "com", "com", "io", "co", "net", "app")
 
 # (name, path, category); "{slug}" is filled with a word, "/search" gets a query string.
 PAGES = (
-    ("Home", "/", None), ("Pricing", "/pricing", "Marketing"), ("Features", "/features", "Marketing"),
-    ("Customers", "/customers", "Marketing"), ("Blog Post", "/blog/{slug}", "Blog"), ("Docs", "/docs/{slug}", "Docs"),
-    ("Product", "/products/{slug}", "Shop"), ("Category", "/collections/{slug}", "Shop"), ("Cart", "/cart", "Shop"),
-    ("Checkout", "/checkout", "Shop"), ("Search", "/search", "Shop"), ("Sign Up", "/signup", "Account"),
-    ("Log In", "/login", "Account"), ("Settings", "/account/settings", "Account"),
+    ("Home", "/", None),
+    ("Pricing", "/pricing", "Marketing"),
+    ("Features", "/features", "Marketing"),
+    ("Customers", "/customers", "Marketing"),
+    ("Blog Post", "/blog/{slug}", "Blog"),
+    ("Docs", "/docs/{slug}", "Docs"),
+    ("Product", "/products/{slug}", "Shop"),
+    ("Category", "/collections/{slug}", "Shop"),
+    ("Cart", "/cart", "Shop"),
+    ("Checkout", "/checkout", "Shop"),
+    ("Search", "/search", "Shop"),
+    ("Sign Up", "/signup", "Account"),
+    ("Log In", "/login", "Account"),
+    ("Settings", "/account/settings", "Account"),
 )
 REFERRERS = (
-    "", "", "https://www.google.com/", "https://www.google.com/", "https://www.bing.com/", "https://duckduckgo.com/",
-    "https://t.co/", "https://www.facebook.com/", "https://www.linkedin.com/", "https://news.ycombinator.com/",
+    "",
+    "",
+    "https://www.google.com/",
+    "https://www.google.com/",
+    "https://www.bing.com/",
+    "https://duckduckgo.com/",
+    "https://t.co/",
+    "https://www.facebook.com/",
+    "https://www.linkedin.com/",
+    "https://news.ycombinator.com/",
     "https://www.reddit.com/",
 )
 UTM_SOURCES = ("google", "facebook", "newsletter", "twitter", "linkedin", "bing", "partner")
 UTM_MEDIUMS = ("cpc", "social", "email", "referral", "display", "affiliate")
-UTM_CAMPAIGNS = ("spring_sale", "product_launch", "black_friday", "onboarding_drip", "webinar", "retargeting",
-                 "brand_search", "winback")
+UTM_CAMPAIGNS = (
+    "spring_sale",
+    "product_launch",
+    "black_friday",
+    "onboarding_drip",
+    "webinar",
+    "retargeting",
+    "brand_search",
+    "winback",
+)
 UTM_CONTENTS = ("banner_a", "banner_b", "text_link", "hero_cta", "footer")
 
 SCREENS = (
-    ("Home", None), ("Feed", None), ("Search", "Shop"), ("Product Detail", "Shop"), ("Cart", "Shop"),
-    ("Checkout", "Shop"), ("Order Confirmation", "Shop"), ("Profile", "Account"), ("Settings", "Account"),
-    ("Notifications", None), ("Onboarding", "Account"), ("Login", "Account"), ("Messages", None),
+    ("Home", None),
+    ("Feed", None),
+    ("Search", "Shop"),
+    ("Product Detail", "Shop"),
+    ("Cart", "Shop"),
+    ("Checkout", "Shop"),
+    ("Order Confirmation", "Shop"),
+    ("Profile", "Account"),
+    ("Settings", "Account"),
+    ("Notifications", None),
+    ("Onboarding", "Account"),
+    ("Login", "Account"),
+    ("Messages", None),
 )
 
-PRODUCT_ADJECTIVES = ("Classic", "Organic", "Wireless", "Vintage", "Compact", "Premium", "Everyday", "Recycled",
-                      "Ultralight", "Handmade", "Smart", "Waterproof")
+PRODUCT_ADJECTIVES = (
+    "Classic",
+    "Organic",
+    "Wireless",
+    "Vintage",
+    "Compact",
+    "Premium",
+    "Everyday",
+    "Recycled",
+    "Ultralight",
+    "Handmade",
+    "Smart",
+    "Waterproof",
+)
 # (noun, category): a product name is an adjective and one of these nouns.
 PRODUCTS = (
-    ("Sneakers", "Apparel"), ("Hoodie", "Apparel"), ("Running Shorts", "Apparel"), ("Backpack", "Accessories"),
-    ("Sunglasses", "Accessories"), ("Phone Case", "Accessories"), ("Headphones", "Electronics"),
-    ("Keyboard", "Electronics"), ("Desk Lamp", "Home"), ("Teapot", "Home"), ("Water Bottle", "Outdoors"),
-    ("Yoga Mat", "Outdoors"), ("Coffee Beans", "Grocery"), ("Notebook", "Stationery"),
+    ("Sneakers", "Apparel"),
+    ("Hoodie", "Apparel"),
+    ("Running Shorts", "Apparel"),
+    ("Backpack", "Accessories"),
+    ("Sunglasses", "Accessories"),
+    ("Phone Case", "Accessories"),
+    ("Headphones", "Electronics"),
+    ("Keyboard", "Electronics"),
+    ("Desk Lamp", "Home"),
+    ("Teapot", "Home"),
+    ("Water Bottle", "Outdoors"),
+    ("Yoga Mat", "Outdoors"),
+    ("Coffee Beans", "Grocery"),
+    ("Notebook", "Stationery"),
 )
 COUPONS = ("WELCOME10", "SPRING20", "FREESHIP", "VIP15")
 PLANS = ("free", "starter", "pro", "business", "enterprise")
@@ -187,5 +305,25 @@ COMPANY_SIZES = (5, 12, 40, 120, 500, 2000)  # employees
 ROLES = ("admin", "member", "owner", "viewer", "billing")
 EMAIL_TOPICS = ("newsletter", "product_updates", "promotions", "billing")
 # For site, app and search words when the Faker locale's words are in another script (ja_JP, ru_RU, ...).
-LATIN_WORDS = ("acme", "atlas", "beacon", "cedar", "cobalt", "ember", "falcon", "harbor", "juniper", "lumen",
-               "maple", "meadow", "nova", "orbit", "pixel", "quartz", "summit", "vista", "willow", "zephyr")
+LATIN_WORDS = (
+    "acme",
+    "atlas",
+    "beacon",
+    "cedar",
+    "cobalt",
+    "ember",
+    "falcon",
+    "harbor",
+    "juniper",
+    "lumen",
+    "maple",
+    "meadow",
+    "nova",
+    "orbit",
+    "pixel",
+    "quartz",
+    "summit",
+    "vista",
+    "willow",
+    "zephyr",
+)

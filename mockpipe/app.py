@@ -54,8 +54,9 @@ def create_app(
         # First: the hot path should not be matched against every other route.
         Route("/v1/{endpoint}", ingest),
         Route("/v1/projects/{write_key}/settings", settings_endpoint(config, CUSTOMERIO_INTEGRATION), methods=["GET"]),
-        Route("/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION),
-              methods=["GET"]),
+        Route(
+            "/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION), methods=["GET"]
+        ),
         *Inspection(config, journal).routes(),
         *FaultsAPI(ingest.faults).routes(),
         *PeopleAPI(people).routes(),

@@ -111,8 +111,9 @@ class Expectation:
 
     def query(self, write_key: str) -> CallQuery:
         """The journal query narrowing the candidates: the type, and the indexed fields given as text."""
-        indexed = {attribute: self.fields[key] for key, attribute in _INDEXED.items()
-                   if isinstance(self.fields.get(key), str)}
+        indexed = {
+            attribute: self.fields[key] for key, attribute in _INDEXED.items() if isinstance(self.fields.get(key), str)
+        }
         return CallQuery(write_key=write_key, type=self.type, **indexed)
 
     def differences(self, payload: JSONObject) -> list[Difference]:
@@ -131,10 +132,13 @@ class Expectation:
             head = f"no {self.type} call"
         else:
             head = f"exactly {self.count} {self.type} call{'s' if self.count != 1 else ''}"
-        ordered = [key for key in _LEADING if key in self.fields] + [
-            key for key in self.fields if key not in _LEADING]
-        parts = [f"{key} containing {show(self.fields[key])}" if isinstance(self.fields[key], Mapping)
-                 else f"{key}={show(self.fields[key])}" for key in ordered]
+        ordered = [key for key in _LEADING if key in self.fields] + [key for key in self.fields if key not in _LEADING]
+        parts = [
+            f"{key} containing {show(self.fields[key])}"
+            if isinstance(self.fields[key], Mapping)
+            else f"{key}={show(self.fields[key])}"
+            for key in ordered
+        ]
         return head + (" with " + ", ".join(parts) if parts else "")
 
 
@@ -177,15 +181,26 @@ def await_expectation(
         if too_many or remaining <= 0:
             if wanted == 0 and not too_many:
                 return []
-            raise CallAssertionError(explain(expectation, seen, waited=timeout, write_key=write_key,
-                                             requests=journal.requests(RequestQuery(write_key=write_key))))
+            raise CallAssertionError(
+                explain(
+                    expectation,
+                    seen,
+                    waited=timeout,
+                    write_key=write_key,
+                    requests=journal.requests(RequestQuery(write_key=write_key)),
+                )
+            )
         # Sleep on the journal's condition until a call that could change the verdict lands.
         last = seen.calls[-1].id if seen.calls else 0
         journal.wait_for(1, remaining, replace(expectation.query(write_key), after=last))
 
 
 def explain(
-    expectation: Expectation, seen: Observation, *, waited: float, write_key: str,
+    expectation: Expectation,
+    seen: Observation,
+    *,
+    waited: float,
+    write_key: str,
     requests: Sequence[RequestRecord] = (),
 ) -> str:
     """The failure message: what was expected, what arrived, the near misses and how they differ."""
@@ -203,8 +218,10 @@ def explain(
     if not total:
         lines.append(f"but no call arrived for write key {write_key!r} within {waited:g} s.")
         lines.extend(_rejections(requests))
-        lines.append("Check that the client was given this server's url and write key, and that it flushed "
-                     "(background consumers send in batches).")
+        lines.append(
+            "Check that the client was given this server's url and write key, and that it flushed "
+            "(background consumers send in batches)."
+        )
         return "\n".join(lines)
     near = near_misses(expectation, seen.payloads)
     plural = "s" if total != 1 else ""
@@ -224,12 +241,19 @@ def explain(
 
 
 def near_misses(
-    expectation: Expectation, payloads: Sequence[JSONObject], *, most: int = MAX_NEAR_MISSES,
+    expectation: Expectation,
+    payloads: Sequence[JSONObject],
+    *,
+    most: int = MAX_NEAR_MISSES,
 ) -> list[tuple[int, list[Difference]]]:
     """The calls of the expected type closest to it (fewest differing fields first, then oldest first)."""
-    scored = [(len(diffs), index, diffs) for index, payload in enumerate(payloads)
-              if payload.get("type") == expectation.type
-              for diffs in [expectation.differences(payload)] if diffs]
+    scored = [
+        (len(diffs), index, diffs)
+        for index, payload in enumerate(payloads)
+        if payload.get("type") == expectation.type
+        for diffs in [expectation.differences(payload)]
+        if diffs
+    ]
     scored.sort(key=lambda entry: (entry[0], entry[1]))
     return [(index, diffs) for _, index, diffs in scored[:most]]
 

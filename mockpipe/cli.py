@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
 
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockpipe", description="Local emulator of the Customer.io Data "
-                                     "Pipelines (Segment-compatible) HTTP API.")
+    parser = argparse.ArgumentParser(
+        prog="mockpipe", description="Local emulator of the Customer.io Data Pipelines (Segment-compatible) HTTP API."
+    )
     parser.add_argument("--version", action="version", version=f"mockpipe {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in _registrations():
@@ -55,21 +55,48 @@ def main(argv: list[str] | None = None) -> int:
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options that shape how the emulator answers (shared by every command that starts one)."""
     parser.add_argument("--host", default=DEFAULT_LISTEN_HOST, help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=port_number, default=4242,
-                        help="port to bind; 0 picks a free one (default %(default)s)")
-    parser.add_argument("--write-key", action="append", default=[], metavar="KEY",
-                        help="accept only this write key (repeatable); by default any non-empty key is accepted")
-    parser.add_argument("--strict", action="store_true",
-                        help="answer every spec violation 400 and auth failure 401, as X-Strict-Mode: 1 does")
+    parser.add_argument(
+        "--port", type=port_number, default=4242, help="port to bind; 0 picks a free one (default %(default)s)"
+    )
+    parser.add_argument(
+        "--write-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only this write key (repeatable); by default any non-empty key is accepted",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer every spec violation 400 and auth failure 401, as X-Strict-Mode: 1 does",
+    )
     parser.add_argument("--region", choices=REGIONS, default="us", help="region to emulate (default %(default)s)")
-    parser.add_argument("--max-call-bytes", type=int, default=MAX_CALL_BYTES, metavar="N",
-                        help="limit per call and per batch item, after decompression (default %(default)s)")
-    parser.add_argument("--max-batch-bytes", type=int, default=MAX_BATCH_BYTES, metavar="N",
-                        help="limit per request body, after decompression (default %(default)s)")
-    parser.add_argument("--reject-malformed", action="store_true",
-                        help="answer 400 to unreadable or oversized bodies even when permissive (as Segment does)")
-    parser.add_argument("--max-calls", type=int, default=None, metavar="N",
-                        help="keep at most N calls in memory, dropping the oldest (default: unbounded)")
+    parser.add_argument(
+        "--max-call-bytes",
+        type=int,
+        default=MAX_CALL_BYTES,
+        metavar="N",
+        help="limit per call and per batch item, after decompression (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-batch-bytes",
+        type=int,
+        default=MAX_BATCH_BYTES,
+        metavar="N",
+        help="limit per request body, after decompression (default %(default)s)",
+    )
+    parser.add_argument(
+        "--reject-malformed",
+        action="store_true",
+        help="answer 400 to unreadable or oversized bodies even when permissive (as Segment does)",
+    )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep at most N calls in memory, dropping the oldest (default: unbounded)",
+    )
 
 
 def port_number(text: str) -> int:
@@ -85,15 +112,24 @@ def port_number(text: str) -> int:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
-        host=args.host, port=args.port, write_keys=frozenset(args.write_key), strict=args.strict,
-        region=args.region, max_call_bytes=args.max_call_bytes, max_batch_bytes=args.max_batch_bytes,
-        reject_malformed=args.reject_malformed, max_calls=args.max_calls,
+        host=args.host,
+        port=args.port,
+        write_keys=frozenset(args.write_key),
+        strict=args.strict,
+        region=args.region,
+        max_call_bytes=args.max_call_bytes,
+        max_batch_bytes=args.max_batch_bytes,
+        reject_malformed=args.reject_malformed,
+        max_calls=args.max_calls,
     )
 
 
 def register_rules(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("rules", help="print the rule catalogue as Markdown",
-                                   description="Print the rule catalogue and rejection reasons as Markdown tables.")
+    parser = subparsers.add_parser(
+        "rules",
+        help="print the rule catalogue as Markdown",
+        description="Print the rule catalogue and rejection reasons as Markdown tables.",
+    )
     parser.add_argument("--write", metavar="README", help="rewrite the table between the rules markers of this file")
     parser.set_defaults(handler=print_rules)
 
@@ -108,8 +144,11 @@ def print_rules(args: argparse.Namespace) -> int:
 
 
 def register_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("serve", help="run the emulator", description="Run the emulator until Ctrl-C "
-                                   "or SIGTERM. It prints the URL it listens on.")
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the emulator",
+        description="Run the emulator until Ctrl-C or SIGTERM. It prints the URL it listens on.",
+    )
     add_server_options(parser)
     add_offline_options(parser)
     parser.set_defaults(handler=serve)
@@ -139,10 +178,15 @@ def serve(args: argparse.Namespace) -> int:
     def announce() -> None:
         keys = ", ".join(sorted(config.write_keys)) or "any"
         mode = "strict" if config.strict else "permissive"
-        print(f"mockpipe {__version__} listening on {url} (region {config.region}, {mode}, write keys: {keys})",
-              flush=True)
-        print(f"  send calls to {url}/v1/track (and identify, page, screen, group, alias, batch); "
-              f"inspect them at {url}/mockpipe/calls", flush=True)
+        print(
+            f"mockpipe {__version__} listening on {url} (region {config.region}, {mode}, write keys: {keys})",
+            flush=True,
+        )
+        print(
+            f"  send calls to {url}/v1/track (and identify, page, screen, group, alias, batch); "
+            f"inspect them at {url}/mockpipe/calls",
+            flush=True,
+        )
         for note in offline.notes:
             print(f"  {note}", flush=True)
 

@@ -35,8 +35,13 @@ PAGE = 1000
 
 # Filter options and the inspection API's query parameters they become.
 _FILTERS = (
-    ("--write-key", "writeKey"), ("--type", "type"), ("--event", "event"), ("--name", "name"),
-    ("--user-id", "userId"), ("--anonymous-id", "anonymousId"), ("--message-id", "messageId"),
+    ("--write-key", "writeKey"),
+    ("--type", "type"),
+    ("--event", "event"),
+    ("--name", "name"),
+    ("--user-id", "userId"),
+    ("--anonymous-id", "anonymousId"),
+    ("--message-id", "messageId"),
 )
 
 
@@ -50,21 +55,29 @@ class InspectionError(MockpipeError):
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     calls = subparsers.add_parser(
-        "calls", help="show the calls of a running server as a table",
+        "calls",
+        help="show the calls of a running server as a table",
         description="Show the calls a running mockpipe received, as a table (or JSON lines), oldest first; "
-                    "--follow keeps showing new ones as they arrive, across restarts of the server.")
+        "--follow keeps showing new ones as they arrive, across restarts of the server.",
+    )
     _add_url(calls)
     add_filter_options(calls)
     calls.add_argument("--follow", "-f", action="store_true", help="keep showing new calls as they arrive")
     calls.add_argument("--json", action="store_true", help="one JSON object per call (the recording format)")
-    calls.add_argument("--limit", type=int, metavar="N",
-                       help="show only the newest N calls, as tail does (then follow; 0: only calls from now on)")
+    calls.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="show only the newest N calls, as tail does (then follow; 0: only calls from now on)",
+    )
     calls.set_defaults(handler=run_calls)
 
     export = subparsers.add_parser(
-        "export", help="write the journal, or a filtered part of it, as JSON lines",
+        "export",
+        help="write the journal, or a filtered part of it, as JSON lines",
         description="Write the calls of a running server (--url) or of a store file (--store) as JSON lines, "
-                    "one journaled call per line: the format `serve --record` writes and `replay` reads.")
+        "one journaled call per line: the format `serve --record` writes and `replay` reads.",
+    )
     source = export.add_mutually_exclusive_group()
     _add_url(source)
     source.add_argument("--store", metavar="FILE", help="read a store file (of `serve --store`) instead")
@@ -73,26 +86,39 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(handler=run_export)
 
     replay_parser = subparsers.add_parser(
-        "replay", help="send a recording to a Data Pipelines endpoint",
+        "replay",
+        help="send a recording to a Data Pipelines endpoint",
         description="Send the calls of a recording (journaled calls as `export` and `serve --record` write them, "
-                    "plain payloads, or SDK captures) to any Data Pipelines endpoint as /v1/batch requests "
-                    "within the size limits, retrying 429 and 5xx. Exits 1 if any call was rejected.")
-    replay_parser.add_argument("file", metavar="FILE", help="the recording ('-': standard input; a bare name "
-                               "not found here is looked for in recordings/)")
-    replay_parser.add_argument("--to", required=True, metavar="URL",
-                               help="the endpoint: its base URL (https://cdp.customer.io, http://127.0.0.1:4242) "
-                                    "or its /v1/batch URL")
-    replay_parser.add_argument("--write-key", metavar="KEY", help="send every call with this key (default: each "
-                               "line's own)")
+        "plain payloads, or SDK captures) to any Data Pipelines endpoint as /v1/batch requests "
+        "within the size limits, retrying 429 and 5xx. Exits 1 if any call was rejected.",
+    )
+    replay_parser.add_argument(
+        "file",
+        metavar="FILE",
+        help="the recording ('-': standard input; a bare name not found here is looked for in recordings/)",
+    )
+    replay_parser.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the endpoint: its base URL (https://cdp.customer.io, http://127.0.0.1:4242) or its /v1/batch URL",
+    )
+    replay_parser.add_argument(
+        "--write-key", metavar="KEY", help="send every call with this key (default: each line's own)"
+    )
     replay_parser.add_argument("--rate", type=float, metavar="N", help="at most N calls per second")
-    replay_parser.add_argument("--no-progress", dest="progress", action="store_false",
-                               help="no progress bar on standard error")
+    replay_parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar on standard error"
+    )
     replay_parser.set_defaults(handler=run_replay)
 
 
 def _add_url(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
-    parser.add_argument("--url", default=os.environ.get("MOCKPIPE_URL", DEFAULT_URL),
-                        help="the running mockpipe (default: $MOCKPIPE_URL or %(default)s)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("MOCKPIPE_URL", DEFAULT_URL),
+        help="the running mockpipe (default: $MOCKPIPE_URL or %(default)s)",
+    )
 
 
 def add_filter_options(parser: argparse.ArgumentParser) -> None:
@@ -100,12 +126,19 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     for flag, param in _FILTERS:
         group.add_argument(flag, dest=f"filter_{param}", metavar="VALUE")
     validity = group.add_mutually_exclusive_group()
-    validity.add_argument("--valid", dest="filter_valid", action="store_const", const="true",
-                          help="only calls that break no rule")
-    validity.add_argument("--invalid", dest="filter_valid", action="store_const", const="false",
-                          help="only calls that break a rule")
-    group.add_argument("--duplicates", dest="filter_duplicates", action="store_const", const="true",
-                       help="include the resends of a messageId already received")
+    validity.add_argument(
+        "--valid", dest="filter_valid", action="store_const", const="true", help="only calls that break no rule"
+    )
+    validity.add_argument(
+        "--invalid", dest="filter_valid", action="store_const", const="false", help="only calls that break a rule"
+    )
+    group.add_argument(
+        "--duplicates",
+        dest="filter_duplicates",
+        action="store_const",
+        const="true",
+        help="include the resends of a messageId already received",
+    )
 
 
 def filter_params(args: argparse.Namespace) -> dict[str, str]:
@@ -132,8 +165,9 @@ class InspectionClient:
                 body: JSONObject = orjson.loads(response.read())
                 return body
         except urllib.error.HTTPError as exc:
-            raise InspectionError(f"{url}: HTTP {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}",
-                                  status=exc.code) from None
+            raise InspectionError(
+                f"{url}: HTTP {exc.code}: {exc.read().decode('utf-8', 'replace')[:300]}", status=exc.code
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise InspectionError(f"cannot reach mockpipe at {self.url}: {reason}") from None
@@ -265,11 +299,17 @@ class _Cursor:
             return
         found = client.call(self.id)
         if found is not None and _mark(found) == self.mark:
-            print(f"mockpipe: {client.url} restarted and kept its calls; following on after call {self.id}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"mockpipe: {client.url} restarted and kept its calls; following on after call {self.id}",
+                file=sys.stderr,
+                flush=True,
+            )
             return
-        print(f"mockpipe: {client.url} restarted with a new journal; showing its calls from the first",
-              file=sys.stderr, flush=True)
+        print(
+            f"mockpipe: {client.url} restarted with a new journal; showing its calls from the first",
+            file=sys.stderr,
+            flush=True,
+        )
         self.id, self.mark = 0, None
 
 
@@ -305,8 +345,7 @@ class Table:
     rows still to come, when following)."""
 
     # name, width (0: what is left), how to get it
-    COLUMNS = (("ID", 7), ("TIME", 12), ("KEY", 14), ("TYPE", 8), ("EVENT / NAME", 0), ("USER", 22),
-               ("STATUS", 28))
+    COLUMNS = (("ID", 7), ("TIME", 12), ("KEY", 14), ("TYPE", 8), ("EVENT / NAME", 0), ("USER", 22), ("STATUS", 28))
     MIN_FLEXIBLE = 16
 
     def __init__(self, width: int) -> None:
@@ -323,11 +362,17 @@ class Table:
         if not user_text and payload.get("anonymousId") is not None:
             user_text = f"anon:{payload['anonymousId']}"
         received = str(call.get("receivedAt", ""))
-        return self._line([
-            str(call.get("id", "")), received[11:23] if "T" in received else received,
-            str(call.get("writeKey", "")), str(call.get("type", "")), _label(call.get("type"), payload),
-            user_text, _status(call),
-        ])
+        return self._line(
+            [
+                str(call.get("id", "")),
+                received[11:23] if "T" in received else received,
+                str(call.get("writeKey", "")),
+                str(call.get("type", "")),
+                _label(call.get("type"), payload),
+                user_text,
+                _status(call),
+            ]
+        )
 
     def _line(self, cells: list[str]) -> str:
         return "  ".join(_fit(_printable(cell), width) for cell, width in zip(cells, self.widths, strict=True)).rstrip()
@@ -356,8 +401,11 @@ def _status(call: JSONObject) -> str:
     if call.get("duplicateOf") is not None:
         text = f"resend of {call['duplicateOf']}"
     elif errors:
-        text = ("invalid: " if call.get("accepted", True) else "rejected: ") + errors[0] + (
-            f" +{len(errors) - 1}" if len(errors) > 1 else "")
+        text = (
+            ("invalid: " if call.get("accepted", True) else "rejected: ")
+            + errors[0]
+            + (f" +{len(errors) - 1}" if len(errors) > 1 else "")
+        )
     else:
         text = "valid" + (f", {warnings} warning(s)" if warnings else "")
     forward = call.get("forward")
@@ -370,8 +418,7 @@ def _printable(text: str) -> str:
     """The text with control characters escaped: a payload must not drive the terminal (ANSI escapes)."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-                   for c in text)
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text)
 
 
 def _fit(text: str, width: int) -> str:
@@ -435,8 +482,7 @@ def run_replay(args: argparse.Namespace) -> int:
         with _input(args.file) as (source, size):
             progress = Progress(size) if args.progress else None
             notify = progress.note if progress is not None else _tell
-            report = replay(source, args.to, write_key=args.write_key, rate=args.rate, progress=progress,
-                            notify=notify)
+            report = replay(source, args.to, write_key=args.write_key, rate=args.rate, progress=progress, notify=notify)
     except ValueError as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 2

@@ -28,32 +28,54 @@ ENDPOINT_TYPES = (*CALL_TYPES, "batch")
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fake = subparsers.add_parser(
-        "fake", help="print realistic payloads as JSON lines",
+        "fake",
+        help="print realistic payloads as JSON lines",
         description="Print payloads from mockpipe's factories, one JSON document a line (pipe them into curl "
-                    "or a file). The same --seed gives the same bytes, whatever the clock.")
-    fake.add_argument("type", nargs="?", choices=ENDPOINT_TYPES, metavar="TYPE",
-                      help=f"one of {', '.join(ENDPOINT_TYPES)} (may be left out with --invalid)")
+        "or a file). The same --seed gives the same bytes, whatever the clock.",
+    )
+    fake.add_argument(
+        "type",
+        nargs="?",
+        choices=ENDPOINT_TYPES,
+        metavar="TYPE",
+        help=f"one of {', '.join(ENDPOINT_TYPES)} (may be left out with --invalid)",
+    )
     fake.add_argument("-n", type=_positive, default=1, metavar="N", help="how many payloads (default %(default)s)")
     fake.add_argument("--seed", type=int, default=None, metavar="S", help="seed (default: a random one)")
     fake.add_argument("--channel", choices=CHANNELS, help="shape payloads as this kind of SDK (default: mixed)")
-    fake.add_argument("--invalid", metavar="RULE",
-                      help="break this rule (a code of `mockpipe validate --rules`) or make this named mistake")
-    fake.add_argument("--base-time", type=_base_time, default=BASE_TIME, metavar="ISO|now",
-                      help="timestamps fall in the week before this instant (default %(default)s)")
+    fake.add_argument(
+        "--invalid",
+        metavar="RULE",
+        help="break this rule (a code of `mockpipe validate --rules`) or make this named mistake",
+    )
+    fake.add_argument(
+        "--base-time",
+        type=_base_time,
+        default=BASE_TIME,
+        metavar="ISO|now",
+        help="timestamps fall in the week before this instant (default %(default)s)",
+    )
     fake.add_argument("--write-key", default=None, metavar="KEY", help="key carried in browser and mobile bodies")
     fake.set_defaults(handler=run_fake)
 
     check = subparsers.add_parser(
-        "validate", help="check payloads against the rule catalogue",
+        "validate",
+        help="check payloads against the rule catalogue",
         description="Check payloads read as JSON (one document, or an array of them) or JSON lines: single calls "
-                    "or batch envelopes. Prints each violation with its rule code, JSON pointer and message; "
-                    "exits 1 when any payload has an error.")
+        "or batch envelopes. Prints each violation with its rule code, JSON pointer and message; "
+        "exits 1 when any payload has an error.",
+    )
     check.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - (default) is stdin")
-    check.add_argument("--call-type", choices=ENDPOINT_TYPES, metavar="TYPE",
-                       help="the endpoint the payloads are for (default: batch for envelopes, else their type)")
+    check.add_argument(
+        "--call-type",
+        choices=ENDPOINT_TYPES,
+        metavar="TYPE",
+        help="the endpoint the payloads are for (default: batch for envelopes, else their type)",
+    )
     check.add_argument("--region", choices=REGIONS, help="flag write keys of the other region")
-    check.add_argument("--write-key", metavar="KEY",
-                       help="the key the payloads are sent with (default: their own writeKey)")
+    check.add_argument(
+        "--write-key", metavar="KEY", help="the key the payloads are sent with (default: their own writeKey)"
+    )
     check.add_argument("--json", action="store_true", help="print violations as JSON lines")
     check.add_argument("--rules", action="store_true", help="list the rule codes and exit")
     check.set_defaults(handler=run_validate)
@@ -115,15 +137,19 @@ def _invalid_payloads(factory: Any, args: argparse.Namespace) -> Iterator[dict[s
     build = factory.invalid_case if args.invalid in RULES else factory.mistake
     first = build(args.invalid)  # raises FactoryError for an unknown name before anything is printed
     if args.type is not None and args.type != first.call_type:
-        raise MockpipeError(f"{args.invalid!r} payloads are sent to {first.endpoint}, not /v1/{args.type}: "
-                            f"leave TYPE out or use {first.call_type}")
+        raise MockpipeError(
+            f"{args.invalid!r} payloads are sent to {first.endpoint}, not /v1/{args.type}: "
+            f"leave TYPE out or use {first.call_type}"
+        )
     needs = [f"POST {first.endpoint}"]
     if first.write_key:
         needs.append(f"with write key {first.write_key!r}")
     if first.region:
         needs.append(f"to a server of region {first.region!r}")
-    print(f"mockpipe fake: each payload breaks {first.rule} ({first.description}) when sent as "
-          f"{' '.join(needs)}", file=sys.stderr)
+    print(
+        f"mockpipe fake: each payload breaks {first.rule} ({first.description}) when sent as {' '.join(needs)}",
+        file=sys.stderr,
+    )
     yield first.payload
     for _ in range(args.n - 1):
         yield build(args.invalid).payload
@@ -165,8 +191,17 @@ def run_validate(args: argparse.Namespace) -> int:
                 else:
                     warnings += 1
                 if args.json:
-                    print(orjson.dumps({"source": where, "severity": severity, "code": code or None, "path": path,
-                                        "message": message}).decode())
+                    print(
+                        orjson.dumps(
+                            {
+                                "source": where,
+                                "severity": severity,
+                                "code": code or None,
+                                "path": path,
+                                "message": message,
+                            }
+                        ).decode()
+                    )
                 elif code:
                     print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}")
                 else:
@@ -220,7 +255,13 @@ def _check(document: Any, args: argparse.Namespace) -> list[tuple[str, str, str,
     call_type = args.call_type
     if call_type is None and "batch" not in document and document.get("type") not in CALL_TYPES:
         # Not a rule of the catalogue: the input does not say what to check it as.
-        return [("error", "", "/type", f"cannot tell which endpoint this call is for (type "
-                 f"{_show(document.get('type'))}): pass --call-type")]
+        return [
+            (
+                "error",
+                "",
+                "/type",
+                f"cannot tell which endpoint this call is for (type {_show(document.get('type'))}): pass --call-type",
+            )
+        ]
     found: list[Violation] = validate(document, call_type=call_type, region=args.region, write_key=args.write_key)
     return [(v.severity, v.code, v.path, v.message) for v in found]

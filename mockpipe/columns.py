@@ -127,8 +127,10 @@ class PackedRows:
     def first_after(self, record_id: int) -> int:
         """The physical index of the first row with an id above `record_id` (ids grow along the rows)."""
         rows, width = self.rows, self.WIDTH
-        return bisect.bisect_right(range(self.head, self.stop), record_id, key=lambda index: rows[index * width])\
+        return (
+            bisect.bisect_right(range(self.head, self.stop), record_id, key=lambda index: rows[index * width])
             + self.head
+        )
 
     def index_of(self, record_id: int) -> int | None:
         """The physical index of the row with this id, or None."""
@@ -162,7 +164,7 @@ class PackedRows:
         kept = array("q")
         for index in range(self.head, self.stop):
             if keep(self.shape(index)):
-                kept.extend(rows[index * width: (index + 1) * width])
+                kept.extend(rows[index * width : (index + 1) * width])
             else:
                 self._forget(rows[index * width])
         self.base += self.stop  # new sequence numbers never meet old ones
@@ -199,21 +201,48 @@ class CallTable(PackedRows):
         first = self.base + len(rows) // self.WIDTH
         blob_number = self.blob_base + len(self.blobs)
         # One exact-size copy: orjson's own output keeps a buffer much larger than the JSON.
-        self.blobs.append(memoryview(calls[0].raw).tobytes() if len(calls) == 1 else b"".join(
-            call.raw for call in calls))
+        self.blobs.append(
+            memoryview(calls[0].raw).tobytes() if len(calls) == 1 else b"".join(call.raw for call in calls)
+        )
         shape_numbers, last_id = self._shape_numbers, self._last_id
         values: list[int] = []  # the new rows, end to end: one fromlist into the array
         start, seen_text, seen_ms, shape, shape_number = 0, None, 0, None, -1
         # This runs for every call received: plain locals, one unpacking of the record, no calls
         # to helpers where an expression does (text_key is inlined).
-        for (call_id, request_id, write_key, call_type, received_at, region, path, valid, accepted, violations,
-             message_id, user_id, anonymous_id, event, name, raw, duplicate_of) in calls:
+        for (
+            call_id,
+            request_id,
+            write_key,
+            call_type,
+            received_at,
+            region,
+            path,
+            valid,
+            accepted,
+            violations,
+            message_id,
+            user_id,
+            anonymous_id,
+            event,
+            name,
+            raw,
+            duplicate_of,
+        ) in calls:
             if call_id <= last_id:
                 self.in_order = False
             last_id = call_id
-            if shape is None or shape_number < 0 or not (
-                    call_type == shape[1] and valid is shape[4] and write_key == shape[0] and region == shape[2]
-                    and path == shape[3] and accepted is shape[5]):
+            if (
+                shape is None
+                or shape_number < 0
+                or not (
+                    call_type == shape[1]
+                    and valid is shape[4]
+                    and write_key == shape[0]
+                    and region == shape[2]
+                    and path == shape[3]
+                    and accepted is shape[5]
+                )
+            ):
                 shape = (write_key, call_type, region, path, valid, accepted)  # the calls of a request share most
                 found = shape_numbers.get(shape)
                 shape_number = self._shape_number(shape, call_id) if found is None else found
@@ -222,12 +251,19 @@ class CallTable(PackedRows):
             if seen_ms == UNUSUAL_TIME:
                 self.unusual_times[call_id] = received_at
             end = start + len(raw)
-            values += (call_id, request_id, shape_number, seen_ms,
-                       0 if message_id is None else hash(message_id) & KEY_MASK or 1,
-                       0 if user_id is None else hash(user_id) & KEY_MASK or 1,
-                       0 if anonymous_id is None else hash(anonymous_id) & KEY_MASK or 1,
-                       0 if event is None else hash(event) & KEY_MASK or 1,
-                       0 if name is None else hash(name) & KEY_MASK or 1, blob_number, start << 32 | end)
+            values += (
+                call_id,
+                request_id,
+                shape_number,
+                seen_ms,
+                0 if message_id is None else hash(message_id) & KEY_MASK or 1,
+                0 if user_id is None else hash(user_id) & KEY_MASK or 1,
+                0 if anonymous_id is None else hash(anonymous_id) & KEY_MASK or 1,
+                0 if event is None else hash(event) & KEY_MASK or 1,
+                0 if name is None else hash(name) & KEY_MASK or 1,
+                blob_number,
+                start << 32 | end,
+            )
             if violations:
                 self.violations[call_id] = violations
             if duplicate_of is not None:
@@ -240,21 +276,36 @@ class CallTable(PackedRows):
     def call(self, index: int) -> Call:
         """The call at a physical index, read back."""
         offset = index * self.WIDTH
-        row = self.rows[offset: offset + self.WIDTH]
+        row = self.rows[offset : offset + self.WIDTH]
         call_id, span = row[0], row[self.SPAN]
         write_key, call_type, region, path, valid, accepted = self.shape(index)
         blob = self.blobs[row[self.BLOB] - self.blob_base]
         assert blob is not None  # a live row's blob is kept
-        raw = blob[span >> 32: span & 0xFFFF_FFFF]
+        raw = blob[span >> 32 : span & 0xFFFF_FFFF]
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:  # restored from elsewhere: no fields to index
             payload = None
-        message_id, user_id, anonymous_id, event, name = index_fields(
-            payload if isinstance(payload, dict) else {})
-        return Call(call_id, row[self.REQUEST], write_key, call_type, self._received_text(row[self.RECEIVED], call_id),
-                    region, path, valid, accepted, self.violations.get(call_id, ()), message_id, user_id,
-                    anonymous_id, event, name, raw, self.duplicate_of.get(call_id))
+        message_id, user_id, anonymous_id, event, name = index_fields(payload if isinstance(payload, dict) else {})
+        return Call(
+            call_id,
+            row[self.REQUEST],
+            write_key,
+            call_type,
+            self._received_text(row[self.RECEIVED], call_id),
+            region,
+            path,
+            valid,
+            accepted,
+            self.violations.get(call_id, ()),
+            message_id,
+            user_id,
+            anonymous_id,
+            event,
+            name,
+            raw,
+            self.duplicate_of.get(call_id),
+        )
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)
@@ -302,30 +353,80 @@ class RequestTable(PackedRows):
         self.details: dict[int, tuple[Any, ...]] = {}
 
     def append(self, request: RequestRecord) -> None:
-        (request_id, received_at, method, path, write_key, auth, status, accepted, reason, message, violations,
-         call_ids, size, encoding, user_agent, retry_count, body, fault) = request  # one unpacking, per request
+        (
+            request_id,
+            received_at,
+            method,
+            path,
+            write_key,
+            auth,
+            status,
+            accepted,
+            reason,
+            message,
+            violations,
+            call_ids,
+            size,
+            encoding,
+            user_agent,
+            retry_count,
+            body,
+            fault,
+        ) = request  # one unpacking, per request
         self._note_id(request_id)
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
-        if not (accepted and consecutive and reason is None and message is None and body is None and fault is None
-                and not violations):  # the usual
+        if not (
+            accepted
+            and consecutive
+            and reason is None
+            and message is None
+            and body is None
+            and fault is None
+            and not violations
+        ):  # the usual
             details = (reason, message, violations, body, fault, None if consecutive else call_ids)
             if details != self.DEFAULTS:
                 self.details[request_id] = details
         shape = (method, path, write_key, auth, status, accepted, encoding, user_agent, retry_count)
-        self.rows.extend((request_id, self._received(received_at, request_id), self._shape_number(shape, request_id),
-                          size, call_ids[0] if consecutive and call_ids else 0, len(call_ids)))
+        self.rows.extend(
+            (
+                request_id,
+                self._received(received_at, request_id),
+                self._shape_number(shape, request_id),
+                size,
+                call_ids[0] if consecutive and call_ids else 0,
+                len(call_ids),
+            )
+        )
 
     def request(self, index: int) -> RequestRecord:
         """The request at a physical index, read back."""
         offset = index * self.WIDTH
-        request_id, received, _, size, first_call, call_count = self.rows[offset: offset + self.WIDTH]
+        request_id, received, _, size, first_call, call_count = self.rows[offset : offset + self.WIDTH]
         method, path, write_key, auth, status, accepted, encoding, user_agent, retry_count = self.shape(index)
         reason, message, violations, body, fault, call_ids = self.details.get(request_id, self.DEFAULTS)
         if call_ids is None:
             call_ids = tuple(range(first_call, first_call + call_count))
-        return RequestRecord(request_id, self._received_text(received, request_id), method, path, write_key, auth,
-                             status, accepted, reason, message, violations, call_ids, size, encoding, user_agent,
-                             retry_count, body, fault)
+        return RequestRecord(
+            request_id,
+            self._received_text(received, request_id),
+            method,
+            path,
+            write_key,
+            auth,
+            status,
+            accepted,
+            reason,
+            message,
+            violations,
+            call_ids,
+            size,
+            encoding,
+            user_agent,
+            retry_count,
+            body,
+            fault,
+        )
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)

@@ -91,8 +91,11 @@ def _allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
     """Echo the origin (so credentials work too); a request without one gets the wildcard."""
     if origin is None:
         return _WILDCARD
-    return [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
-            (b"access-control-allow-credentials", b"true")]
+    return [
+        (b"access-control-allow-origin", origin),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-credentials", b"true"),
+    ]
 
 
 _WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
@@ -100,6 +103,7 @@ _WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
 
 def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
     """`send`, adding `extra` to the headers of the response it starts."""
+
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
             message["headers"] = [*message.get("headers", ()), *extra]

@@ -235,8 +235,13 @@ def retryable(status: int) -> bool:
 
 
 def send(
-    endpoint: Endpoint, body: bytes, write_key: str, *, policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[Retry], None] | None = None,
+    endpoint: Endpoint,
+    body: bytes,
+    write_key: str,
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[Retry], None] | None = None,
 ) -> Outcome:
     """Send one batch until it is accepted, refused for good, the endpoint is found unreachable, or
     `policy.attempts` are spent. `on_retry` is told of each failed attempt before its wait."""
@@ -262,8 +267,9 @@ def send(
         refusals += refused
         unreachable = refused and refusals >= (policy.refused_attempts or 0)
         if unreachable or attempt >= policy.attempts:
-            return Outcome(False, status, f"{reason} (gave up after {attempt} attempts)", attempt,
-                           unreachable=unreachable)
+            return Outcome(
+                False, status, f"{reason} (gave up after {attempt} attempts)", attempt, unreachable=unreachable
+            )
         delay = policy.refused_delay(refusals) if refused else policy.delay(attempt, retry_after)
         if on_retry is not None:
             on_retry(Retry(attempt, reason, delay))
@@ -280,15 +286,26 @@ class Part(NamedTuple, Generic[T]):
 
 
 def deliver(
-    endpoint: Endpoint, batch: Batch[T], write_key: str, *, policy: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep, on_retry: Callable[[Batch[T], Retry], None] | None = None,
+    endpoint: Endpoint,
+    batch: Batch[T],
+    write_key: str,
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[Batch[T], Retry], None] | None = None,
     _requests: int = 0,
 ) -> Iterator[Part[T]]:
     """Send `batch` as `send` does; when it is refused as a whole for what some calls carry (400, 413),
     fail the calls the answer names and send the rest again, or, when it names none, send each half
     again, down to the calls at fault. Yields the parts in the end, together covering the batch."""
-    outcome = send(endpoint, batch.body(), write_key, policy=policy, sleep=sleep,
-                   on_retry=None if on_retry is None else functools.partial(on_retry, batch))
+    outcome = send(
+        endpoint,
+        batch.body(),
+        write_key,
+        policy=policy,
+        sleep=sleep,
+        on_retry=None if on_retry is None else functools.partial(on_retry, batch),
+    )
     requests = _requests + 1
     if outcome.accepted or outcome.status not in SPLIT_STATUSES or len(batch) < 2:
         yield Part(batch, outcome, requests)
@@ -304,8 +321,7 @@ def deliver(
         middle = len(batch) // 2
         parts = [batch.select(range(middle)), batch.select(range(middle, len(batch)))]
     for part in parts:
-        yield from deliver(endpoint, part, write_key, policy=policy, sleep=sleep, on_retry=on_retry,
-                           _requests=requests)
+        yield from deliver(endpoint, part, write_key, policy=policy, sleep=sleep, on_retry=on_retry, _requests=requests)
         requests = 0
 
 

@@ -92,9 +92,16 @@ DROP: Final = _Drop()
 
 # Ordinary events (name, weight); app lifecycle events only come from mobile SDKs.
 EVENTS: tuple[tuple[str, int], ...] = (
-    ("Order Completed", 12), ("Product Viewed", 14), ("Product Added", 10), ("Checkout Started", 6),
-    ("Signed Up", 8), ("Logged In", 10), ("Video Playback Started", 6), ("Subscription Started", 4),
-    ("Button Clicked", 8), ("Application Opened", 8),
+    ("Order Completed", 12),
+    ("Product Viewed", 14),
+    ("Product Added", 10),
+    ("Checkout Started", 6),
+    ("Signed Up", 8),
+    ("Logged In", 10),
+    ("Video Playback Started", 6),
+    ("Subscription Started", 4),
+    ("Button Clicked", 8),
+    ("Application Opened", 8),
 )
 _MOBILE_ONLY_EVENTS = ("Application Opened",)
 # Sorted: the validator's catalogue is a frozenset, whose order changes from process to process.
@@ -109,7 +116,8 @@ _SESSION_MIX: dict[Channel, tuple[tuple[str, int], ...]] = {
 }
 # Channels a call type comes from when none is asked for: screens are mobile, pages are web.
 _NATURAL_CHANNELS: dict[str, tuple[Channel, ...]] = {
-    "page": ("browser", "server"), "screen": ("mobile", "server"),
+    "page": ("browser", "server"),
+    "screen": ("mobile", "server"),
 }
 # How far timestamps reach from the base time: back to a group's creation (3,000 days) and a person's
 # signup (1,500), forward through a session of the largest batch that fits a request.
@@ -141,8 +149,22 @@ class _Person:
 class _Session:
     """One person on one device: what the calls of a batch (or a single call) share."""
 
-    __slots__ = ("anonymous_id", "browser_page", "calls", "clock", "context", "device", "library", "market",
-                 "message_salt", "person", "site", "user_agent", "user_id", "write_key")
+    __slots__ = (
+        "anonymous_id",
+        "browser_page",
+        "calls",
+        "clock",
+        "context",
+        "device",
+        "library",
+        "market",
+        "message_salt",
+        "person",
+        "site",
+        "user_agent",
+        "user_id",
+        "write_key",
+    )
 
     def __init__(self, library: Library, market: data.Market, clock: datetime, write_key: str) -> None:
         self.library = library
@@ -212,8 +234,9 @@ class PayloadFactory:
         """
         session = self._session("track", channel)
         event = overrides.get("event")
-        return self._finish(session, self._track(session, event if isinstance(event, str) else None, semantic),
-                            overrides)
+        return self._finish(
+            session, self._track(session, event if isinstance(event, str) else None, semantic), overrides
+        )
 
     def page(self, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
         """A page call: name, category and url, path, title, referrer and search (and context.page in browsers)."""
@@ -435,14 +458,21 @@ class PayloadFactory:
             device_info["token"] = _push_token(rnd, ios=ios)
         wifi = rnd.random() < 0.6
         context: JSONObject = {
-            "app": {"name": app_name, "version": f"{major}.{minor}.{patch}",
-                    "build": str(major * 1000 + minor * 10 + patch),
-                    "namespace": f"com.{word}.{'app' if ios else 'android'}"},
+            "app": {
+                "name": app_name,
+                "version": f"{major}.{minor}.{patch}",
+                "build": str(major * 1000 + minor * 10 + patch),
+                "namespace": f"com.{word}.{'app' if ios else 'android'}",
+            },
             "device": device_info,
             "library": {"name": library.name, "version": library.version},
             "locale": market.locale,
-            "network": {"wifi": wifi, "cellular": not wifi or rnd.random() < 0.2, "bluetooth": rnd.random() < 0.3,
-                        "carrier": rnd.choice(market.carriers)},
+            "network": {
+                "wifi": wifi,
+                "cellular": not wifi or rnd.random() < 0.2,
+                "bluetooth": rnd.random() < 0.3,
+                "carrier": rnd.choice(market.carriers),
+            },
             "os": {"name": "iOS", "version": rnd.choice(data.IOS_VERSIONS)} if ios else {},
             "screen": {"width": device.width, "height": device.height, "density": device.density},
             "timezone": rnd.choice(market.timezones),
@@ -524,8 +554,11 @@ class PayloadFactory:
         landing = session.browser_page == 0
         session.browser_page += 1
         if landing and rnd.random() < 0.35:
-            campaign = {"name": rnd.choice(data.UTM_CAMPAIGNS), "source": rnd.choice(data.UTM_SOURCES),
-                        "medium": rnd.choice(data.UTM_MEDIUMS)}
+            campaign = {
+                "name": rnd.choice(data.UTM_CAMPAIGNS),
+                "source": rnd.choice(data.UTM_SOURCES),
+                "medium": rnd.choice(data.UTM_MEDIUMS),
+            }
             if rnd.random() < 0.4:
                 campaign["term"] = self._word()
             if rnd.random() < 0.4:
@@ -568,7 +601,8 @@ class PayloadFactory:
             traits["logins"] = rnd.randint(1, 400)
         if rnd.random() < 0.15:
             traits["cio_subscription_preferences"] = {
-                "topics": {f"topic_{index + 1}": rnd.random() < 0.7 for index in range(len(data.EMAIL_TOPICS))}}
+                "topics": {f"topic_{index + 1}": rnd.random() < 0.7 for index in range(len(data.EMAIL_TOPICS))}
+            }
         return self._envelope(session, "identify", {"traits": traits})
 
     def _company(self, rnd: Random) -> JSONObject:
@@ -607,8 +641,14 @@ class PayloadFactory:
                 return {**order, "value": revenue, "currency": currency, "products": products}
             shipping = _money(rnd.choice((0, 0, 4.99, 9.99)), currency)
             tax = _money(revenue * rnd.choice((0, 0.07, 0.2)), currency)
-            order.update(total=_money(revenue + shipping + tax, currency), revenue=revenue, shipping=shipping, tax=tax,
-                         currency=currency, products=products)
+            order.update(
+                total=_money(revenue + shipping + tax, currency),
+                revenue=revenue,
+                shipping=shipping,
+                tax=tax,
+                currency=currency,
+                products=products,
+            )
             if rnd.random() < 0.25:
                 order["coupon"] = rnd.choice(data.COUPONS)
             return order
@@ -621,8 +661,11 @@ class PayloadFactory:
                 product.pop("quantity")
             return product
         if event == "Signed Up":
-            return {"plan": rnd.choice(data.PLANS), "method": rnd.choice(data.SIGNUP_METHODS),
-                    "trial": rnd.random() < 0.5}
+            return {
+                "plan": rnd.choice(data.PLANS),
+                "method": rnd.choice(data.SIGNUP_METHODS),
+                "trial": rnd.random() < 0.5,
+            }
         if event == "Logged In":
             return {"method": rnd.choice(data.SIGNUP_METHODS)}
         if event == "Video Playback Started":
@@ -640,15 +683,24 @@ class PayloadFactory:
         if event == "Subscription Started":
             period = rnd.choice(("monthly", "annual"))
             amount = rnd.choice((9, 19, 49, 99)) * (10 if period == "annual" else 1)
-            return {"plan": rnd.choice(data.PLANS[1:]), "billing_period": period,
-                    "amount": _money(amount, currency), "currency": currency}
+            return {
+                "plan": rnd.choice(data.PLANS[1:]),
+                "billing_period": period,
+                "amount": _money(amount, currency),
+                "currency": currency,
+            }
         if event == "Button Clicked":
-            return {"label": rnd.choice(("Get started", "Buy now", "Learn more", "Contact sales", "Subscribe")),
-                    "location": rnd.choice(("hero", "header", "footer", "pricing_table"))}
+            return {
+                "label": rnd.choice(("Get started", "Buy now", "Learn more", "Contact sales", "Subscribe")),
+                "location": rnd.choice(("hero", "header", "footer", "pricing_table")),
+            }
         if event == "Application Opened":
             app = session.context.get("app", {})
-            return {"from_background": rnd.random() < 0.6, "version": app.get("version", "1.0.0"),
-                    "build": app.get("build", "1")}
+            return {
+                "from_background": rnd.random() < 0.6,
+                "version": app.get("version", "1.0.0"),
+                "build": app.get("build", "1"),
+            }
         return {}  # an event name given as an override that we have no properties for
 
     def _product(self, rnd: Random, currency: str) -> JSONObject:
@@ -745,8 +797,7 @@ class PayloadFactory:
             "plan": rnd.choice(data.PLANS),
             "website": f"https://www.{slug}.com",
             "createdAt": self._time(session, self.base_time - timedelta(days=rnd.randint(30, 3000))),
-            "relationshipAttributes": {"role": rnd.choice(data.ROLES),
-                                       "joined_at": self._time(session, session.clock)},
+            "relationshipAttributes": {"role": rnd.choice(data.ROLES), "joined_at": self._time(session, session.clock)},
         }
         body: JSONObject = {"groupId": _group_id(rnd)}
         if rnd.random() < 0.2:
@@ -784,8 +835,9 @@ class PipelinesProvider(BaseProvider):
     def identify_payload(self, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
         return self._payloads().identify(channel=channel, **overrides)
 
-    def track_payload(self, *, channel: Channel | None = None, semantic: bool | None = None,
-                      **overrides: Any) -> JSONObject:
+    def track_payload(
+        self, *, channel: Channel | None = None, semantic: bool | None = None, **overrides: Any
+    ) -> JSONObject:
         return self._payloads().track(channel=channel, semantic=semantic, **overrides)
 
     def page_payload(self, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
@@ -800,9 +852,15 @@ class PipelinesProvider(BaseProvider):
     def alias_payload(self, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
         return self._payloads().alias(channel=channel, **overrides)
 
-    def batch_payload(self, calls: Iterable[Mapping[str, Any]] | None = None, *, size: int | None = None,
-                      types: Sequence[str] | None = None, channel: Channel | None = None,
-                      **overrides: Any) -> JSONObject:
+    def batch_payload(
+        self,
+        calls: Iterable[Mapping[str, Any]] | None = None,
+        *,
+        size: int | None = None,
+        types: Sequence[str] | None = None,
+        channel: Channel | None = None,
+        **overrides: Any,
+    ) -> JSONObject:
         return self._payloads().batch(calls, size=size, types=types, channel=channel, **overrides)
 
     def invalid_payload(self, rule_code: str, *, channel: Channel | None = None, **overrides: Any) -> JSONObject:
@@ -829,8 +887,9 @@ def identify(*, seed: int | None = None, channel: Channel | None = None, **overr
     return default_factory(seed).identify(channel=channel, **overrides)
 
 
-def track(*, seed: int | None = None, channel: Channel | None = None, semantic: bool | None = None,
-          **overrides: Any) -> JSONObject:
+def track(
+    *, seed: int | None = None, channel: Channel | None = None, semantic: bool | None = None, **overrides: Any
+) -> JSONObject:
     """A track call; see `PayloadFactory.track`."""
     return default_factory(seed).track(channel=channel, semantic=semantic, **overrides)
 
@@ -855,20 +914,27 @@ def alias(*, seed: int | None = None, channel: Channel | None = None, **override
     return default_factory(seed).alias(channel=channel, **overrides)
 
 
-def batch(calls: Iterable[Mapping[str, Any]] | None = None, *, seed: int | None = None, size: int | None = None,
-          types: Sequence[str] | None = None, channel: Channel | None = None, **overrides: Any) -> JSONObject:
+def batch(
+    calls: Iterable[Mapping[str, Any]] | None = None,
+    *,
+    seed: int | None = None,
+    size: int | None = None,
+    types: Sequence[str] | None = None,
+    channel: Channel | None = None,
+    **overrides: Any,
+) -> JSONObject:
     """A batch envelope; see `PayloadFactory.batch`."""
     return default_factory(seed).batch(calls, size=size, types=types, channel=channel, **overrides)
 
 
-def invalid(rule_code: str, *, seed: int | None = None, channel: Channel | None = None, **overrides: Any
-            ) -> JSONObject:
+def invalid(rule_code: str, *, seed: int | None = None, channel: Channel | None = None, **overrides: Any) -> JSONObject:
     """A payload that breaks rule `rule_code` and no other; see `PayloadFactory.invalid`."""
     return default_factory(seed).invalid(rule_code, channel=channel, **overrides)
 
 
-def invalid_case(rule_code: str, *, seed: int | None = None, channel: Channel | None = None, **overrides: Any
-                 ) -> InvalidCase:
+def invalid_case(
+    rule_code: str, *, seed: int | None = None, channel: Channel | None = None, **overrides: Any
+) -> InvalidCase:
     """The `InvalidCase` of rule `rule_code`: payload, endpoint, and the key and region it needs."""
     return default_factory(seed).invalid_case(rule_code, channel=channel, **overrides)
 
@@ -881,8 +947,8 @@ def mistakes(*, seed: int = DEFAULT_SEED, channel: Channel | None = None) -> lis
 def invalid_cases(*, seed: int = DEFAULT_SEED, channel: Channel | None = None) -> list[ParameterSet]:
     """One `pytest.param(InvalidCase, id=<rule code>)` per rule of the catalogue, for `parametrize`.
 
-        @pytest.mark.parametrize("case", factories.invalid_cases())
-        def test_rejects(case): ...
+    @pytest.mark.parametrize("case", factories.invalid_cases())
+    def test_rejects(case): ...
     """
     import pytest  # only when asked: the factories work without pytest
 
@@ -913,7 +979,8 @@ def _checked_base_time(base_time: datetime) -> datetime:
     if utc is None or not _EARLIEST_BASE_TIME <= utc <= _LATEST_BASE_TIME:
         raise FactoryError(
             f"base time {base_time.isoformat()} is out of range: timestamps reach {_REACH_BACK.days:,} days "
-            f"before it, so use one from {_EARLIEST_BASE_TIME.date()} to {_LATEST_BASE_TIME.date()}")
+            f"before it, so use one from {_EARLIEST_BASE_TIME.date()} to {_LATEST_BASE_TIME.date()}"
+        )
     return utc
 
 
@@ -922,7 +989,8 @@ def _batch_too_large(count: int, size: int, *, made: int | None = None) -> Facto
     return FactoryError(
         f"a batch of {count} calls is over the {MAX_BATCH_BYTES:,} bytes ({MAX_BATCH_BYTES // 1024} KiB) a request "
         f"may carry ({measured}): ask for fewer calls, or pass the calls yourself to build an oversized batch "
-        "on purpose")
+        "on purpose"
+    )
 
 
 def _check_channel(channel: str) -> None:
@@ -996,8 +1064,10 @@ def _email_local(text: str, *, latin_only: bool = False) -> str:
     """`text` as the local part of an e-mail address: lower-case ASCII letters and digits, in runs joined
     by single dots, dashes or underscores; "" when nothing is left. With `latin_only`, also "" when
     a letter has no ASCII form (Cyrillic, kana, ...): what is left would be a misleading fragment."""
-    if latin_only and any(ch.isalpha() and not ch.isascii() and not unicodedata.combining(ch)
-                          for ch in unicodedata.normalize("NFKD", text)):
+    if latin_only and any(
+        ch.isalpha() and not ch.isascii() and not unicodedata.combining(ch)
+        for ch in unicodedata.normalize("NFKD", text)
+    ):
         return ""
     local = _NOT_IN_LOCAL_PART.sub("", _ascii(text).lower())
     return _SEPARATOR_RUN.sub(lambda run: run.group(0)[0], local).strip("._-")

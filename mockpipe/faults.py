@@ -54,13 +54,13 @@ MAX_RETRY_AFTER = 86_400  # seconds: a day is more than any client waits
 # The ASGI `send` of the server itself, kept in the scope's extensions by `mockpipe.app.EmulatorApp`.
 RAW_SEND = "mockpipe.raw_send"
 DISCONNECT_WAIT = 1.0  # seconds to wait for the server to notice a connection it was told to abort
-_FIELDS = frozenset({"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action",
-                     "body"})
+_FIELDS = frozenset(
+    {"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action", "body"}
+)
 _ACTIONS = ("status", "close", "delay")
 # How errors name the options: as `Faults.add` spells them, or as `POST /mockpipe/faults` does.
 _PYTHON_NAMES = {"retry_after": "retry_after", "delay_ms": "delay_ms", "close": "close=True", "every": "None"}
-_HTTP_NAMES = {"retry_after": "retryAfter", "delay_ms": "delayMs", "close": 'action "close"',
-               "every": '"all": true'}
+_HTTP_NAMES = {"retry_after": "retryAfter", "delay_ms": "delayMs", "close": 'action "close"', "every": '"all": true'}
 
 
 class FaultError(MockpipeError, ValueError):
@@ -229,9 +229,17 @@ class Faults:
     # -- setting rules -------------------------------------------------------------------------
 
     def add(
-        self, *, write_key: str | None = None, status: int | None = None, count: int | None = 1,
-        fraction: float | None = None, seed: int | None = None, retry_after: int | str | None = None,
-        delay_ms: int = 0, close: bool = False, body: bytes | str | JSONObject | None = None,
+        self,
+        *,
+        write_key: str | None = None,
+        status: int | None = None,
+        count: int | None = 1,
+        fraction: float | None = None,
+        seed: int | None = None,
+        retry_after: int | str | None = None,
+        delay_ms: int = 0,
+        close: bool = False,
+        body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Add a rule; returns it. `count=None` takes every request (or the `fraction` of them).
 
@@ -240,29 +248,47 @@ class Faults:
         (0, 1], a `retry_after` that is neither whole seconds (0 to 86400) nor an HTTP date, or a
         status with `close`.
         """
-        return self._add(write_key=write_key, status=status, count=count, fraction=fraction, seed=seed,
-                         retry_after=retry_after, delay_ms=delay_ms, close=close, body=body, names=_PYTHON_NAMES)
+        return self._add(
+            write_key=write_key,
+            status=status,
+            count=count,
+            fraction=fraction,
+            seed=seed,
+            retry_after=retry_after,
+            delay_ms=delay_ms,
+            close=close,
+            body=body,
+            names=_PYTHON_NAMES,
+        )
 
     def _add(
-        self, *, write_key: str | None, status: int | None, count: int | None, fraction: float | None,
-        seed: int | None, retry_after: int | str | None, delay_ms: int, close: bool,
-        body: bytes | str | JSONObject | None, names: Mapping[str, str],
+        self,
+        *,
+        write_key: str | None,
+        status: int | None,
+        count: int | None,
+        fraction: float | None,
+        seed: int | None,
+        retry_after: int | str | None,
+        delay_ms: int,
+        close: bool,
+        body: bytes | str | JSONObject | None,
+        names: Mapping[str, str],
     ) -> FaultRule:
         """`add`, with errors that name the options as the caller spelt them (`names`: Python or HTTP)."""
         if close and status is not None:
             raise FaultError("a rule either answers a status or closes the connection, not both")
-        if status is not None and (isinstance(status, bool) or not isinstance(status, int)
-                                   or not 200 <= status <= 599):
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599):
             raise FaultError(f"status must be an integer from 200 to 599, not {status!r}")
         if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or not 0 <= delay_ms <= MAX_DELAY_MS:
             raise FaultError(f"{names['delay_ms']} must be an integer from 0 to {MAX_DELAY_MS}, not {delay_ms!r}")
         if status is None and not close and delay_ms == 0:
             raise FaultError(f"give a status, {names['close']}, or a delay ({names['delay_ms']})")
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            raise FaultError(f"count must be a positive integer, or {names['every']} for every request, "
-                             f"not {count!r}")
-        if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, int | float)
-                                     or not 0 < fraction <= 1):
+            raise FaultError(f"count must be a positive integer, or {names['every']} for every request, not {count!r}")
+        if fraction is not None and (
+            isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1
+        ):
             raise FaultError(f"fraction must be a number in (0, 1], not {fraction!r}")
         if retry_after is not None and status is None:
             raise FaultError(f"{names['retry_after']} goes with a status")
@@ -273,31 +299,60 @@ class Faults:
         retry_header = _retry_after(retry_after, names["retry_after"])
         with self._lock:
             rule = FaultRule(
-                id=next(self._ids), write_key=write_key, action=action, status=status,
-                retry_after=retry_header, delay_ms=delay_ms, remaining=count,
-                fraction=None if fraction is None else float(fraction), seed=seed, body=encoded,
-                content_type=content_type, _random=random.Random(seed),
+                id=next(self._ids),
+                write_key=write_key,
+                action=action,
+                status=status,
+                retry_after=retry_header,
+                delay_ms=delay_ms,
+                remaining=count,
+                fraction=None if fraction is None else float(fraction),
+                seed=seed,
+                body=encoded,
+                content_type=content_type,
+                _random=random.Random(seed),
             )
             self._rules.append(rule)
             self.active = True
         return rule
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, retry_after: int | str | None = None,
-        write_key: str | None = None, delay_ms: int = 0, body: bytes | str | JSONObject | None = None,
+        self,
+        count: int = 1,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        write_key: str | None = None,
+        delay_ms: int = 0,
+        body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` (503 by default) to the next `count` requests."""
-        return self.add(write_key=write_key, status=status, count=count, retry_after=retry_after,
-                        delay_ms=delay_ms, body=body)
+        return self.add(
+            write_key=write_key, status=status, count=count, retry_after=retry_after, delay_ms=delay_ms, body=body
+        )
 
     def fail_all(
-        self, *, status: int = 503, retry_after: int | str | None = None, write_key: str | None = None,
-        fraction: float | None = None, seed: int | None = None, delay_ms: int = 0,
+        self,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        write_key: str | None = None,
+        fraction: float | None = None,
+        seed: int | None = None,
+        delay_ms: int = 0,
         body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` to every request (or to a `fraction` of them, drawn with `seed`) until cleared."""
-        return self.add(write_key=write_key, status=status, count=None, fraction=fraction, seed=seed,
-                        retry_after=retry_after, delay_ms=delay_ms, body=body)
+        return self.add(
+            write_key=write_key,
+            status=status,
+            count=None,
+            fraction=fraction,
+            seed=seed,
+            retry_after=retry_after,
+            delay_ms=delay_ms,
+            body=body,
+        )
 
     def drop_next(self, count: int = 1, *, write_key: str | None = None, delay_ms: int = 0) -> FaultRule:
         """Close the connection of the next `count` requests without answering."""
@@ -334,9 +389,16 @@ class Faults:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultError("seed must be an integer")
         return self._add(
-            write_key=write_key, status=spec.get("status"), count=spec.get("count", default_count),
-            fraction=spec.get("fraction"), seed=seed, retry_after=spec.get("retryAfter"),
-            delay_ms=spec.get("delayMs", 0), close=action == "close", body=spec.get("body"), names=_HTTP_NAMES,
+            write_key=write_key,
+            status=spec.get("status"),
+            count=spec.get("count", default_count),
+            fraction=spec.get("fraction"),
+            seed=seed,
+            retry_after=spec.get("retryAfter"),
+            delay_ms=spec.get("delayMs", 0),
+            close=action == "close",
+            body=spec.get("body"),
+            names=_HTTP_NAMES,
         )
 
     # -- reading and clearing ------------------------------------------------------------------
@@ -398,8 +460,16 @@ class Faults:
         delay = sum(rule.delay_ms for rule in fired) / 1000
         if answer is None:
             return FaultHit(None, False, None, delay, None, b"", label, self.pauses)
-        return FaultHit(answer.status, answer.action == "close", answer.retry_after, delay, answer.body,
-                        answer.content_type, label, self.pauses)
+        return FaultHit(
+            answer.status,
+            answer.action == "close",
+            answer.retry_after,
+            delay,
+            answer.body,
+            answer.content_type,
+            label,
+            self.pauses,
+        )
 
 
 def fault_answer(hit: FaultHit) -> tuple[int, bytes, bytes]:
@@ -411,16 +481,22 @@ def fault_answer(hit: FaultHit) -> tuple[int, bytes, bytes]:
     if hit.status < 300:
         return hit.status, b"{}", b"application/json"
     message = f"mockpipe answered {hit.status} on purpose ({hit.label})"
-    return hit.status, orjson.dumps({"code": "fault.injected", "message": message, "violations": [],
-                                     "meta": {"errors": [message]}}), b"application/json"
+    return (
+        hit.status,
+        orjson.dumps({"code": "fault.injected", "message": message, "violations": [], "meta": {"errors": [message]}}),
+        b"application/json",
+    )
 
 
 def message_ids(body: JSONObject) -> list[str]:
     """The messageIds a request body carries (one call, or the items of a batch)."""
     items = body.get("batch")
     calls: Iterable[Any] = items if isinstance(items, list) else (body,)
-    return [call["messageId"] for call in calls
-            if isinstance(call, dict) and isinstance(call.get("messageId"), str) and call["messageId"]]
+    return [
+        call["messageId"]
+        for call in calls
+        if isinstance(call, dict) and isinstance(call.get("messageId"), str) and call["messageId"]
+    ]
 
 
 def _retry_after(value: object, name: str) -> str | None:
@@ -493,9 +569,17 @@ async def close_connection(scope: Scope, receive: Receive, send: Send) -> None:
     body which never comes, and end the connection there (the client sees a truncated response)."""
     if not _abort_transport(scope):
         log.debug("cannot reach the connection of %s; answering a truncated response", scope.get("path"))
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024"),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"1024"),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         return  # without the promised body: the server ends the connection mid-response
     # Hypercorn answers 500 for an app that returns before its request was seen to end: wait for it.
     with contextlib.suppress(TimeoutError):

@@ -52,8 +52,14 @@ class Forwarder:
     """
 
     def __init__(
-        self, url: str, *, write_key: str | None = None, policy: RetryPolicy = DEFAULT_POLICY,
-        max_call_bytes: int = MAX_CALL_BYTES, max_batch_bytes: int = MAX_BATCH_BYTES, timeout: float = 30.0,
+        self,
+        url: str,
+        *,
+        write_key: str | None = None,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        max_call_bytes: int = MAX_CALL_BYTES,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        timeout: float = 30.0,
         store: Store | None = None,
     ) -> None:
         self.endpoint = Endpoint(url, timeout=timeout)
@@ -144,8 +150,16 @@ class Forwarder:
             return _status("skipped", reason=f"a resend of call {call.duplicate_of} (same messageId)")
         return _status("pending")
 
-    def _mark(self, calls: Iterable[Call], status: str, *, attempts: int = 0, http_status: int | None = None,
-              reason: str | None = None, keep: bool = False) -> None:
+    def _mark(
+        self,
+        calls: Iterable[Call],
+        status: str,
+        *,
+        attempts: int = 0,
+        http_status: int | None = None,
+        reason: str | None = None,
+        keep: bool = False,
+    ) -> None:
         """Set the status of `calls` in the journal, and in the store too if `keep`."""
         value = _status(status, attempts=attempts, http_status=http_status, reason=reason)
         calls = list(calls)
@@ -205,11 +219,18 @@ class Forwarder:
 
     def _send(self, batch: Batch[Call], write_key: str) -> None:
         # A batch refused for some of its calls is split: only those fail, each with its own reason.
-        for part in deliver(self.endpoint, batch, write_key, policy=self.policy, sleep=self._sleep,
-                            on_retry=self._retrying):
+        for part in deliver(
+            self.endpoint, batch, write_key, policy=self.policy, sleep=self._sleep, on_retry=self._retrying
+        ):
             outcome = part.outcome
-            self._mark(part.batch.tags, "delivered" if outcome.accepted else "failed", attempts=outcome.attempts,
-                       http_status=outcome.status, reason=outcome.reason, keep=True)
+            self._mark(
+                part.batch.tags,
+                "delivered" if outcome.accepted else "failed",
+                attempts=outcome.attempts,
+                http_status=outcome.status,
+                reason=outcome.reason,
+                keep=True,
+            )
             if outcome.accepted:
                 self.delivered += len(part.batch)
             else:
@@ -224,7 +245,13 @@ class Forwarder:
             raise _AbortedError
 
 
-def _status(status: str, *, attempts: int = 0, http_status: int | None = None,
-            reason: str | None = None) -> dict[str, Any]:
-    return {"status": status, "attempts": attempts, "httpStatus": http_status, "reason": reason,
-            "at": format_time(datetime.now(UTC))}
+def _status(
+    status: str, *, attempts: int = 0, http_status: int | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "attempts": attempts,
+        "httpStatus": http_status,
+        "reason": reason,
+        "at": format_time(datetime.now(UTC)),
+    }

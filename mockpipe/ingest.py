@@ -38,9 +38,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.ingest")
 
 ENDPOINT_TYPES = {
-    "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group",
-    "alias": "alias", "batch": "batch",
-    "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": "batch",
+    "identify": "identify",
+    "track": "track",
+    "page": "page",
+    "screen": "screen",
+    "group": "group",
+    "alias": "alias",
+    "batch": "batch",
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": "batch",
 }
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
@@ -64,8 +75,9 @@ class Ingest:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
 
-    async def respond(self, scope: Scope, receive: Receive, send: Send,
-                      extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    async def respond(
+        self, scope: Scope, receive: Receive, send: Send, extra_headers: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
         """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it."""
         headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
         body = b""
@@ -74,9 +86,18 @@ class Ingest:
             body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
             if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
                 answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
-                await send({"type": "http.response.start", "status": 503, "headers": [
-                    *_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), (b"retry-after", b"1"),
-                    *extra_headers]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 503,
+                        "headers": [
+                            *_JSON_HEADERS,
+                            (b"content-length", str(len(answer)).encode()),
+                            (b"retry-after", b"1"),
+                            *extra_headers,
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": answer})
                 return
         try:
@@ -90,8 +111,13 @@ class Ingest:
         except Exception:  # a bug here must not become a 500 for the client, nor lose the request
             log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
             status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), *extra_headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), *extra_headers],
+            }
+        )
         await send({"type": "http.response.body", "body": answer})
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
@@ -106,8 +132,13 @@ class Ingest:
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
         received = datetime.now(UTC)
         # Method and path are new strings per request: shared ones keep the journal small.
-        meta = _RequestMeta(self.journal.next_request_id(), _received_text(received), sys.intern(method),
-                            sys.intern(path) if len(path) <= 64 else path, headers)
+        meta = _RequestMeta(
+            self.journal.next_request_id(),
+            _received_text(received),
+            sys.intern(method),
+            sys.intern(path) if len(path) <= 64 else path,
+            headers,
+        )
         meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
 
         endpoint = path.rsplit("/", 1)[-1]
@@ -122,8 +153,11 @@ class Ingest:
         encoding = headers.get(b"content-encoding")
         meta.content_encoding = encoding.decode("latin-1") if encoding else None
         try:
-            decoded = raw if encoding is None and len(raw) <= config.max_batch_bytes else decode_body(
-                raw, meta.content_encoding, config.max_batch_bytes)
+            decoded = (
+                raw
+                if encoding is None and len(raw) <= config.max_batch_bytes
+                else decode_body(raw, meta.content_encoding, config.max_batch_bytes)
+            )
         except RejectedError as exc:
             meta.size = len(raw)
             return self._reject_with(meta, strict, exc, raw[:KEPT_BODY_BYTES])
@@ -167,13 +201,19 @@ class Ingest:
         for item in items:  # most calls break no rule: nothing is built for violations then
             # The fast lane first; every rule only for a call it cannot prove clean (check_item would
             # prove it twice). This runs for every call received.
-            if not item.violations and proves_clean(item.type, item.payload, size=item.size, max_call_bytes=max_bytes,
-                                                    region=region, write_key=write_key):
+            if not item.violations and proves_clean(
+                item.type, item.payload, size=item.size, max_call_bytes=max_bytes, region=region, write_key=write_key
+            ):
                 violations: list[Violation] = []
             else:
-                violations = item.violations + every_violation(item.type, item.payload, size=item.size,
-                                                               max_call_bytes=max_bytes, region=region,
-                                                               write_key=write_key)
+                violations = item.violations + every_violation(
+                    item.type,
+                    item.payload,
+                    size=item.size,
+                    max_call_bytes=max_bytes,
+                    region=region,
+                    write_key=write_key,
+                )
             valid = True
             if violations:
                 errors = [v.at(item.pointer) for v in violations if v.severity == "error"]
@@ -181,13 +221,29 @@ class Ingest:
                 failed += errors
             # Enriched after its checks (enriching fills in what they look for), before it takes an id:
             # a call that cannot be stored rejects the request with no id spent.
-            checked.append((item, valid, tuple(violations) if violations else (),
-                            _enriched_json(item, received, meta.received_at)))
+            checked.append(
+                (item, valid, tuple(violations) if violations else (), _enriched_json(item, received, meta.received_at))
+            )
         accepted = not (strict and failed)
         next_call_id, make_call = self.journal.next_call_id, Call._make
         calls = [
-            make_call((next_call_id(), meta.id, write_key, item.type, meta.received_at, config.region, meta.path,
-                       valid, accepted, violations, *index_fields(item.payload), raw, None))
+            make_call(
+                (
+                    next_call_id(),
+                    meta.id,
+                    write_key,
+                    item.type,
+                    meta.received_at,
+                    config.region,
+                    meta.path,
+                    valid,
+                    accepted,
+                    violations,
+                    *index_fields(item.payload),
+                    raw,
+                    None,
+                )
+            )
             for item, valid, violations, raw in checked
         ]
         if accepted:
@@ -198,8 +254,9 @@ class Ingest:
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
         return status, answer
 
-    def _inject(self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime,
-                kept: bytes) -> None:
+    def _inject(
+        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime, kept: bytes
+    ) -> None:
         """Raise `InjectedFault` when a fault rule takes this request, after journaling it as the fault says."""
         assert meta.write_key is not None  # checked by the caller; narrows the type
         hit = self.faults.take(meta.write_key)
@@ -214,12 +271,14 @@ class Ingest:
         self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
         raise InjectedFault(hit, status, answer, content_type)
 
-    def _reject(self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
-                ) -> tuple[int, bytes]:
+    def _reject(
+        self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
+    ) -> tuple[int, bytes]:
         return self._reject_with(meta, strict, RejectedError(code, **details), kept)
 
-    def _reject_with(self, meta: _RequestMeta, strict: bool, error: RejectedError, kept: bytes | None
-                     ) -> tuple[int, bytes]:
+    def _reject_with(
+        self, meta: _RequestMeta, strict: bool, error: RejectedError, kept: bytes | None
+    ) -> tuple[int, bytes]:
         status = self._rejection_status(error, strict)
         answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
         self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
@@ -237,8 +296,18 @@ class Ingest:
 class _RequestMeta:
     """What is known of a request while it is being read."""
 
-    __slots__ = ("auth", "content_encoding", "fault", "headers", "id", "method", "path", "received_at", "size",
-                 "write_key")
+    __slots__ = (
+        "auth",
+        "content_encoding",
+        "fault",
+        "headers",
+        "id",
+        "method",
+        "path",
+        "received_at",
+        "size",
+        "write_key",
+    )
 
     def __init__(self, request_id: int, received_at: str, method: str, path: str, headers: dict[bytes, bytes]):
         self.id = request_id
@@ -253,16 +322,37 @@ class _RequestMeta:
         self.fault: str | None = None  # the injected fault that answers, or delays, this request
 
     def record(
-        self, status: int, accepted: bool, reason: str | None, message: str | None,
-        violations: tuple[Violation, ...], calls: Sequence[Call], *, body: bytes | None = None,
+        self,
+        status: int,
+        accepted: bool,
+        reason: str | None,
+        message: str | None,
+        violations: tuple[Violation, ...],
+        calls: Sequence[Call],
+        *,
+        body: bytes | None = None,
     ) -> RequestRecord:
         user_agent = self.headers.get(b"user-agent")
         retry_count = self.headers.get(b"x-retry-count")
         return RequestRecord(
-            self.id, self.received_at, self.method, self.path, self.write_key, self.auth, status, accepted,
-            reason, message, violations, tuple(map(_CALL_ID, calls)), self.size, self.content_encoding,
+            self.id,
+            self.received_at,
+            self.method,
+            self.path,
+            self.write_key,
+            self.auth,
+            status,
+            accepted,
+            reason,
+            message,
+            violations,
+            tuple(map(_CALL_ID, calls)),
+            self.size,
+            self.content_encoding,
             sys.intern(user_agent.decode("latin-1")) if user_agent else None,
-            retry_count.decode("latin-1") if retry_count else None, body, self.fault,
+            retry_count.decode("latin-1") if retry_count else None,
+            body,
+            self.fault,
         )
 
 
@@ -297,12 +387,14 @@ async def _discard(receive: Receive, message: Message, budget: int) -> bool:
 
 def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -> bytes:
     """The error shape: `code` and `message` (which SDKs read), the violations, and SPEC's `meta.errors`."""
-    return orjson.dumps({
-        "code": code,
-        "message": message,
-        "violations": [v.to_dict() for v in violations],
-        "meta": {"errors": [v.message for v in violations] or [message]},
-    })
+    return orjson.dumps(
+        {
+            "code": code,
+            "message": message,
+            "violations": [v.to_dict() for v in violations],
+            "meta": {"errors": [v.message for v in violations] or [message]},
+        }
+    )
 
 
 def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
@@ -311,10 +403,15 @@ def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
     same bytes as enriching the call and writing it out again, for a tenth of the time. (The payload
     itself is then left as it is: what is read of it next, its ids and names, enriching leaves alone.)"""
     payload, sent = item.payload, item.json
-    if (sent is not None and len(sent) > 2 and "receivedAt" not in payload and payload.get("messageId")
-            and payload.get("timestamp") is not None
-            and (item.type not in CALL_TYPE_SET or payload.get("type") == item.type)):
-        return b"%s,\"receivedAt\":\"%s\"}" % (sent[:-1], received_text.encode())
+    if (
+        sent is not None
+        and len(sent) > 2
+        and "receivedAt" not in payload
+        and payload.get("messageId")
+        and payload.get("timestamp") is not None
+        and (item.type not in CALL_TYPE_SET or payload.get("type") == item.type)
+    ):
+        return b'%s,"receivedAt":"%s"}' % (sent[:-1], received_text.encode())
     enrich(item.type, payload, received, received_text)
     return _json(payload)
 

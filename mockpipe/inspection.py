@@ -15,7 +15,6 @@ from mockpipe.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
-
     from starlette.requests import Request
 
     from mockpipe.config import ServerConfig
@@ -53,15 +52,17 @@ class Inspection:
 
     async def health(self, request: Request) -> JSONResponse:
         config = self.config
-        return JSONResponse({
-            "status": "ok",
-            "version": __version__,
-            "instance": self.instance,
-            "region": config.region,
-            "strict": config.strict,
-            "calls": len(self.journal),
-            "droppedCalls": self.journal.dropped_calls,
-        })
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "instance": self.instance,
+                "region": config.region,
+                "strict": config.strict,
+                "calls": len(self.journal),
+                "droppedCalls": self.journal.dropped_calls,
+            }
+        )
 
     async def calls(self, request: Request) -> JSONResponse:
         try:
@@ -72,12 +73,14 @@ class Inspection:
         limit = query.limit if query.limit is not None else DEFAULT_PAGE
         found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse({
-            "calls": [self._call_dict(call) for call in page],
-            "count": len(page),
-            # Pass it as `after` to get the next page; null on the last one.
-            "next": page[-1].id if len(found) > limit and page else None,
-        })
+        return JSONResponse(
+            {
+                "calls": [self._call_dict(call) for call in page],
+                "count": len(page),
+                # Pass it as `after` to get the next page; null on the last one.
+                "next": page[-1].id if len(found) > limit and page else None,
+            }
+        )
 
     async def wait(self, request: Request) -> JSONResponse:
         params = request.query_params
@@ -91,11 +94,13 @@ class Inspection:
         except ValueError as exc:
             return bad_query(str(exc))
         result = await self.journal.wait_for_async(count, timeout, query)
-        return JSONResponse({
-            "calls": [self._call_dict(call) for call in result.calls],
-            "count": len(result.calls),
-            "timedOut": result.timed_out,
-        })
+        return JSONResponse(
+            {
+                "calls": [self._call_dict(call) for call in result.calls],
+                "count": len(result.calls),
+                "timedOut": result.timed_out,
+            }
+        )
 
     async def call(self, request: Request) -> JSONResponse:
         found = self.journal.call(request.path_params["call_id"])
@@ -116,11 +121,13 @@ class Inspection:
         limit = query.limit if query.limit is not None else DEFAULT_PAGE
         found = self.journal.requests(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse({
-            "requests": [r.to_dict() for r in page],
-            "count": len(page),
-            "next": page[-1].id if len(found) > limit and page else None,
-        })
+        return JSONResponse(
+            {
+                "requests": [r.to_dict() for r in page],
+                "count": len(page),
+                "next": page[-1].id if len(found) > limit and page else None,
+            }
+        )
 
     async def request(self, request: Request) -> JSONResponse:
         found = self.journal.request(request.path_params["request_id"])
@@ -132,10 +139,12 @@ class Inspection:
         return JSONResponse(self.journal.source(request.path_params["write_key"]).to_dict())
 
     async def rules(self, request: Request) -> JSONResponse:
-        return JSONResponse({
-            "rules": [{"code": r.code, "severity": r.severity, "appliesTo": list(r.applies_to), "summary": r.summary}
-                      for r in RULES.values()],
-            "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
-        })
-
-
+        return JSONResponse(
+            {
+                "rules": [
+                    {"code": r.code, "severity": r.severity, "appliesTo": list(r.applies_to), "summary": r.summary}
+                    for r in RULES.values()
+                ],
+                "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
+            }
+        )

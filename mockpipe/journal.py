@@ -44,14 +44,23 @@ from mockpipe.records import Call, RequestRecord
 if TYPE_CHECKING:
     from mockpipe.types import JSONObject
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus",
-           "WaitResult"]
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "Call",
+    "CallQuery",
+    "Journal",
+    "RequestQuery",
+    "RequestRecord",
+    "SourceStatus",
+    "WaitResult",
+]
 
 log = logging.getLogger("mockpipe.journal")
 
 DEFAULT_WAIT_TIMEOUT = 5.0
 # messageIds of attempts a fault answered, kept per write key until a copy of the call comes through.
 MAX_FAILED_ATTEMPTS = 10_000
+
 
 def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
     """The query fields set by HTTP query parameters, read as `spec` says; ValueError names a bad one."""
@@ -101,10 +110,18 @@ class CallQuery:
 
     # HTTP query parameters (camelCase, as on the wire): the field each sets, and how it is read.
     PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
-        "writeKey": ("write_key", str), "type": ("type", str), "event": ("event", str), "name": ("name", str),
-        "userId": ("user_id", str), "anonymousId": ("anonymous_id", str), "messageId": ("message_id", str),
-        "valid": ("valid", _parse_bool), "accepted": ("accepted", _parse_bool),
-        "duplicates": ("duplicates", _parse_bool), "after": ("after", _parse_count), "limit": ("limit", _parse_count),
+        "writeKey": ("write_key", str),
+        "type": ("type", str),
+        "event": ("event", str),
+        "name": ("name", str),
+        "userId": ("user_id", str),
+        "anonymousId": ("anonymous_id", str),
+        "messageId": ("message_id", str),
+        "valid": ("valid", _parse_bool),
+        "accepted": ("accepted", _parse_bool),
+        "duplicates": ("duplicates", _parse_bool),
+        "after": ("after", _parse_count),
+        "limit": ("limit", _parse_count),
     }
 
     @classmethod
@@ -143,8 +160,11 @@ class RequestQuery:
     limit: int | None = None
 
     PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
-        "writeKey": ("write_key", str), "accepted": ("accepted", _parse_bool), "status": ("status", int),
-        "after": ("after", _parse_count), "limit": ("limit", _parse_count),
+        "writeKey": ("write_key", str),
+        "accepted": ("accepted", _parse_bool),
+        "status": ("status", int),
+        "after": ("after", _parse_count),
+        "limit": ("limit", _parse_count),
     }
 
     @classmethod
@@ -374,9 +394,7 @@ class Journal:
         collided = partition.collisions.get(message_id)  # another messageId has the same key
         return None if collided is None else self._call_by_id(collided, unstored)
 
-    def _index_message(
-        self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
-    ) -> None:
+    def _index_message(self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]) -> None:
         """Make `call` the first of its messageId in the partition (the lock is held)."""
         holder_id = partition.first_by_message.get(message_key)
         holder = None if holder_id is None else self._call_by_id(holder_id, unstored)
@@ -419,8 +437,9 @@ class Journal:
             for offset, call in enumerate(calls):
                 offsets.setdefault(call.write_key, []).append(offset)
             for write_key, of_key in offsets.items():
-                self._count_run(self._partitions[write_key], [calls[at] for at in of_key],
-                                [first + at for at in of_key])
+                self._count_run(
+                    self._partitions[write_key], [calls[at] for at in of_key], [first + at for at in of_key]
+                )
         self._keep_bound()
 
     @staticmethod
@@ -431,8 +450,25 @@ class Journal:
         duplicates = invalid = accepted_calls = 0
         first_accepted_at: str | None = None
         last_accepted_at: str | None = None
-        for (_, _, _, call_type, received_at, _, _, valid, accepted, _, _, _, _, _, _, _,
-             duplicate_of) in calls:  # one unpacking, counts in locals: this runs for every call received
+        for (
+            _,
+            _,
+            _,
+            call_type,
+            received_at,
+            _,
+            _,
+            valid,
+            accepted,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            _,
+            duplicate_of,
+        ) in calls:  # one unpacking, counts in locals: this runs for every call received
             by_type[call_type] = by_type.get(call_type, 0) + 1
             if duplicate_of is not None:
                 duplicates += 1
@@ -507,7 +543,7 @@ class Journal:
                     return 0
                 removed = len(partition)
                 table = self._calls
-                for sequence in partition.rows[partition.head:]:
+                for sequence in partition.rows[partition.head :]:
                     call_id = table.field(sequence - table.base, table.ID)
                     self._attempts.pop(call_id, None)
                     self._annotations.pop(call_id, None)
@@ -555,7 +591,11 @@ class Journal:
         return lambda: self._drop_listeners.remove(listener)
 
     def restore(
-        self, requests: Iterable[RequestRecord], calls: Iterable[Call], *, last_request_id: int = 0,
+        self,
+        requests: Iterable[RequestRecord],
+        calls: Iterable[Call],
+        *,
+        last_request_id: int = 0,
         last_call_id: int = 0,
     ) -> None:
         """Reload records kept elsewhere (a persistent store), oldest first and as they were stored
@@ -620,8 +660,12 @@ class Journal:
             return ()
         base, rows, start = table.base, partition.rows, partition.head
         if after is not None:
-            start = bisect.bisect_right(range(start, len(rows)), after,
-                                        key=lambda position: table.field(rows[position] - base, table.ID)) + start
+            start = (
+                bisect.bisect_right(
+                    range(start, len(rows)), after, key=lambda position: table.field(rows[position] - base, table.ID)
+                )
+                + start
+            )
         return (sequence - base for sequence in rows[start:])
 
     def _newest_first(self, write_key: str | None) -> Iterator[int]:
@@ -655,12 +699,27 @@ class Journal:
         """A test of a row that rejects most calls the query does not match without reading them."""
         table = self._calls
         rows, width, duplicates = table.rows, table.WIDTH, table.duplicate_of
-        keys = [(offset, text_key(value)) for offset, value in (
-            (table.MESSAGE, query.message_id), (table.USER, query.user_id), (table.ANONYMOUS, query.anonymous_id),
-            (table.EVENT, query.event), (table.NAME, query.name)) if value is not None]
-        wanted = [(position, value) for position, value in (
-            (CALL_WRITE_KEY, query.write_key), (CALL_TYPE, query.type), (CALL_VALID, query.valid),
-            (CALL_ACCEPTED, query.accepted)) if value is not None]
+        keys = [
+            (offset, text_key(value))
+            for offset, value in (
+                (table.MESSAGE, query.message_id),
+                (table.USER, query.user_id),
+                (table.ANONYMOUS, query.anonymous_id),
+                (table.EVENT, query.event),
+                (table.NAME, query.name),
+            )
+            if value is not None
+        ]
+        wanted = [
+            (position, value)
+            for position, value in (
+                (CALL_WRITE_KEY, query.write_key),
+                (CALL_TYPE, query.type),
+                (CALL_VALID, query.valid),
+                (CALL_ACCEPTED, query.accepted),
+            )
+            if value is not None
+        ]
         shape_fits: dict[tuple[Any, ...], bool] = {}
         after = query.after
         skip_duplicates = not query.duplicates
@@ -696,9 +755,15 @@ class Journal:
 
     def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
         query = query or RequestQuery()
-        wanted = [(position, value) for position, value in (
-            (REQUEST_WRITE_KEY, query.write_key), (REQUEST_STATUS, query.status),
-            (REQUEST_ACCEPTED, query.accepted)) if value is not None]
+        wanted = [
+            (position, value)
+            for position, value in (
+                (REQUEST_WRITE_KEY, query.write_key),
+                (REQUEST_STATUS, query.status),
+                (REQUEST_ACCEPTED, query.accepted),
+            )
+            if value is not None
+        ]
         found: list[RequestRecord] = []
         with self._lock:
             table = self._requests
@@ -724,8 +789,9 @@ class Journal:
             if partition is None:
                 return SourceStatus(write_key)
             status = partition.source
-            return SourceStatus(**{f.name: getattr(status, f.name) for f in fields(status)} | {
-                "by_type": dict(status.by_type)})
+            return SourceStatus(
+                **{f.name: getattr(status, f.name) for f in fields(status)} | {"by_type": dict(status.by_type)}
+            )
 
     def write_keys(self) -> list[str]:
         with self._lock:
@@ -758,7 +824,10 @@ class Journal:
                 loop.call_soon_threadsafe(event.set)
 
     def wait_for(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
+        self,
+        count: int = 1,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out.
@@ -779,7 +848,10 @@ class Journal:
                 self._sync_waits -= 1
 
     async def wait_for_async(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
+        self,
+        count: int = 1,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """`wait_for` for an event loop: suspends instead of blocking the thread."""
@@ -847,6 +919,7 @@ def _query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery:
         return query
     unknown = set(filters) - CALL_QUERY_FIELDS
     if unknown:
-        raise TypeError(f"unknown call filter(s): {', '.join(sorted(unknown))}; known: "
-                        f"{', '.join(sorted(CALL_QUERY_FIELDS))}")
+        raise TypeError(
+            f"unknown call filter(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CALL_QUERY_FIELDS))}"
+        )
     return CallQuery(**filters)

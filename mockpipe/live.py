@@ -149,7 +149,7 @@ class LiveFeed:
         """The opening snapshot, and the last call and request ids it covers."""
         journal = self.journal
         calls = journal.latest_calls(self.BACKLOG_CALLS, CallQuery(duplicates=True))
-        rejected = journal.requests(RequestQuery(accepted=False))[-self.BACKLOG_REQUESTS:]
+        rejected = journal.requests(RequestQuery(accepted=False))[-self.BACKLOG_REQUESTS :]
         counts = {key: journal.source(key).by_type for key in journal.write_keys()}
         snapshot: dict[str, Any] = {
             "calls": [call_summary(call) for call in calls],
@@ -177,7 +177,8 @@ class LiveFeed:
                     return
                 # Calls recorded from another thread may be both in the snapshot and queued.
                 if (message.kind == "call" and message.id <= last_call) or (
-                        message.kind == "request" and message.id <= last_request):
+                    message.kind == "request" and message.id <= last_request
+                ):
                     continue
                 yield sse(message.kind, message.data, message.id if message.kind == "call" else None)
         finally:

@@ -45,6 +45,8 @@ _runs = itertools.count(1)
 def next_run() -> int:
     """A run number for ids no earlier run of this process sent (four digits)."""
     return next(_runs) % 10_000
+
+
 WRITE_KEY = "wk_bench"
 BATCH_SIZE = 100
 # Latencies are kept in buckets of this many microseconds: fine enough for p50/p99 of ms answers.
@@ -58,13 +60,14 @@ class LoadError(MockpipeError):
 
 # -- bodies ------------------------------------------------------------------------------------------
 
+
 def _context(index: int) -> dict[str, Any]:
     return {
         "library": {"name": "analytics-node", "version": "6.2.0"},
         "ip": f"203.0.113.{index % 250 + 1}",
         "locale": "en-US",
         "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 "
-                     "Safari/537.36",
+        "Safari/537.36",
         "page": {"path": "/checkout", "url": "https://shop.example.com/checkout", "title": "Checkout"},
     }
 
@@ -75,9 +78,14 @@ def track_call(index: int = 0) -> dict[str, Any]:
         "userId": f"user-{index:06d}",
         "event": "Order Completed",
         "properties": {
-            "order_id": f"o-{index}", "revenue": 99.5, "currency": "USD", "coupon": None,
-            "products": [{"sku": "sku-1", "name": "Blue Mug", "price": 12.5, "qty": 2},
-                         {"sku": "sku-7", "name": "Tea Tin", "price": 74.5, "qty": 1}],
+            "order_id": f"o-{index}",
+            "revenue": 99.5,
+            "currency": "USD",
+            "coupon": None,
+            "products": [
+                {"sku": "sku-1", "name": "Blue Mug", "price": 12.5, "qty": 2},
+                {"sku": "sku-7", "name": "Tea Tin", "price": 74.5, "qty": 1},
+            ],
         },
         "context": _context(index),
         "timestamp": SENT_AT,
@@ -88,23 +96,42 @@ def track_call(index: int = 0) -> dict[str, Any]:
 def batch_item(index: int) -> dict[str, Any]:
     """One item of a batch (about 400 bytes): tracks, identifies and pages in turn."""
     kind = ("track", "identify", "page")[index % 3]
-    item: dict[str, Any] = {"type": kind, "userId": f"user-{index:06d}", "anonymousId": f"anon-{index:08d}-5f1c3b2a",
-                            "timestamp": SENT_AT,
-                            "messageId": f"{PLACEHOLDER.decode()}-{index:03d}",
-                            "context": {"library": {"name": "analytics-node", "version": "6.2.0"},
-                                        "ip": f"203.0.113.{index % 250 + 1}", "locale": "en-US",
-                                        "timezone": "Europe/Paris"}}
+    item: dict[str, Any] = {
+        "type": kind,
+        "userId": f"user-{index:06d}",
+        "anonymousId": f"anon-{index:08d}-5f1c3b2a",
+        "timestamp": SENT_AT,
+        "messageId": f"{PLACEHOLDER.decode()}-{index:03d}",
+        "context": {
+            "library": {"name": "analytics-node", "version": "6.2.0"},
+            "ip": f"203.0.113.{index % 250 + 1}",
+            "locale": "en-US",
+            "timezone": "Europe/Paris",
+        },
+    }
     if kind == "track":
         item["event"] = "Product Viewed"
-        item["properties"] = {"product_id": f"p-{index}", "name": "Blue Mug", "price": 12.5, "currency": "USD",
-                              "category": "Kitchen"}
+        item["properties"] = {
+            "product_id": f"p-{index}",
+            "name": "Blue Mug",
+            "price": 12.5,
+            "currency": "USD",
+            "category": "Kitchen",
+        }
     elif kind == "identify":
-        item["traits"] = {"email": f"user{index}@example.com", "name": "Ada Lovelace", "plan": "pro",
-                          "createdAt": "2025-06-07T08:09:10.000Z"}
+        item["traits"] = {
+            "email": f"user{index}@example.com",
+            "name": "Ada Lovelace",
+            "plan": "pro",
+            "createdAt": "2025-06-07T08:09:10.000Z",
+        }
     else:
         item["name"] = "Product"
-        item["properties"] = {"path": f"/products/{index}", "url": f"https://shop.example.com/products/{index}",
-                              "title": "Blue Mug"}
+        item["properties"] = {
+            "path": f"/products/{index}",
+            "url": f"https://shop.example.com/products/{index}",
+            "title": "Blue Mug",
+        }
     return item
 
 
@@ -131,8 +158,12 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "single": Scenario("single", "/v1/track", 1, orjson.dumps(track_call())),
-    "batch": Scenario("batch", "/v1/batch", BATCH_SIZE, orjson.dumps(
-        {"batch": [batch_item(i) for i in range(BATCH_SIZE)], "sentAt": SENT_AT})),
+    "batch": Scenario(
+        "batch",
+        "/v1/batch",
+        BATCH_SIZE,
+        orjson.dumps({"batch": [batch_item(i) for i in range(BATCH_SIZE)], "sentAt": SENT_AT}),
+    ),
 }
 
 AUTHORIZATION = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
@@ -140,12 +171,17 @@ HEADERS = {"Authorization": AUTHORIZATION, "Content-Type": "application/json", "
 
 
 def request_head(scenario: Scenario, host: str, port: int) -> bytes:
-    lines = [f"POST {scenario.path} HTTP/1.1", f"Host: {host}:{port}",
-             *(f"{name}: {value}" for name, value in HEADERS.items()), f"Content-Length: {scenario.size}"]
+    lines = [
+        f"POST {scenario.path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+        f"Content-Length: {scenario.size}",
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 # -- results -----------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class LoadResult:
@@ -186,14 +222,18 @@ def merge(reports: Sequence[dict[str, Any]], driver: str) -> LoadResult:
     return LoadResult(
         requests=sum(report["requests"] for report in reports),
         seconds=max(report["seconds"] for report in reports),
-        p50_ms=_percentile(histogram, 0.50), p99_ms=_percentile(histogram, 0.99),
-        errors=sum(report["errors"] for report in reports), driver=driver,
-        server_cpu_seconds=next((r["server_cpu_seconds"] for r in reports if r.get("server_cpu_seconds") is not None),
-                                None),
+        p50_ms=_percentile(histogram, 0.50),
+        p99_ms=_percentile(histogram, 0.99),
+        errors=sum(report["errors"] for report in reports),
+        driver=driver,
+        server_cpu_seconds=next(
+            (r["server_cpu_seconds"] for r in reports if r.get("server_cpu_seconds") is not None), None
+        ),
     )
 
 
 # -- the built-in generator --------------------------------------------------------------------------
+
 
 class _Connection(asyncio.Protocol):
     """One keep-alive connection sending requests back to back, each with the next id."""
@@ -232,11 +272,11 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
             return
         line_end = head.find(b"\r\n", at)
-        length = int(head[at + 15:line_end if line_end >= 0 else len(head)])
+        length = int(head[at + 15 : line_end if line_end >= 0 else len(head)])
         if len(self.buffer) < end + 4 + length:
             return
         ok = self.buffer[9:10] == b"2"  # "HTTP/1.1 2xx"
-        self.buffer = self.buffer[end + 4 + length:]
+        self.buffer = self.buffer[end + 4 + length :]
         done = time.perf_counter()
         self.run.answered(done - self.started, ok, done)
         if self.run.running:
@@ -287,8 +327,16 @@ def process_cpu_seconds(pid: int) -> float | None:
 
 
 async def generate(
-    scenario: Scenario, host: str, port: int, *, connections: int, duration: float, warmup: float = 0.0,
-    client: int = 0, run_number: int = 0, server_pid: int | None = None,
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    client: int = 0,
+    run_number: int = 0,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Drive `connections` keep-alive connections for `warmup` + `duration` seconds; a JSON-ready report.
 
@@ -314,14 +362,25 @@ async def generate(
     for protocol in protocols:
         if protocol.transport is not None:
             protocol.transport.close()
-    return {"requests": run.requests, "seconds": duration, "errors": run.errors,
-            "latency": {str(bucket): count for bucket, count in run.latency.items()},
-            "server_cpu_seconds": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before}
+    return {
+        "requests": run.requests,
+        "seconds": duration,
+        "errors": run.errors,
+        "latency": {str(bucket): count for bucket, count in run.latency.items()},
+        "server_cpu_seconds": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+    }
 
 
 def run_builtin(
-    scenario: Scenario, host: str, port: int, *, connections: int, duration: float, warmup: float = 0.0,
-    processes: int = 1, server_pid: int | None = None,
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    processes: int = 1,
+    server_pid: int | None = None,
 ) -> LoadResult:
     """Run the built-in generator in `processes` child processes sharing the connections.
 
@@ -332,11 +391,31 @@ def run_builtin(
     shares = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "mockpipe.loadgen", "--scenario", scenario.name, "--host", host,
-             "--port", str(port), "--connections", str(share), "--duration", str(duration),
-             "--warmup", str(warmup), "--client", str(index), "--run", str(run_number),
-             *(["--server-pid", str(server_pid)] if server_pid is not None and index == 0 else [])],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "mockpipe.loadgen",
+                "--scenario",
+                scenario.name,
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--connections",
+                str(share),
+                "--duration",
+                str(duration),
+                "--warmup",
+                str(warmup),
+                "--client",
+                str(index),
+                "--run",
+                str(run_number),
+                *(["--server-pid", str(server_pid)] if server_pid is not None and index == 0 else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for index, share in enumerate(shares)
     ]
     reports = []
@@ -384,8 +463,15 @@ def _lua_string(text: str) -> str:
 
 
 def run_wrk(
-    scenario: Scenario, host: str, port: int, *, connections: int, duration: float, warmup: float = 0.0,
-    threads: int = 1, server_pid: int | None = None,
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    threads: int = 1,
+    server_pid: int | None = None,
 ) -> LoadResult:
     """Drive the server with wrk (whole seconds only); raises `LoadError` if wrk is missing or fails."""
     wrk = wrk_path()
@@ -396,14 +482,29 @@ def run_wrk(
         template.write_bytes(scenario.template)
         script = Path(folder, "bench.lua")
         headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in HEADERS.items())
-        text = (_WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
-                .replace("__HEADERS__", headers).replace("__PATH__", _lua_string(scenario.path)))
+        text = (
+            _WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
+            .replace("__HEADERS__", headers)
+            .replace("__PATH__", _lua_string(scenario.path))
+        )
         url = f"http://{host}:{port}{scenario.path}"
 
         def wrk_run(seconds: float) -> dict[str, Any]:
             script.write_text(text.replace("__RUN__", str(next_run())))
-            command = [wrk, "-t", str(max(1, min(threads, connections))), "-c", str(connections),
-                       "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url]
+            command = [
+                wrk,
+                "-t",
+                str(max(1, min(threads, connections))),
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ]
             done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
             for line in done.stdout.splitlines():
                 if line.startswith("MOCKPIPE-BENCH "):
@@ -417,8 +518,12 @@ def run_wrk(
         report = wrk_run(duration)
         cpu_after = None if server_pid is None else process_cpu_seconds(server_pid)
     return LoadResult(
-        requests=report["requests"], seconds=report["duration_us"] / 1e6, p50_ms=report["p50_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000, errors=report["errors"], driver="wrk",
+        requests=report["requests"],
+        seconds=report["duration_us"] / 1e6,
+        p50_ms=report["p50_us"] / 1000,
+        p99_ms=report["p99_us"] / 1000,
+        errors=report["errors"],
+        driver="wrk",
         server_cpu_seconds=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
     )
 
@@ -436,9 +541,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=int, default=0, help="run number, part of every id (0-9999)")
     parser.add_argument("--server-pid", type=int, default=None, help="report this process's CPU time")
     args = parser.parse_args(argv)
-    report = asyncio.run(generate(SCENARIOS[args.scenario], args.host, args.port, connections=args.connections,
-                                  duration=args.duration, warmup=args.warmup, client=args.client, run_number=args.run,
-                                  server_pid=args.server_pid))
+    report = asyncio.run(
+        generate(
+            SCENARIOS[args.scenario],
+            args.host,
+            args.port,
+            connections=args.connections,
+            duration=args.duration,
+            warmup=args.warmup,
+            client=args.client,
+            run_number=args.run,
+            server_pid=args.server_pid,
+        )
+    )
     sys.stdout.write(json.dumps(report))
     return 0
 

@@ -45,6 +45,7 @@ def _p99(values: list[float]) -> float:
 
 # -- MockPipeServer start and stop -------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class StartStop:
     start_ms: float  # medians
@@ -69,6 +70,7 @@ def start_stop(samples: int = 20) -> StartStop:
 
 
 # -- wait_for ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class WaitDelay:
@@ -95,8 +97,9 @@ def wait_delay(samples: int = 50) -> WaitDelay:
                 returned: list[float] = []
                 waiting = threading.Event()
 
-                def wait(count: int = count, returned: list[float] = returned, waiting: threading.Event = waiting
-                         ) -> None:
+                def wait(
+                    count: int = count, returned: list[float] = returned, waiting: threading.Event = waiting
+                ) -> None:
                     waiting.set()
                     result = server.wait_for(count, 10.0)
                     returned.append(time.perf_counter())
@@ -107,8 +110,12 @@ def wait_delay(samples: int = 50) -> WaitDelay:
                 waiter.start()
                 waiting.wait()
                 time.sleep(0.001)  # let the waiter reach the condition: the measure is a blocked wait_for
-                connection.request("POST", scenario.path, body=scenario.body(f"{count:014d}".encode()),
-                                   headers={"Authorization": AUTHORIZATION, "Content-Type": "application/json"})
+                connection.request(
+                    "POST",
+                    scenario.path,
+                    body=scenario.body(f"{count:014d}".encode()),
+                    headers={"Authorization": AUTHORIZATION, "Content-Type": "application/json"},
+                )
                 response = connection.getresponse()
                 response.read()
                 answered = time.perf_counter()
@@ -119,11 +126,17 @@ def wait_delay(samples: int = 50) -> WaitDelay:
                 after_200.append(returned[0] - answered)
         finally:
             connection.close()
-    return WaitDelay(_ms(statistics.median(after_landing)), _ms(_p99(after_landing)),
-                     _ms(statistics.median(after_200)), _ms(_p99(after_200)), samples)
+    return WaitDelay(
+        _ms(statistics.median(after_landing)),
+        _ms(_p99(after_landing)),
+        _ms(statistics.median(after_200)),
+        _ms(_p99(after_200)),
+        samples,
+    )
 
 
 # -- the validator and the ingest path without HTTP -------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Rates:
@@ -180,6 +193,7 @@ def _bodies(scenario: Scenario) -> Any:
 
 
 # -- journal memory --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class JournalMemory:
@@ -249,6 +263,7 @@ def journal_memory(calls: int = 20_000, *, scenario: str = "single", max_calls: 
 
 # -- the pytest fixture ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class FixtureOverhead:
     """The `mockpipe` fixture's cost: per test, and once for the first test (the session's server)."""
@@ -304,25 +319,49 @@ def fixture_overhead(tests: int = 1000, *, repeats: int = 2, conftest: str = "")
         (folder / "pytest.ini").write_text("[pytest]\n")
         (folder / "conftest.py").write_text(conftest)
         (folder / "mockpipe_bench_timing.py").write_text(_TIMING_PLUGIN)
-        (folder / "test_with.py").write_text("".join(
-            f"def test_{n}(mockpipe):\n    assert mockpipe is not None\n\n\n" for n in range(tests)))
-        (folder / "test_without.py").write_text("".join(
-            f"def test_{n}():\n    assert {n} >= 0\n\n\n" for n in range(tests)))
+        (folder / "test_with.py").write_text(
+            "".join(f"def test_{n}(mockpipe):\n    assert mockpipe is not None\n\n\n" for n in range(tests))
+        )
+        (folder / "test_without.py").write_text(
+            "".join(f"def test_{n}():\n    assert {n} >= 0\n\n\n" for n in range(tests))
+        )
         times = folder / "times.json"
         with_times: list[float] = []
         without_times: list[float] = []
         first: list[float] = []
         for _ in range(repeats):
             done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "mockpipe_bench_timing",
-                 "test_with.py", "test_without.py"],
-                cwd=folder, capture_output=True, text=True, timeout=600, check=False,
-                env={**os.environ, "MOCKPIPE_BENCH_TIMES": str(times), "PYTHONPATH": os.pathsep.join(
-                    filter(None, [str(folder), os.environ.get("PYTHONPATH")]))})
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-x",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "mockpipe_bench_timing",
+                    "test_with.py",
+                    "test_without.py",
+                ],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+                env={
+                    **os.environ,
+                    "MOCKPIPE_BENCH_TIMES": str(times),
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])),
+                },
+            )
             if done.returncode != 0:
                 output = done.stdout + done.stderr
-                reason = ("the pytest plugin has no `mockpipe` fixture yet" if FIXTURE_MISSING in output
-                          else f"the pytest run failed ({done.returncode}): {output.strip()[-300:]}")
+                reason = (
+                    "the pytest plugin has no `mockpipe` fixture yet"
+                    if FIXTURE_MISSING in output
+                    else f"the pytest run failed ({done.returncode}): {output.strip()[-300:]}"
+                )
                 return FixtureOverhead(tests, None, None, None, reason)
             seconds = json.loads(times.read_text())
             with_times.append(seconds.get("test_with.py", 0.0))

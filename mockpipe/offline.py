@@ -20,21 +20,32 @@ FORWARD_CLOSE_SECONDS = 5.0  # how long a stopping server keeps trying to delive
 
 def add_offline_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("offline development")
-    group.add_argument("--store", metavar="FILE",
-                       help="keep the journal in this SQLite file: it survives restarts and kill -9 "
-                            "(default: in memory)")
-    group.add_argument("--store-sync", choices=SYNCHRONOUS, default="normal",
-                       help="normal: an answered call survives the process being killed; full: also an OS "
-                            "crash or power cut, with an fsync per request (default %(default)s)")
-    group.add_argument("--record", metavar="FILE",
-                       help="append every accepted call to this JSON-lines file as it arrives (a bare file "
-                            "name goes into recordings/)")
-    group.add_argument("--forward", metavar="URL",
-                       help="relay every accepted call to this Data Pipelines endpoint (the real service or "
-                            "another mockpipe), retrying 429 and 5xx; with --store, what a crash or a stop left "
-                            "undelivered is sent at the next start with the same --forward")
-    group.add_argument("--forward-key", metavar="KEY",
-                       help="write key for --forward (default: each call's own)")
+    group.add_argument(
+        "--store",
+        metavar="FILE",
+        help="keep the journal in this SQLite file: it survives restarts and kill -9 (default: in memory)",
+    )
+    group.add_argument(
+        "--store-sync",
+        choices=SYNCHRONOUS,
+        default="normal",
+        help="normal: an answered call survives the process being killed; full: also an OS "
+        "crash or power cut, with an fsync per request (default %(default)s)",
+    )
+    group.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append every accepted call to this JSON-lines file as it arrives (a bare file "
+        "name goes into recordings/)",
+    )
+    group.add_argument(
+        "--forward",
+        metavar="URL",
+        help="relay every accepted call to this Data Pipelines endpoint (the real service or "
+        "another mockpipe), retrying 429 and 5xx; with --store, what a crash or a stop left "
+        "undelivered is sent at the next start with the same --forward",
+    )
+    group.add_argument("--forward-key", metavar="KEY", help="write key for --forward (default: each call's own)")
 
 
 @dataclass
@@ -64,8 +75,9 @@ class Offline:
                 offline.store = Store(store_path, synchronous=args.store_sync)
                 offline.journal = offline.store.open_journal(max_calls=max_calls)
                 offline.restored = len(offline.journal)
-                offline.notes.append(f"store: {store_path} ({offline.restored} call(s) restored, "
-                                     f"synchronous={args.store_sync})")
+                offline.notes.append(
+                    f"store: {store_path} ({offline.restored} call(s) restored, synchronous={args.store_sync})"
+                )
             if record_path is not None:
                 offline.recorder = Recorder(record_path)
                 offline.journal.subscribe(offline.recorder.write, durable=True)
@@ -80,8 +92,9 @@ class Offline:
             if offline.store is not None:
                 for url, count in offline.store.pending_forward_counts().items():
                     if offline.forwarder is None or url != offline.forwarder.url:
-                        offline.notes.append(f"{count} call(s) left pending for {url}: start with --forward {url} "
-                                             f"to send them")
+                        offline.notes.append(
+                            f"{count} call(s) left pending for {url}: start with --forward {url} to send them"
+                        )
         except BaseException:
             offline.close()
             raise

@@ -90,8 +90,13 @@ class Event(NamedTuple):
     message_id: str
 
     def to_dict(self) -> JSONObject:
-        return {"type": self.type, "name": self.name, "timestamp": self.timestamp, "properties": self.properties,
-                "messageId": self.message_id}
+        return {
+            "type": self.type,
+            "name": self.name,
+            "timestamp": self.timestamp,
+            "properties": self.properties,
+            "messageId": self.message_id,
+        }
 
 
 class Device(NamedTuple):
@@ -292,10 +297,14 @@ class _PersonState:
             emails=tuple(self.emails),
             traits=copy.deepcopy(self.traits.values),
             events=tuple(_event(call, moment) for moment, call in self.events),
-            devices={token: Device(token, d.type, copy.deepcopy(d.attributes.values), d.updated.text)
-                     for token, d in self.devices.items()},
-            objects={key: Relationship(key[0], key[1], copy.deepcopy(attrs.values))
-                     for key, attrs in self.relationships.items()},
+            devices={
+                token: Device(token, d.type, copy.deepcopy(d.attributes.values), d.updated.text)
+                for token, d in self.devices.items()
+            },
+            objects={
+                key: Relationship(key[0], key[1], copy.deepcopy(attrs.values))
+                for key, attrs in self.relationships.items()
+            },
             suppressed=self.suppressed,
             first_seen=self.first_seen.text if self.first_seen else None,
             last_seen=self.last_seen.text if self.last_seen else None,
@@ -479,8 +488,11 @@ class People:
                 partition = self._partitions.get(write_key)
                 found = partition.find(person_id) if partition is not None else None
                 return found.snapshot(write_key) if found is not None else None
-            matches = [(key, found) for key, partition in self._partitions.items()
-                       if (found := partition.find(person_id)) is not None]
+            matches = [
+                (key, found)
+                for key, partition in self._partitions.items()
+                if (found := partition.find(person_id)) is not None
+            ]
             if len(matches) > 1:
                 raise AmbiguousIdError(f"person {person_id!r}", (key for key, _ in matches))
             return matches[0][1].snapshot(matches[0][0]) if matches else None
@@ -491,7 +503,11 @@ class People:
             return [person.snapshot(key) for key, person in self._people_in_order(write_key)]
 
     def people_page(
-        self, write_key: str | None = None, *, after: int | None = None, limit: int = DEFAULT_PAGE_SIZE,
+        self,
+        write_key: str | None = None,
+        *,
+        after: int | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
         id_contains: str | None = None,
     ) -> Page[Person]:
         """At most `limit` people (of one write key; with an id containing `id_contains`), in the order
@@ -513,20 +529,27 @@ class People:
 
     def _people_in_order(self, write_key: str | None) -> Iterator[tuple[str, _PersonState]]:
         """(write key, person) by creation: each partition keeps its people in that order."""
-        streams = [((person.seq, key, person) for person in partition.people.values())
-                   for key, partition in self._partitions.items() if write_key in (None, key)]
+        streams = [
+            ((person.seq, key, person) for person in partition.people.values())
+            for key, partition in self._partitions.items()
+            if write_key in (None, key)
+        ]
         return ((key, person) for _, key, person in heapq.merge(*streams))
 
-    def object(self, object_id: str, object_type_id: str = DEFAULT_OBJECT_TYPE_ID, *,
-               write_key: str | None = None) -> GroupObject | None:
+    def object(
+        self, object_id: str, object_type_id: str = DEFAULT_OBJECT_TYPE_ID, *, write_key: str | None = None
+    ) -> GroupObject | None:
         """An object and its related people; without `write_key`, the only write key that has it.
 
         Raises `AmbiguousIdError` when several write keys have such an object.
         """
         key = (str(object_type_id), str(object_id))
         with self._caught_up():
-            matches = [wk for wk, partition in self._partitions.items()
-                       if (write_key is None or wk == write_key) and key in partition.objects]
+            matches = [
+                wk
+                for wk, partition in self._partitions.items()
+                if (write_key is None or wk == write_key) and key in partition.objects
+            ]
             if len(matches) > 1:
                 raise AmbiguousIdError(f"object {key[1]!r} of type {key[0]!r}", matches)
             return self._object_snapshot(matches[0], key) if matches else None
@@ -537,7 +560,11 @@ class People:
             return [self._object_snapshot(wk, key) for wk, key, _ in self._objects_in_order(write_key, object_type_id)]
 
     def objects_page(
-        self, write_key: str | None = None, object_type_id: str | None = None, *, after: int | None = None,
+        self,
+        write_key: str | None = None,
+        object_type_id: str | None = None,
+        *,
+        after: int | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Page[GroupObject]:
         """At most `limit` objects, as `objects`, from after the cursor `after` (see `people_page`)."""
@@ -550,9 +577,15 @@ class People:
         self, write_key: str | None, object_type_id: str | None
     ) -> Iterator[tuple[str, tuple[str, str], _Object]]:
         type_id = None if object_type_id is None else str(object_type_id)
-        streams = [((state.seq, wk, key, state) for key, state in partition.objects.items()
-                    if type_id is None or key[0] == type_id)
-                   for wk, partition in self._partitions.items() if write_key in (None, wk)]
+        streams = [
+            (
+                (state.seq, wk, key, state)
+                for key, state in partition.objects.items()
+                if type_id is None or key[0] == type_id
+            )
+            for wk, partition in self._partitions.items()
+            if write_key in (None, wk)
+        ]
         return ((wk, key, state) for _, wk, key, state in heapq.merge(*streams))
 
     def _object_snapshot(self, write_key: str, key: tuple[str, str]) -> GroupObject:
@@ -563,8 +596,15 @@ class People:
             attrs = person.relationships.get(key)
             if attrs is not None:
                 related[person.index_keys()[0][1]] = copy.deepcopy(attrs.values)
-        return GroupObject(write_key, key[0], key[1], copy.deepcopy(state.traits.values), related,
-                           state.first_seen.text, state.last_seen.text)
+        return GroupObject(
+            write_key,
+            key[0],
+            key[1],
+            copy.deepcopy(state.traits.values),
+            related,
+            state.first_seen.text,
+            state.last_seen.text,
+        )
 
     # -- applying calls --------------------------------------------------------------------------
 
@@ -641,8 +681,12 @@ class People:
             return
         traits = payload.get("traits")
         traits = traits if isinstance(traits, dict) else {}
-        type_id = (_id(payload.get("objectTypeId")) or _id(traits.get("object_type_id"))
-                   or _id(traits.get("objectTypeId")) or DEFAULT_OBJECT_TYPE_ID)
+        type_id = (
+            _id(payload.get("objectTypeId"))
+            or _id(traits.get("object_type_id"))
+            or _id(traits.get("objectTypeId"))
+            or DEFAULT_OBJECT_TYPE_ID
+        )
         key = (type_id, object_id)
         state = partition.objects.get(key)
         if state is None:
@@ -775,8 +819,9 @@ def _update_device(person: _PersonState, payload: JSONObject, properties: JSONOb
     device.attributes.merge(properties, moment.at)
 
 
-def _resolve(partition: _Partition, user_id: str | None, anonymous_id: str | None, *, create: bool = False
-             ) -> _PersonState | None:
+def _resolve(
+    partition: _Partition, user_id: str | None, anonymous_id: str | None, *, create: bool = False
+) -> _PersonState | None:
     """The person a call is about: by userId (or an id aliased into one), else by anonymousId."""
     if user_id is not None:
         found = partition.index.get(("user", user_id))
@@ -820,7 +865,7 @@ def _merge(partition: _Partition, source: _PersonState, *, into: _PersonState) -
         mine.extend(i for i in getattr(source, name) if i not in mine and i != target.user_id)
     target.traits.absorb(source.traits)
     events = sorted([*target.events, *source.events], key=lambda pair: pair[0].at)
-    target.events = deque(events[-People.MAX_EVENTS:])
+    target.events = deque(events[-People.MAX_EVENTS :])
     for token, device in source.devices.items():
         mine_device = target.devices.get(token)
         if mine_device is None or device.updated.at > mine_device.updated.at:

@@ -34,8 +34,9 @@ OBJECT_PARAMS = frozenset(("writeKey", "typeId", "after", "limit"))
 
 
 def _ambiguous(exc: AmbiguousIdError) -> JSONResponse:
-    return JSONResponse({"code": "ambiguous", "message": f"{exc} (?writeKey=)", "writeKeys": exc.write_keys},
-                        status_code=409)
+    return JSONResponse(
+        {"code": "ambiguous", "message": f"{exc} (?writeKey=)", "writeKeys": exc.write_keys}, status_code=409
+    )
 
 
 def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:
@@ -53,8 +54,9 @@ def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:
 
 
 def _page_answer(name: str, page: Page[Any], to_dict: Callable[[Any], Any]) -> JSONResponse:
-    return JSONResponse({name: [to_dict(item) for item in page.items], "count": len(page.items),
-                         "total": page.total, "next": page.next})
+    return JSONResponse(
+        {name: [to_dict(item) for item in page.items], "count": len(page.items), "total": page.total, "next": page.next}
+    )
 
 
 class PeopleAPI:
@@ -76,8 +78,12 @@ class PeopleAPI:
     async def list_people(self, request: Request) -> JSONResponse:
         params = request.query_params
         try:
-            page = await run_in_threadpool(self.people.people_page, params.get("writeKey"),
-                                           id_contains=params.get("q"), **_paging(params, PEOPLE_PARAMS))
+            page = await run_in_threadpool(
+                self.people.people_page,
+                params.get("writeKey"),
+                id_contains=params.get("q"),
+                **_paging(params, PEOPLE_PARAMS),
+            )
         except ValueError as exc:
             return bad_query(str(exc))
         return _page_answer("people", page, lambda person: person.summary())
@@ -87,8 +93,9 @@ class PeopleAPI:
         if not person_id:  # `/mockpipe/people/`
             return await self.list_people(request)
         try:
-            found = await run_in_threadpool(self.people.person, person_id,
-                                            write_key=request.query_params.get("writeKey"))
+            found = await run_in_threadpool(
+                self.people.person, person_id, write_key=request.query_params.get("writeKey")
+            )
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:
@@ -99,8 +106,9 @@ class PeopleAPI:
         params = request.query_params
         type_id = request.path_params.get("type_id", params.get("typeId"))
         try:
-            page = await run_in_threadpool(self.people.objects_page, params.get("writeKey"), type_id,
-                                           **_paging(params, OBJECT_PARAMS))
+            page = await run_in_threadpool(
+                self.people.objects_page, params.get("writeKey"), type_id, **_paging(params, OBJECT_PARAMS)
+            )
         except ValueError as exc:
             return bad_query(str(exc))
         return _page_answer("objects", page, lambda found: found.to_dict())
@@ -110,8 +118,9 @@ class PeopleAPI:
         if not object_id:  # `/mockpipe/objects/2/`
             return await self.list_objects(request)
         try:
-            found = await run_in_threadpool(self.people.object, object_id, type_id,
-                                            write_key=request.query_params.get("writeKey"))
+            found = await run_in_threadpool(
+                self.people.object, object_id, type_id, write_key=request.query_params.get("writeKey")
+            )
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:

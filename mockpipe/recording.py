@@ -70,7 +70,7 @@ class Recorder:
         with self._lock:
             while data:  # an unbuffered write may be partial
                 written = self._file.write(data)
-                data = data[written or 0:]
+                data = data[written or 0 :]
             self.calls += len(lines)
 
     def close(self) -> None:

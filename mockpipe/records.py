@@ -126,7 +126,10 @@ def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str 
     return (
         message_id if message_id.__class__ is str and message_id else id_text(message_id) or "",
         None if user_id is None else user_id if user_id.__class__ is str and user_id else id_text(user_id),
-        None if anonymous_id is None else anonymous_id if anonymous_id.__class__ is str and anonymous_id
+        None
+        if anonymous_id is None
+        else anonymous_id
+        if anonymous_id.__class__ is str and anonymous_id
         else id_text(anonymous_id),
         event if isinstance(event, str) else None,
         name if isinstance(name, str) else None,

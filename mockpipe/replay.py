@@ -56,8 +56,10 @@ class ReplayReport:
 
     def summary(self) -> str:
         rate = self.calls / self.seconds if self.seconds > 0 else 0.0
-        lines = [f"replayed {self.calls} call(s) to {self.url} in {self.requests} request(s), {self.seconds:.1f} s "
-                 f"({rate:,.0f} calls/s): {self.accepted} accepted, {self.rejected} rejected"]
+        lines = [
+            f"replayed {self.calls} call(s) to {self.url} in {self.requests} request(s), {self.seconds:.1f} s "
+            f"({rate:,.0f} calls/s): {self.accepted} accepted, {self.rejected} rejected"
+        ]
         for reason, count in self.reasons.most_common(PROBLEMS_SHOWN):
             lines.append(f"  {count} rejected: {reason}{self._where(reason)}")
         if len(self.reasons) > PROBLEMS_SHOWN:
@@ -109,8 +111,10 @@ class Progress:
 
     def _line(self, done_bytes: int, report: ReplayReport, now: float) -> str:
         elapsed = max(now - self._start, 1e-9)
-        counts = f"{report.calls:,} calls sent, {report.accepted:,} accepted, {report.rejected:,} rejected, " \
-                 f"{report.calls / elapsed:,.0f} calls/s"
+        counts = (
+            f"{report.calls:,} calls sent, {report.accepted:,} accepted, {report.rejected:,} rejected, "
+            f"{report.calls / elapsed:,.0f} calls/s"
+        )
         if not self.total:
             return counts
         fraction = min(done_bytes / self.total, 1.0)
@@ -121,8 +125,17 @@ class Progress:
 class _Replay:
     """One replay run: the batches being filled, the pacing and the report."""
 
-    def __init__(self, endpoint: Endpoint, *, write_key: str | None, rate: float | None, policy: RetryPolicy,
-                 max_call_bytes: int, max_batch_bytes: int, notify: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        write_key: str | None,
+        rate: float | None,
+        policy: RetryPolicy,
+        max_call_bytes: int,
+        max_batch_bytes: int,
+        notify: Callable[[str], None] | None,
+    ) -> None:
         self.endpoint = endpoint
         self.notify = notify
         self.write_key = write_key
@@ -176,8 +189,10 @@ class _Replay:
 
     def retrying(self, batch: Batch[int], retry: Retry) -> None:
         if self.notify is not None:
-            self.notify(f"mockpipe: attempt {retry.attempt} to send {len(batch)} call(s) to {self.endpoint.url} "
-                        f"failed: {retry.reason}; retrying in {retry.delay:.1f} s")
+            self.notify(
+                f"mockpipe: attempt {retry.attempt} to send {len(batch)} call(s) to {self.endpoint.url} "
+                f"failed: {retry.reason}; retrying in {retry.delay:.1f} s"
+            )
 
     def flush_all(self) -> None:
         for write_key in list(self.batches):
@@ -185,9 +200,17 @@ class _Replay:
 
 
 def replay(
-    source: IO[bytes], url: str, *, write_key: str | None = None, rate: float | None = None,
-    progress: Progress | None = None, policy: RetryPolicy | None = None, max_call_bytes: int = MAX_CALL_BYTES,
-    max_batch_bytes: int = MAX_BATCH_BYTES, timeout: float = 30.0, notify: Callable[[str], None] | None = None,
+    source: IO[bytes],
+    url: str,
+    *,
+    write_key: str | None = None,
+    rate: float | None = None,
+    progress: Progress | None = None,
+    policy: RetryPolicy | None = None,
+    max_call_bytes: int = MAX_CALL_BYTES,
+    max_batch_bytes: int = MAX_BATCH_BYTES,
+    timeout: float = 30.0,
+    notify: Callable[[str], None] | None = None,
 ) -> ReplayReport:
     """Send the calls of a recording read from `source` to the endpoint at `url`.
 
@@ -198,8 +221,15 @@ def replay(
     if rate is not None and rate <= 0:
         raise ValueError("the rate must be a positive number of calls per second")
     endpoint = Endpoint(url, timeout=timeout)
-    run = _Replay(endpoint, write_key=write_key, rate=rate, policy=policy or RetryPolicy(),
-                  max_call_bytes=max_call_bytes, max_batch_bytes=max_batch_bytes, notify=notify)
+    run = _Replay(
+        endpoint,
+        write_key=write_key,
+        rate=rate,
+        policy=policy or RetryPolicy(),
+        max_call_bytes=max_call_bytes,
+        max_batch_bytes=max_batch_bytes,
+        notify=notify,
+    )
     report = run.report
     position = [0]
 
@@ -216,8 +246,9 @@ def replay(
                 continue
             key = write_key or recorded.write_key
             item = outgoing(recorded.payload)
-            problem = "no write key (pass --write-key)" if key is None else too_large(
-                item, max_call_bytes=max_call_bytes)
+            problem = (
+                "no write key (pass --write-key)" if key is None else too_large(item, max_call_bytes=max_call_bytes)
+            )
             if key is None or problem is not None:
                 report.calls += 1
                 report.reject(1, problem or "", (recorded.line,))

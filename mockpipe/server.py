@@ -107,8 +107,12 @@ class MockPipeServer:
     START_TIMEOUT = 10.0
 
     def __init__(
-        self, config: ServerConfig | None = None, *, journal: Journal | None = None,
-        store: str | os.PathLike[str] | None = None, **options: Any,
+        self,
+        config: ServerConfig | None = None,
+        *,
+        journal: Journal | None = None,
+        store: str | os.PathLike[str] | None = None,
+        **options: Any,
     ) -> None:
         if config is not None and options:
             raise TypeError("pass either a ServerConfig or keyword options, not both")
@@ -224,7 +228,10 @@ class MockPipeServer:
         return self.journal.calls(query, **filters)
 
     def wait_for(
-        self, count: int = 1, timeout: float = DEFAULT_WAIT_TIMEOUT, query: CallQuery | None = None,
+        self,
+        count: int = 1,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
         """Block until `count` matching calls have arrived or `timeout` passes (see `WaitResult`)."""

@@ -41,9 +41,16 @@ class References:
         "writeKey": "writeKey",
     }
     # Keys holding ISO-8601 times.
-    TIME_KEYS: ClassVar[frozenset[str]] = frozenset((
-        "timestamp", "originalTimestamp", "sentAt", "receivedAt", "firstReceivedAt", "lastReceivedAt",
-    ))
+    TIME_KEYS: ClassVar[frozenset[str]] = frozenset(
+        (
+            "timestamp",
+            "originalTimestamp",
+            "sentAt",
+            "receivedAt",
+            "firstReceivedAt",
+            "lastReceivedAt",
+        )
+    )
     link_times: ClassVar[bool] = False
 
     def __init__(self) -> None:

@@ -57,7 +57,8 @@ CREATE INDEX forwards_pending ON forwards (url) WHERE status = 'pending';
 """
 
 # Columns in the order of the NamedTuple fields, so that a row is a record with two columns decoded.
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE requests (
     id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
     write_key TEXT, auth TEXT, status INTEGER NOT NULL, accepted INTEGER NOT NULL, reason TEXT, message TEXT,
@@ -72,7 +73,9 @@ CREATE TABLE calls (
 );
 -- The highest ids ever given, so that ids are not reused after a clear and a restart.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-""" + _FORWARDS
+"""
+    + _FORWARDS
+)
 _UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
 _INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
 _UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
@@ -166,7 +169,8 @@ class Store:
             if isinstance(exc, BlockingIOError):
                 raise StoreLockedError(
                     f"{self.path} is in use by another mockpipe (one server per store): stop that one, "
-                    f"or pass another --store") from None
+                    f"or pass another --store"
+                ) from None
             raise StoreError(f"cannot lock {self.path}: {exc}") from exc
         # Released by close(), or when a store that was never closed is collected (no warning, unlike a file object).
         self._file_lock = weakref.finalize(self, os.close, fd)
@@ -180,8 +184,9 @@ class Store:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if self.readonly:
             if version not in READABLE_VERSIONS:
-                raise StoreError(f"{self.path} is not a mockpipe store of a version this mockpipe reads "
-                                 f"(schema version {version})")
+                raise StoreError(
+                    f"{self.path} is not a mockpipe store of a version this mockpipe reads (schema version {version})"
+                )
             return
         # WAL: readers (`mockpipe export --store`) never block the server, and a commit is one append.
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -196,8 +201,9 @@ class Store:
             db.executescript(f"BEGIN; {_UPGRADES[version]} PRAGMA user_version={version + 1}; COMMIT;")
             self._prepare(db)  # the next upgrade, if any
         elif version != SCHEMA_VERSION:
-            raise StoreError(f"{self.path} is a store of schema version {version}; this mockpipe reads "
-                             f"version {SCHEMA_VERSION}")
+            raise StoreError(
+                f"{self.path} is a store of schema version {version}; this mockpipe reads version {SCHEMA_VERSION}"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -218,9 +224,14 @@ class Store:
                     db.executemany(_INSERT_CALL, map(_call_row, calls))
                     if self._forwarding is not None:
                         url, status_of = self._forwarding
-                        db.executemany(_INSERT_FORWARD, [
-                            (call.id, url, detail["status"], orjson.dumps(detail).decode())
-                            for call in calls if (detail := status_of(call)) is not None])
+                        db.executemany(
+                            _INSERT_FORWARD,
+                            [
+                                (call.id, url, detail["status"], orjson.dumps(detail).decode())
+                                for call in calls
+                                if (detail := status_of(call)) is not None
+                            ],
+                        )
 
     def clear(self, write_key: str | None = None) -> None:
         """Delete every call and request, or those of one write key (the journal's clear listener)."""
@@ -228,8 +239,11 @@ class Store:
             db = self._connection()
             with db:
                 for table, key in (("calls", "last_call_id"), ("requests", "last_request_id")):
-                    db.execute(f"INSERT INTO meta SELECT ?, max(id) FROM {table} WHERE true HAVING max(id) NOT NULL "
-                               "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)", (key,))
+                    db.execute(
+                        f"INSERT INTO meta SELECT ?, max(id) FROM {table} WHERE true HAVING max(id) NOT NULL "
+                        "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+                        (key,),
+                    )
                 if write_key is None:
                     db.execute("DELETE FROM calls")
                     db.execute("DELETE FROM requests")
@@ -265,24 +279,39 @@ class Store:
     def forwards(self, url: str) -> list[tuple[int, dict[str, Any]]]:
         """The forward status of each call forwarded to `url`, by call id."""
         with self._lock:
-            rows = self._connection().execute(
-                "SELECT call_id, detail FROM forwards WHERE url = ? ORDER BY call_id", (url,)).fetchall()
+            rows = (
+                self._connection()
+                .execute("SELECT call_id, detail FROM forwards WHERE url = ? ORDER BY call_id", (url,))
+                .fetchall()
+            )
         return [(call_id, orjson.loads(detail)) for call_id, detail in rows]
 
     def pending_forwards(self, url: str) -> list[Call]:
         """The calls still to forward to `url`, oldest first."""
         with self._lock:
-            rows = self._connection().execute(
-                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id", (url, PENDING)).fetchall()
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                    "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
+                    (url, PENDING),
+                )
+                .fetchall()
+            )
         return [_call(row) for row in rows]
 
     def pending_forward_counts(self) -> dict[str, int]:
         """How many calls are still to forward, by destination URL."""
         with self._lock:
-            rows = self._connection().execute(
-                "SELECT url, count(*) FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                "WHERE forwards.status = ? GROUP BY url ORDER BY url", (PENDING,)).fetchall()
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT url, count(*) FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                    "WHERE forwards.status = ? GROUP BY url ORDER BY url",
+                    (PENDING,),
+                )
+                .fetchall()
+            )
         return dict(rows)
 
     # -- reading -------------------------------------------------------------------------------
@@ -299,8 +328,9 @@ class Store:
                 calls = list(self._rows(db, "calls", limit, _call))
                 requests = list(self._rows(db, "requests", limit, _request))
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        journal.restore(requests, calls, last_request_id=meta.get("last_request_id", 0),
-                        last_call_id=meta.get("last_call_id", 0))
+        journal.restore(
+            requests, calls, last_request_id=meta.get("last_request_id", 0), last_call_id=meta.get("last_call_id", 0)
+        )
         return len(calls)
 
     @staticmethod
@@ -341,7 +371,7 @@ def _load_violations(text: str) -> tuple[Violation, ...]:
 
 
 def _call_row(call: Call) -> tuple[Any, ...]:
-    return (*call[:_CALL_VIOLATIONS], _dump_violations(call.violations), *call[_CALL_VIOLATIONS + 1:])
+    return (*call[:_CALL_VIOLATIONS], _dump_violations(call.violations), *call[_CALL_VIOLATIONS + 1 :])
 
 
 def _request_row(request: RequestRecord) -> tuple[Any, ...]:

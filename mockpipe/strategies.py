@@ -48,8 +48,9 @@ def _channels(channel: Channel | None) -> st.SearchStrategy[Channel]:
     return st.just(channel) if channel is not None else st.sampled_from(CHANNELS)
 
 
-def payloads(call_type: str | None = None, *, channel: Channel | None = None, **overrides: Any
-             ) -> st.SearchStrategy[JSONObject]:
+def payloads(
+    call_type: str | None = None, *, channel: Channel | None = None, **overrides: Any
+) -> st.SearchStrategy[JSONObject]:
     """Valid single calls: of `call_type` (any type when None), shaped for `channel` (any when None)."""
     types = st.just(call_type) if call_type is not None else st.sampled_from(CALL_TYPES)
 
@@ -76,8 +77,9 @@ group = _of_type("group")
 alias = _of_type("alias")
 
 
-def batches(*, channel: Channel | None = None, min_size: int = 1, max_size: int = 10, **overrides: Any
-            ) -> st.SearchStrategy[JSONObject]:
+def batches(
+    *, channel: Channel | None = None, min_size: int = 1, max_size: int = 10, **overrides: Any
+) -> st.SearchStrategy[JSONObject]:
     """Valid batch envelopes of `min_size` (at least 1) to `max_size` calls of one session; a few hundred
     calls fill a request (see `PayloadFactory.batch`)."""
     if not 1 <= min_size <= max_size:
@@ -89,8 +91,7 @@ def batches(*, channel: Channel | None = None, min_size: int = 1, max_size: int 
     return st.builds(make, _channels(channel), st.integers(min_value=min_size, max_value=max_size), seeds())
 
 
-def invalid_cases(rule_code: str | None = None, *, channel: Channel | None = None
-                  ) -> st.SearchStrategy[InvalidCase]:
+def invalid_cases(rule_code: str | None = None, *, channel: Channel | None = None) -> st.SearchStrategy[InvalidCase]:
     """`InvalidCase`s of `rule_code` (of any rule of the catalogue when None)."""
     codes = st.just(rule_code) if rule_code is not None else st.sampled_from(list(RULES))
 

@@ -28,17 +28,43 @@ DEVICE_TYPES = frozenset(("android", "ios"))
 ID_FIELDS = ("userId", "anonymousId", "previousId", "groupId")
 
 # Top-level keys a call may carry; anything else is open, but near-misses of these are flagged.
-KNOWN_KEYS = frozenset((
-    "type", "userId", "anonymousId", "previousId", "groupId", "event", "name", "category", "properties",
-    "traits", "context", "integrations", "messageId", "timestamp", "originalTimestamp", "sentAt",
-    "receivedAt", "writeKey", "channel", "objectTypeId", "version",
-))
+KNOWN_KEYS = frozenset(
+    (
+        "type",
+        "userId",
+        "anonymousId",
+        "previousId",
+        "groupId",
+        "event",
+        "name",
+        "category",
+        "properties",
+        "traits",
+        "context",
+        "integrations",
+        "messageId",
+        "timestamp",
+        "originalTimestamp",
+        "sentAt",
+        "receivedAt",
+        "writeKey",
+        "channel",
+        "objectTypeId",
+        "version",
+    )
+)
 _TYPO_INDEX = {key.lower(): key for key in KNOWN_KEYS}
 
-SEMANTIC_NEEDS_USER = frozenset((
-    "Device Created or Updated", "Device Deleted", "User Deleted", "User Suppressed", "User Unsuppressed",
-    "Relationship Deleted",
-))
+SEMANTIC_NEEDS_USER = frozenset(
+    (
+        "Device Created or Updated",
+        "Device Deleted",
+        "User Deleted",
+        "User Suppressed",
+        "User Unsuppressed",
+        "Relationship Deleted",
+    )
+)
 SEMANTIC_DEVICE = frozenset(("Device Created or Updated", "Device Deleted"))
 SEMANTIC_OBJECT = frozenset(("Relationship Deleted", "Object Deleted"))
 SEMANTIC_EVENTS = SEMANTIC_NEEDS_USER | SEMANTIC_OBJECT
@@ -192,12 +218,18 @@ def check_call(
     """Every violation of one call of type `call_type`; paths are JSON pointers inside the call."""
     if proves_clean(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key):
         return []
-    return every_violation(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region,
-                           write_key=write_key)
+    return every_violation(
+        call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key
+    )
 
 
 def every_violation(
-    call_type: str, call: Mapping[str, Any], *, size: int | None, max_call_bytes: int, region: str | None,
+    call_type: str,
+    call: Mapping[str, Any],
+    *,
+    size: int | None,
+    max_call_bytes: int,
+    region: str | None,
     write_key: str | None,
 ) -> list[Violation]:
     """`check_call` without the fast lane: every rule asked in turn."""
@@ -224,8 +256,15 @@ def every_violation(
     if region is not None and write_key:
         named = key_region(write_key)
         if named is not None and named != region:
-            out.append(violation("writeKey.region", "/writeKey" if "writeKey" in call else "",
-                                 key=write_key, key_region=named, region=region))
+            out.append(
+                violation(
+                    "writeKey.region",
+                    "/writeKey" if "writeKey" in call else "",
+                    key=write_key,
+                    key_region=named,
+                    region=region,
+                )
+            )
     return out
 
 
@@ -245,8 +284,10 @@ def validate(
     if call_type is None:
         call_type = "batch" if "batch" in payload else payload.get("type")
     if call_type != "batch" and call_type not in CALL_TYPES:
-        raise ValueError(f"cannot tell which call this is ({call_type!r}): pass call_type= "
-                         f"({', '.join(CALL_TYPES)} or batch), or give the payload a type")
+        raise ValueError(
+            f"cannot tell which call this is ({call_type!r}): pass call_type= "
+            f"({', '.join(CALL_TYPES)} or batch), or give the payload a type"
+        )
     encoded = dumps(payload)
     body = orjson.loads(encoded)  # a private copy: splitting merges batch context into items
     key = write_key if write_key is not None else body.get("writeKey")
@@ -254,8 +295,9 @@ def validate(
     size = None if call_type == "batch" else len(encoded)
     items, found = split_request(call_type, body, body_size=size, max_call_bytes=max_call_bytes)
     for item in items:
-        found.extend(v.at(item.pointer) for v in check_item(item, max_call_bytes=max_call_bytes, region=region,
-                                                            write_key=key))
+        found.extend(
+            v.at(item.pointer) for v in check_item(item, max_call_bytes=max_call_bytes, region=region, write_key=key)
+        )
     return found
 
 
@@ -263,8 +305,9 @@ def check_item(
     item: Item, *, max_call_bytes: int = MAX_CALL_BYTES, region: str | None = None, write_key: str | None = None
 ) -> list[Violation]:
     """Every violation of one call cut out of a request: the envelope's findings about it, then its checks."""
-    return item.violations + check_call(item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes,
-                                        region=region, write_key=write_key)
+    return item.violations + check_call(
+        item.type, item.payload, size=item.size, max_call_bytes=max_call_bytes, region=region, write_key=write_key
+    )
 
 
 def dumps(value: Any) -> bytes:
@@ -315,8 +358,11 @@ def _expect(value: Any, expected_type: type, expected: str, path: str, out: list
         return False
     if isinstance(value, expected_type) and not (expected_type is not bool and isinstance(value, bool)):
         return True
-    out.append(violation("field.type", path, field=path.lstrip("/").replace("/", "."), expected=expected,
-                         kind=json_kind(value)))
+    out.append(
+        violation(
+            "field.type", path, field=path.lstrip("/").replace("/", "."), expected=expected, kind=json_kind(value)
+        )
+    )
     return False
 
 
@@ -377,7 +423,10 @@ _NETWORK_BOOL_FIELDS = _fields(("context", "network"), _NETWORK_BOOLS)
 
 
 def _check_types(
-    source: Mapping[str, Any], fields: tuple[tuple[str, str], ...], expected_type: type, expected: str,
+    source: Mapping[str, Any],
+    fields: tuple[tuple[str, str], ...],
+    expected_type: type,
+    expected: str,
     out: list[Violation],
 ) -> None:
     for name, path in fields:
@@ -401,8 +450,11 @@ def _check_common(call: Mapping[str, Any], out: list[Violation]) -> None:
     if integrations:
         for name, setting in integrations.items():
             if setting is not None and not isinstance(setting, bool | dict):
-                out.append(violation("integrations.value.type", pointer("integrations", name), name=name,
-                                     kind=json_kind(setting)))
+                out.append(
+                    violation(
+                        "integrations.value.type", pointer("integrations", name), name=name, kind=json_kind(setting)
+                    )
+                )
 
     context = _object(call.get("context"), "/context", out)
     if context:
@@ -447,13 +499,19 @@ def _check_keywords(keywords: Any, out: list[Violation]) -> None:
     if keywords is None:
         return
     if not isinstance(keywords, list):
-        out.append(violation("context.page.keywords.type", "/context/page/keywords",
-                             detail=f"got {json_kind(keywords)}"))
+        out.append(
+            violation("context.page.keywords.type", "/context/page/keywords", detail=f"got {json_kind(keywords)}")
+        )
         return
     for index, word in enumerate(keywords):
         if not isinstance(word, str):
-            out.append(violation("context.page.keywords.type", pointer("context", "page", "keywords", index),
-                                 detail=f"item {index} is {json_kind(word)}"))
+            out.append(
+                violation(
+                    "context.page.keywords.type",
+                    pointer("context", "page", "keywords", index),
+                    detail=f"item {index} is {json_kind(word)}",
+                )
+            )
 
 
 def _check_track(call: Mapping[str, Any], out: list[Violation]) -> None:
@@ -481,8 +539,14 @@ def _check_track(call: Mapping[str, Any], out: list[Violation]) -> None:
         elif isinstance(properties, dict):
             type_id = properties.get("objectTypeId")
             if type_id is not None and not _is_object_type_id(type_id, allow_number=True):
-                out.append(violation("objectTypeId.format", "/properties/objectTypeId",
-                                     field="properties.objectTypeId", value=_show(type_id)))
+                out.append(
+                    violation(
+                        "objectTypeId.format",
+                        "/properties/objectTypeId",
+                        field="properties.objectTypeId",
+                        value=_show(type_id),
+                    )
+                )
 
 
 def _check_identify(call: Mapping[str, Any], out: list[Violation]) -> None:
@@ -549,19 +613,28 @@ _TOP_PLAIN: dict[str, type] = {
 _TIME, _CONTEXT, _CHANNEL, _INTEGRATIONS, _SECTION, _CAMPAIGN = range(6)
 _TOP_SPECIAL: dict[str, int] = {
     **dict.fromkeys((name for name, _ in _TOP_TIMES), _TIME),
-    "context": _CONTEXT, "channel": _CHANNEL, "integrations": _INTEGRATIONS,
+    "context": _CONTEXT,
+    "channel": _CHANNEL,
+    "integrations": _INTEGRATIONS,
 }
 _CONTEXT_PLAIN: dict[str, type] = {**dict.fromkeys(_CONTEXT_STRINGS, str), "traits": dict, "active": bool}
 _CONTEXT_SPECIAL: dict[str, int] = {
-    **dict.fromkeys(_CONTEXT_OBJECT_STRINGS, _SECTION), "channel": _CHANNEL, "campaign": _CAMPAIGN,
+    **dict.fromkeys(_CONTEXT_OBJECT_STRINGS, _SECTION),
+    "channel": _CHANNEL,
+    "campaign": _CAMPAIGN,
 }
 _SECTION_STRINGS = {section: frozenset(names) for section, names in _CONTEXT_OBJECT_STRINGS.items()}
 _CLEAN_TYPES = frozenset(("track", "identify", "page", "screen"))
 
 
 def proves_clean(
-    call_type: str, call: Mapping[str, Any], *, size: int | None = None, max_call_bytes: int = MAX_CALL_BYTES,
-    region: str | None = None, write_key: str | None = None,
+    call_type: str,
+    call: Mapping[str, Any],
+    *,
+    size: int | None = None,
+    max_call_bytes: int = MAX_CALL_BYTES,
+    region: str | None = None,
+    write_key: str | None = None,
 ) -> bool:
     """True only when `check_call` with the same arguments finds nothing; False when it might."""
     if call_type not in _CLEAN_TYPES or (size is not None and size > max_call_bytes):
@@ -580,8 +653,9 @@ def proves_clean(
         if traits:
             email, created_at = traits.get("email"), traits.get("createdAt")
             if not (email is None or email.__class__ is str) or not (
-                    created_at is None or (created_at.__class__ is str and (
-                        created_at in _VALID_TIMESTAMPS or _valid_timestamp(created_at)))):
+                created_at is None
+                or (created_at.__class__ is str and (created_at in _VALID_TIMESTAMPS or _valid_timestamp(created_at)))
+            ):
                 return False
         elif (context := call.get("context")) and context.get("traits"):
             return False
@@ -597,7 +671,10 @@ def proves_clean(
 
 
 def _clean_fields(
-    fields: Mapping[str, Any], plain: Mapping[str, type], special: Mapping[str, int], known: frozenset[str] | None,
+    fields: Mapping[str, Any],
+    plain: Mapping[str, type],
+    special: Mapping[str, int],
+    known: frozenset[str] | None,
 ) -> bool:
     """Whether no rule can fire on these fields (a call's, or its context's): a `plain` key is null or of
     its class, a `special` one passes its own proof, any other key is open, except a near-miss of a
@@ -611,8 +688,11 @@ def _clean_fields(
             if expected is not None:  # a plain key: null, or of the wrong class
                 if value is not None:
                     return False
-            elif known is not None and key not in known and _TYPO_INDEX.get(
-                    key.lower().replace("_", "").replace("-", "")) is not None:
+            elif (
+                known is not None
+                and key not in known
+                and _TYPO_INDEX.get(key.lower().replace("_", "").replace("-", "")) is not None
+            ):
                 return False
         elif value is None:
             continue
@@ -630,11 +710,13 @@ def _clean_fields(
                 return False
         elif kind == _INTEGRATIONS:
             if value.__class__ is not dict or not all(
-                    setting is None or setting.__class__ in (bool, dict) for setting in value.values()):
+                setting is None or setting.__class__ in (bool, dict) for setting in value.values()
+            ):
                 return False
         elif kind == _CAMPAIGN:
             if value.__class__ is not dict or not all(
-                    entry is None or entry.__class__ is str for entry in value.values()):
+                entry is None or entry.__class__ is str for entry in value.values()
+            ):
                 return False
         else:  # a kind added without its proof here: let the rules decide
             return False
@@ -655,7 +737,10 @@ def _clean_section(section: str, fields: Mapping[str, Any]) -> bool:
         elif section == "network":
             if name in _NETWORK_BOOLS and value.__class__ is not bool:
                 return False
-        elif section == "page" and name == "keywords" and (
-                value.__class__ is not list or not all(word.__class__ is str for word in value)):
+        elif (
+            section == "page"
+            and name == "keywords"
+            and (value.__class__ is not list or not all(word.__class__ is str for word in value))
+        ):
             return False
     return True

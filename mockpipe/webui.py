@@ -29,10 +29,16 @@ ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-_UI_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache",
-               "Referrer-Policy": "no-referrer"}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+_UI_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _asset(name: str) -> bytes:
@@ -59,15 +65,17 @@ class WebUI:
         """Browsers go to the UI; other clients learn where things are."""
         if "text/html" in request.headers.get("accept", ""):
             return RedirectResponse(UI_PATH, status_code=307)
-        return JSONResponse({
-            "name": "mockpipe",
-            "version": __version__,
-            "ui": UI_PATH,
-            "calls": "/mockpipe/calls",
-            "people": "/mockpipe/people",
-            "health": "/mockpipe/health",
-            "track": "/v1/track",
-        })
+        return JSONResponse(
+            {
+                "name": "mockpipe",
+                "version": __version__,
+                "ui": UI_PATH,
+                "calls": "/mockpipe/calls",
+                "people": "/mockpipe/people",
+                "health": "/mockpipe/health",
+                "track": "/v1/track",
+            }
+        )
 
     def _serve(self, name: str) -> Response:
         body = self._assets.get(name)
@@ -85,5 +93,8 @@ class WebUI:
         return self._serve(name)
 
     async def events(self, request: Request) -> StreamingResponse:
-        return StreamingResponse(self.live.stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            self.live.stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )

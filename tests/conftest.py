@@ -25,8 +25,15 @@ class Client:
         self.server = server
         self.http = httpx.Client(base_url=server.url, timeout=10.0)
 
-    def post(self, path: str, body: Any = None, *, key: str | None = "wk_test", content: bytes | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = "wk_test",
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         sent = dict(headers or {})
         if key is not None:
             sent = {**basic(key), **sent}

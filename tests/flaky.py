@@ -21,8 +21,9 @@ class Flaky:
     `arrivals` keeps the monotonic time of every POST; `refused` is set once `notify_after` were refused.
     """
 
-    def __init__(self, app: ASGIApp, *, failures: int, status: int = 503, retry_after: str | None = None,
-                 notify_after: int = 1) -> None:
+    def __init__(
+        self, app: ASGIApp, *, failures: int, status: int = 503, retry_after: str | None = None, notify_after: int = 1
+    ) -> None:
         self.app = app
         self.failures = failures
         self.status = status

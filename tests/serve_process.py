@@ -22,7 +22,10 @@ class ServeProcess:
         # pipe for stop() (a buffered reader would take it, and communicate() would never see it).
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mockpipe", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0, cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            cwd=cwd,
         )
         first = self._first_line()  # blocks until the server is up (or has died)
         found = _URL.search(first)

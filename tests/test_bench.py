@@ -77,8 +77,10 @@ def check_in_process_figures_are_present_and_sane(quick: dict[str, Any]) -> None
     assert -1000 < quick["wait"]["after_landing_p50_ms"] < 1000
     assert -1000 < quick["wait"]["after_200_p99_ms"] < 1000
     rates = quick["rates"]
-    assert all(rates[name] > 0 for name in ("validate_per_s", "check_call_per_s", "ingest_single_per_s",
-                                            "ingest_batch_events_per_s"))
+    assert all(
+        rates[name] > 0
+        for name in ("validate_per_s", "check_call_per_s", "ingest_single_per_s", "ingest_batch_events_per_s")
+    )
     for name in ("memory_single", "memory_batch"):
         memory = quick[name]
         assert memory["calls"] == 1000
@@ -97,14 +99,33 @@ def check_every_target_is_reported_with_a_status(quick: dict[str, Any]) -> None:
         assert check["status"] in ("met", "NOT MET", "skipped")
         assert check["measured"] and check["target"]
     assert (checks["`mockpipe` fixture overhead per test"]["status"] == "skipped") == (
-        quick["fixture"]["skipped"] is not None)
+        quick["fixture"]["skipped"] is not None
+    )
 
 
 def test_the_table_shows_each_run_ratio_and_target() -> None:
-    report = bench.BenchReport(bench.BenchOptions.quick(), "builtin", http=[
-        bench.HttpRun(scenario, target, rate, rate * SCENARIOS[scenario].events, 2.0, 4.0, 30.0, 40.0, 250.0,
-                      100, 0, "built-in (1 process)")
-        for scenario in SCENARIOS for target, rate in zip(TARGETS, (4000.0, 3000.0, 3500.0), strict=True)])
+    report = bench.BenchReport(
+        bench.BenchOptions.quick(),
+        "builtin",
+        http=[
+            bench.HttpRun(
+                scenario,
+                target,
+                rate,
+                rate * SCENARIOS[scenario].events,
+                2.0,
+                4.0,
+                30.0,
+                40.0,
+                250.0,
+                100,
+                0,
+                "built-in (1 process)",
+            )
+            for scenario in SCENARIOS
+            for target, rate in zip(TARGETS, (4000.0, 3000.0, 3500.0), strict=True)
+        ],
+    )
     table = " ".join(bench.format_report(report).split())
     assert table.count("(c) mockpipe") == 2
     assert table.count("| (c) ÷ (a) | 0.88x | 0.88x |") == 2  # 3,500 ÷ 4,000
@@ -141,8 +162,10 @@ def test_every_request_of_a_scenario_is_valid_with_its_own_message_ids() -> None
         payload = orjson.loads(first)
         assert validate(payload, call_type=endpoint) == []
         items = payload["batch"] if endpoint == "batch" else [payload]
-        ids = [item["messageId"] for item in items] + [item["messageId"] for item in (
-            orjson.loads(second)["batch"] if endpoint == "batch" else [orjson.loads(second)])]
+        ids = [item["messageId"] for item in items] + [
+            item["messageId"]
+            for item in (orjson.loads(second)["batch"] if endpoint == "batch" else [orjson.loads(second)])
+        ]
         assert len(ids) == len(set(ids)) == 2 * scenario.events
     assert 550 <= SCENARIOS["single"].size <= 650
     assert 35_000 <= SCENARIOS["batch"].size <= 45_000
@@ -163,8 +186,9 @@ def test_wrk_drives_a_server_with_fresh_message_ids() -> None:
     with TargetProcess("mockpipe").wait_ready() as server:
         # the warm-up is a wrk run of its own, and so is the next turn: none of them may resend the ids of another
         loadgen.run_wrk(SCENARIOS["single"], "127.0.0.1", server.port, connections=2, duration=1)
-        result = loadgen.run_wrk(SCENARIOS["single"], "127.0.0.1", server.port, connections=2, duration=1,
-                                 warmup=1, server_pid=server.pid)
+        result = loadgen.run_wrk(
+            SCENARIOS["single"], "127.0.0.1", server.port, connections=2, duration=1, warmup=1, server_pid=server.pid
+        )
         source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{loadgen.WRITE_KEY}").json()
     assert result.driver == "wrk"
     assert result.requests > 0 and result.errors == 0
@@ -176,8 +200,10 @@ def test_wrk_drives_a_server_with_fresh_message_ids() -> None:
 
 def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
     with TargetProcess("mockpipe").wait_ready() as server:
-        runs = [loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=0.2,
-                                    warmup=0.05) for _ in range(2)]
+        runs = [
+            loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=0.2, warmup=0.05)
+            for _ in range(2)
+        ]
         source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{loadgen.WRITE_KEY}").json()
     assert all(run.requests > 0 and run.errors == 0 for run in runs)
     assert source["calls"] >= sum(run.requests for run in runs) * SCENARIOS["batch"].events
@@ -185,8 +211,10 @@ def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
 
 
 def test_turns_add_up_into_one_result() -> None:
-    slices = [loadgen.LoadResult(100, 1.0, 2.0, 10.0, 0, "wrk", 0.25),
-              loadgen.LoadResult(300, 1.0, 4.0, 20.0, 1, "wrk", 0.5)]
+    slices = [
+        loadgen.LoadResult(100, 1.0, 2.0, 10.0, 0, "wrk", 0.25),
+        loadgen.LoadResult(300, 1.0, 4.0, 20.0, 1, "wrk", 0.5),
+    ]
     total = bench.combined(slices)
     assert (total.requests, total.seconds, total.errors, total.server_cpu_seconds) == (400, 2.0, 1, 0.75)
     assert total.requests_per_second == 200

@@ -55,31 +55,41 @@ def test_calls_prints_a_table(server: MockPipeServer, capsys: pytest.CaptureFixt
     assert rows[2][-2:] == ["invalid:", "identity.required"]
 
 
-@pytest.mark.parametrize(("options", "ids"), [
-    (["--write-key", "k2"], ["2"]),
-    (["--type", "track"], ["1", "3"]),
-    (["--event", "Order Completed"], ["1"]),
-    (["--user-id", "u1"], ["1"]),
-    (["--anonymous-id", "a1"], ["2"]),
-    (["--valid"], ["1", "2"]),
-    (["--invalid"], ["3"]),
-    (["--limit", "2"], ["2", "3"]),  # the newest, as tail shows
-    (["--type", "track", "--limit", "1"], ["3"]),
-    (["--limit", "0"], []),
-    (["--limit", "9"], ["1", "2", "3"]),
-])
-def test_calls_filters(server: MockPipeServer, capsys: pytest.CaptureFixture[str], options: list[str],
-                       ids: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("options", "ids"),
+    [
+        (["--write-key", "k2"], ["2"]),
+        (["--type", "track"], ["1", "3"]),
+        (["--event", "Order Completed"], ["1"]),
+        (["--user-id", "u1"], ["1"]),
+        (["--anonymous-id", "a1"], ["2"]),
+        (["--valid"], ["1", "2"]),
+        (["--invalid"], ["3"]),
+        (["--limit", "2"], ["2", "3"]),  # the newest, as tail shows
+        (["--type", "track", "--limit", "1"], ["3"]),
+        (["--limit", "0"], []),
+        (["--limit", "9"], ["1", "2", "3"]),
+    ],
+)
+def test_calls_filters(
+    server: MockPipeServer, capsys: pytest.CaptureFixture[str], options: list[str], ids: list[str]
+) -> None:
     assert main(["calls", "--url", server.url, *options]) == 0
     assert [row[0] for row in _rows(capsys.readouterr().out)] == ids
 
 
 def test_calls_limit_shows_the_newest_of_many(capsys: pytest.CaptureFixture[str]) -> None:
     with MockPipeServer() as server:
-        _post(server, "/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": "Odd" if n % 2 else "Even"}
-                                              for n in range(2500)]})
-        for options, ids in [(["--limit", "3"], [2498, 2499, 2500]), (["--limit", "1200"], list(range(1301, 2501))),
-                             (["--event", "Even", "--limit", "2"], [2497, 2499])]:
+        _post(
+            server,
+            "/v1/batch",
+            {"batch": [{"type": "track", "userId": "u1", "event": "Odd" if n % 2 else "Even"} for n in range(2500)]},
+        )
+        for options, ids in [
+            (["--limit", "3"], [2498, 2499, 2500]),
+            (["--limit", "1200"], list(range(1301, 2501))),
+            (["--event", "Even", "--limit", "2"], [2497, 2499]),
+        ]:
             assert main(["calls", "--url", server.url, "--json", *options]) == 0
             assert [orjson.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == ids, options
 
@@ -107,8 +117,12 @@ def test_calls_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str])
 
 
 def test_calls_follow_shows_a_call_sent_after_it_started(server: MockPipeServer) -> None:
-    follower = subprocess.Popen([sys.executable, "-m", "mockpipe", "calls", "--follow", "--url", server.url],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "mockpipe", "calls", "--follow", "--url", server.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert follower.stdout is not None
         shown = [follower.stdout.readline() for _ in range(4)]  # the header and the three calls there
@@ -125,8 +139,12 @@ class _Follower:
     """`mockpipe calls --follow ...` as a process; its output lines read with a time limit."""
 
     def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "mockpipe", "calls", "--follow", *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockpipe", "calls", "--follow", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

@@ -56,8 +56,20 @@ def test_fake_is_seeded_and_shaped_by_channel(capsys: pytest.CaptureFixture[str]
 
 
 def test_fake_base_time_and_write_key(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["fake", "page", "--seed", "1", "--channel", "browser", "--base-time", "2031-05-06T07:08:09Z",
-          "--write-key", "wk_cli"])
+    main(
+        [
+            "fake",
+            "page",
+            "--seed",
+            "1",
+            "--channel",
+            "browser",
+            "--base-time",
+            "2031-05-06T07:08:09Z",
+            "--write-key",
+            "wk_cli",
+        ]
+    )
     payload = _lines(capsys.readouterr().out)[0]
     assert payload["timestamp"].startswith(("2031-05-0", "2031-04-"))
     assert payload["writeKey"] == "wk_cli"
@@ -82,11 +94,14 @@ def test_fake_invalid_mistake_by_name(capsys: pytest.CaptureFixture[str]) -> Non
     assert [v.code for v in validate(payload, region="us")] == ["writeKey.region"]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["fake", "--invalid", "no.such.rule"], "no invalid case named 'no.such.rule'"),
-    (["fake", "identify", "--invalid", "track.event.required"], "sent to /v1/track, not /v1/identify"),
-    (["fake"], "say which TYPE"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fake", "--invalid", "no.such.rule"], "no invalid case named 'no.such.rule'"),
+        (["fake", "identify", "--invalid", "track.event.required"], "sent to /v1/track, not /v1/identify"),
+        (["fake"], "say which TYPE"),
+    ],
+)
 def test_fake_refuses_what_it_cannot_make(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     assert main(argv) == 2
     captured = capsys.readouterr()
@@ -108,8 +123,12 @@ def test_fake_rejects_bad_options() -> None:
 def test_validate_valid_json_lines_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "calls.jsonl"
     factory = factories.PayloadFactory(seed=1)
-    path.write_bytes(b"".join(orjson.dumps(factory.call(t)) + b"\n" for t in ("identify", "track", "page"))
-                     + b"\n" + orjson.dumps(factory.batch()) + b"\n")
+    path.write_bytes(
+        b"".join(orjson.dumps(factory.call(t)) + b"\n" for t in ("identify", "track", "page"))
+        + b"\n"
+        + orjson.dumps(factory.batch())
+        + b"\n"
+    )
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "4 payload(s): 0 error(s), 0 warning(s)" in captured.err
@@ -117,8 +136,12 @@ def test_validate_valid_json_lines_exit_0(tmp_path: Path, capsys: pytest.Capture
 
 def test_validate_reports_code_path_and_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "calls.jsonl"
-    lines = [factories.track(seed=1), factories.invalid("track.event.required", seed=1),
-             factories.invalid("id.number", seed=2), factories.invalid("batch.item.type", seed=3)]
+    lines = [
+        factories.track(seed=1),
+        factories.invalid("track.event.required", seed=1),
+        factories.invalid("id.number", seed=2),
+        factories.invalid("batch.item.type", seed=3),
+    ]
     path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines))
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
@@ -134,8 +157,9 @@ def test_validate_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str], monk
     assert "stdin: warning identify.properties at /properties" in capsys.readouterr().out
 
 
-def test_validate_reads_one_document_or_an_array(capsys: pytest.CaptureFixture[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_reads_one_document_or_an_array(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     pretty = orjson.dumps(factories.invalid("batch.empty", seed=1), option=orjson.OPT_INDENT_2)
     monkeypatch.setattr(sys, "stdin", _Stdin(pretty))
     assert main(["validate", "-"]) == 1
@@ -163,8 +187,10 @@ def test_validate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{path}:2: error request.json.invalid at (whole call): request body is not valid JSON")
-    assert out[1] == f"{path}:3: error request.json.not_object at (whole call): request body must be a JSON " \
-                     "object, got an array"
+    assert (
+        out[1] == f"{path}:3: error request.json.not_object at (whole call): request body must be a JSON "
+        "object, got an array"
+    )
     assert out[2].startswith(f"{path}:4: error: cannot tell which endpoint") and "--call-type" in out[2]
     assert main(["validate", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
@@ -212,23 +238,28 @@ CLOCK_SHIFT = textwrap.dedent("""
 
 def _run(args: list[str], *, hash_seed: str, shift_clock: bool = False) -> bytes:
     command = [sys.executable, "-c", CLOCK_SHIFT, *args] if shift_clock else [sys.executable, "-m", "mockpipe", *args]
-    done = subprocess.run(command, capture_output=True, check=True, timeout=60,
-                          env={**os.environ, "PYTHONHASHSEED": hash_seed})
+    done = subprocess.run(
+        command, capture_output=True, check=True, timeout=60, env={**os.environ, "PYTHONHASHSEED": hash_seed}
+    )
     return done.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ["fake", "track", "-n", "40", "--seed", "42"],
-    ["fake", "batch", "-n", "10", "--seed", "7", "--channel", "browser"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fake", "track", "-n", "40", "--seed", "42"],
+        ["fake", "batch", "-n", "10", "--seed", "7", "--channel", "browser"],
+    ],
+)
 def test_same_seed_same_bytes_across_processes(args: list[str]) -> None:
     first = _run(args, hash_seed="1")
     second = _run(args, hash_seed="2", shift_clock=True)
     assert first and first == second
     assert len(first.splitlines()) == int(args[args.index("-n") + 1])
     in_process = factories.PayloadFactory(seed=int(args[args.index("--seed") + 1]))
-    assert orjson.loads(first.splitlines()[0]) == (in_process.track() if args[1] == "track"
-                                                    else in_process.batch(channel="browser"))
+    assert orjson.loads(first.splitlines()[0]) == (
+        in_process.track() if args[1] == "track" else in_process.batch(channel="browser")
+    )
 
 
 # -- a reader that leaves, and times out of range ----------------------------------------------------
@@ -236,8 +267,9 @@ def test_same_seed_same_bytes_across_processes(args: list[str]) -> None:
 
 def _first_line_then_close(args: list[str]) -> tuple[bytes, int, bytes]:
     """Run `mockpipe ARGS | head -1`: read one line, close the pipe, and return (line, exit status, stderr)."""
-    with subprocess.Popen([sys.executable, "-m", "mockpipe", *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "mockpipe", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         line = proc.stdout.readline()
         proc.stdout.close()

@@ -24,8 +24,24 @@ def test_text_keys() -> None:
 
 
 def call(call_id: int, raw: bytes, *, request_id: int = 1) -> Call:
-    return Call(call_id, request_id, "k", "track", "2026-01-02T03:04:05.678Z", "us", "/v1/batch", True, True, (),
-                "", None, None, None, None, raw)
+    return Call(
+        call_id,
+        request_id,
+        "k",
+        "track",
+        "2026-01-02T03:04:05.678Z",
+        "us",
+        "/v1/batch",
+        True,
+        True,
+        (),
+        "",
+        None,
+        None,
+        None,
+        None,
+        raw,
+    )
 
 
 def test_calls_of_one_request_share_one_blob_and_read_back_their_own_span() -> None:
@@ -33,8 +49,11 @@ def test_calls_of_one_request_share_one_blob_and_read_back_their_own_span() -> N
     first = table.append([call(1, b'{"messageId":"a","event":"A"}'), call(2, b'{"messageId":"b","name":"N"}')])
     table.append([call(3, b'{"userId":7}', request_id=2)])
     assert (first, len(table), len(table.blobs)) == (0, 3, 2)
-    assert [table.call(i).raw for i in range(3)] == [b'{"messageId":"a","event":"A"}', b'{"messageId":"b","name":"N"}',
-                                                     b'{"userId":7}']
+    assert [table.call(i).raw for i in range(3)] == [
+        b'{"messageId":"a","event":"A"}',
+        b'{"messageId":"b","name":"N"}',
+        b'{"userId":7}',
+    ]
     assert (table.call(0).message_id, table.call(0).event, table.call(1).name) == ("a", "A", "N")
     assert table.call(2).user_id == "7"  # ids given as numbers are found as text
 

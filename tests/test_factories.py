@@ -147,8 +147,9 @@ def test_overrides_are_deep_merged(factory: PayloadFactory) -> None:
 
 
 def test_drop_removes_fields_at_any_depth(factory: PayloadFactory) -> None:
-    payload = factory.seed(2).identify(channel="browser", anonymousId=DROP, context={"page": DROP},
-                                       traits={"email": DROP, "tags": ["a", DROP, "b"]})
+    payload = factory.seed(2).identify(
+        channel="browser", anonymousId=DROP, context={"page": DROP}, traits={"email": DROP, "tags": ["a", DROP, "b"]}
+    )
     assert "anonymousId" not in payload and "page" not in payload["context"]
     assert "email" not in payload["traits"] and payload["traits"]["tags"] == ["a", "b"]
     assert "userAgent" in payload["context"]
@@ -247,8 +248,14 @@ def test_overrides_that_undo_the_break_are_refused() -> None:
 
 def test_the_mistakes_sdk_users_make_are_labelled() -> None:
     found = {case.rule: case for case in factories.mistakes()}
-    for code in ("identify.properties", "id.number", "timestamp.epoch", "channel.enum", "track.event.required",
-                 "writeKey.region"):
+    for code in (
+        "identify.properties",
+        "id.number",
+        "timestamp.epoch",
+        "channel.enum",
+        "track.event.required",
+        "writeKey.region",
+    ):
         assert code in found, code
     for case in factories.mistakes():
         assert case.mistake and case.description and case.name
@@ -265,8 +272,15 @@ def test_provider_adds_payload_methods_to_faker() -> None:
     fake = Faker()
     fake.add_provider(PipelinesProvider)
     fake.seed_instance(8)
-    first = [fake.identify_payload(), fake.track_payload(channel="mobile"), fake.page_payload(),
-             fake.screen_payload(), fake.group_payload(), fake.alias_payload(), fake.batch_payload(size=3)]
+    first = [
+        fake.identify_payload(),
+        fake.track_payload(channel="mobile"),
+        fake.page_payload(),
+        fake.screen_payload(),
+        fake.group_payload(),
+        fake.alias_payload(),
+        fake.batch_payload(size=3),
+    ]
     for payload in first:
         assert validate(payload) == []
     case = fake.invalid_payload("id.number")
@@ -315,8 +329,9 @@ def http(server: MockPipeServer) -> Iterator[httpx.Client]:
 
 def _post(http: httpx.Client, path: str, payload: Any, key: str) -> httpx.Response:
     auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    response = http.post(path, content=orjson.dumps(payload),
-                         headers={"Authorization": auth, "Content-Type": "application/json"})
+    response = http.post(
+        path, content=orjson.dumps(payload), headers={"Authorization": auth, "Content-Type": "application/json"}
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -345,7 +360,8 @@ def test_valid_payloads_round_trip_over_http(server: MockPipeServer, http: httpx
         assert call.type == payload["type"]
         kept = call.payload
         assert {k: kept[k] for k in payload if k not in ("context", "sentAt")} == {
-            k: v for k, v in payload.items() if k not in ("context", "sentAt")}
+            k: v for k, v in payload.items() if k not in ("context", "sentAt")
+        }
 
 
 @pytest.mark.parametrize("case", [*factories.invalid_cases(seed=3), *factories.mistake_cases(seed=4)])
@@ -379,15 +395,17 @@ def test_same_seed_calls_of_different_types_get_different_message_ids(factory: P
                     clashes.append((seen[message_id], (seed, channel, call_type)))
                 seen[message_id] = (seed, channel, call_type)
     assert clashes == []
-    assert factories.identify(seed=3, channel="browser")["messageId"] != factories.track(
-        seed=3, channel="browser")["messageId"]
+    assert (
+        factories.identify(seed=3, channel="browser")["messageId"]
+        != factories.track(seed=3, channel="browser")["messageId"]
+    )
 
 
 def test_message_ids_stay_reproducible_and_keep_their_sdk_shape(factory: PayloadFactory) -> None:
     shapes = {
         "analytics.js": r"ajs-next-[0-9a-f]{32}",
         "@customerio/cdp-analytics-node": r"node-next-\d{13}-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                                          r"[0-9a-f]{12}",
+        r"[0-9a-f]{12}",
         "analytics-python": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
         "analytics-kotlin": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
         "analytics-swift": r"[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}",
@@ -453,9 +471,14 @@ def test_non_latin_locales_make_valid_emails_and_urls(locale: str) -> None:
     emails = 0
     for _ in range(40):
         for channel in CHANNELS:
-            made = [fake.identify_payload(channel=channel), fake.track_payload(channel=channel),
-                    fake.page_payload(channel=channel), fake.screen_payload(channel=channel),
-                    fake.group_payload(channel=channel), fake.alias_payload(channel=channel)]
+            made = [
+                fake.identify_payload(channel=channel),
+                fake.track_payload(channel=channel),
+                fake.page_payload(channel=channel),
+                fake.screen_payload(channel=channel),
+                fake.group_payload(channel=channel),
+                fake.alias_payload(channel=channel),
+            ]
             for payload in made:
                 assert validate(payload) == [], payload
                 email = payload.get("traits", {}).get("email")

@@ -115,30 +115,34 @@ def test_clear_per_key_keeps_the_rules_for_every_key() -> None:
     assert faults.clear() == 1 and not faults.active
 
 
-@pytest.mark.parametrize(("options", "complaint"), [
-    ({}, "give a status"),
-    ({"status": 199}, "200 to 599"),
-    ({"status": 600}, "200 to 599"),
-    ({"status": True}, "200 to 599"),
-    ({"status": 503, "close": True}, "not both"),
-    ({"status": 503, "count": 0}, "positive"),
-    ({"status": 503, "fraction": 1.5}, "(0, 1]"),
-    ({"status": 503, "retry_after": -1}, "retry_after must be whole seconds from 0 to 86400"),
-    ({"status": 503, "retry_after": "soon"}, "HTTP date"),
-    ({"status": 503, "retry_after": 1.5}, "whole seconds"),
-    ({"status": 503, "retry_after": "1.5"}, "whole seconds"),
-    ({"status": 503, "retry_after": 1e308}, "from 0 to 86400"),
-    ({"status": 503, "retry_after": "9" * 5000}, "from 0 to 86400"),
-    ({"status": 503, "retry_after": 86401}, "from 0 to 86400"),
-    ({"status": 503, "retry_after": float("nan")}, "whole seconds"),
-    ({"status": 503, "retry_after": True}, "whole seconds"),
-    ({"delay_ms": -5}, "delay_ms"),
-    ({"delay_ms": 10, "retry_after": 1}, "goes with a status"),
-    ({"close": True, "body": "x"}, "goes with a status"),
-])
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        ({}, "give a status"),
+        ({"status": 199}, "200 to 599"),
+        ({"status": 600}, "200 to 599"),
+        ({"status": True}, "200 to 599"),
+        ({"status": 503, "close": True}, "not both"),
+        ({"status": 503, "count": 0}, "positive"),
+        ({"status": 503, "fraction": 1.5}, "(0, 1]"),
+        ({"status": 503, "retry_after": -1}, "retry_after must be whole seconds from 0 to 86400"),
+        ({"status": 503, "retry_after": "soon"}, "HTTP date"),
+        ({"status": 503, "retry_after": 1.5}, "whole seconds"),
+        ({"status": 503, "retry_after": "1.5"}, "whole seconds"),
+        ({"status": 503, "retry_after": 1e308}, "from 0 to 86400"),
+        ({"status": 503, "retry_after": "9" * 5000}, "from 0 to 86400"),
+        ({"status": 503, "retry_after": 86401}, "from 0 to 86400"),
+        ({"status": 503, "retry_after": float("nan")}, "whole seconds"),
+        ({"status": 503, "retry_after": True}, "whole seconds"),
+        ({"delay_ms": -5}, "delay_ms"),
+        ({"delay_ms": 10, "retry_after": 1}, "goes with a status"),
+        ({"close": True, "body": "x"}, "goes with a status"),
+    ],
+)
 def test_impossible_rules_are_refused(options: dict[str, Any], complaint: str) -> None:
-    with pytest.raises(FaultError, match=complaint.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")
-                       .replace("]", r"\]")):
+    with pytest.raises(
+        FaultError, match=complaint.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
+    ):
         Faults().add(**options)
 
 
@@ -206,8 +210,11 @@ def test_a_status_fault_answers_with_retry_after_and_a_coded_error(server: MockP
     [call] = server.calls(write_key="k")
     assert server.journal.attempts(call.id) == 3
     requests = server.requests()
-    assert [(r.status, r.accepted, r.call_ids) for r in requests] == [(429, False, ()), (429, False, ()),
-                                                                      (200, True, (call.id,))]
+    assert [(r.status, r.accepted, r.call_ids) for r in requests] == [
+        (429, False, ()),
+        (429, False, ()),
+        (200, True, (call.id,)),
+    ]
     assert requests[0].fault is not None and requests[0].fault.endswith("status 429, Retry-After 1")
     assert requests[0].reason is None  # a fault is not the client's mistake
     assert requests[2].fault is None
@@ -217,8 +224,9 @@ def test_a_status_fault_answers_with_retry_after_and_a_coded_error(server: MockP
 
 def test_a_fault_finds_the_write_key_in_the_body(server: MockPipeServer, client: Client) -> None:
     server.faults.fail_next(1, status=503, write_key="browser-key")
-    answer = client.post("/v1/t", {**TRACK, "writeKey": "browser-key"}, key=None,
-                         headers={"Content-Type": "text/plain"})
+    answer = client.post(
+        "/v1/t", {**TRACK, "writeKey": "browser-key"}, key=None, headers={"Content-Type": "text/plain"}
+    )
     assert answer.status_code == 503
     assert server.requests()[0].write_key == "browser-key" and server.calls() == []
 
@@ -292,8 +300,10 @@ def test_delays_in_flight_are_answered_when_the_server_stops(caplog: pytest.LogC
 
 def _raw_post(server: MockPipeServer, body: bytes, key: str = "k") -> bytes:
     """POST on a bare socket and return every byte the server sent before closing."""
-    head = (f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n{'Authorization: ' + basic(key)['Authorization']}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n{'Authorization: ' + basic(key)['Authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(head + body)
         received = b""
@@ -344,21 +354,32 @@ def test_the_connection_is_only_reached_through_hypercorn() -> None:
 
 
 def test_faults_over_http(server: MockPipeServer, client: Client) -> None:
-    created = client.http.post("/mockpipe/faults", json={"writeKey": "k", "status": 503, "count": 2,
-                                                         "retryAfter": 1})
+    created = client.http.post("/mockpipe/faults", json={"writeKey": "k", "status": 503, "count": 2, "retryAfter": 1})
     assert created.status_code == 201
     rule = created.json()["fault"]
     assert rule | {"id": 0} == {
-        "id": 0, "writeKey": "k", "action": "status", "status": 503, "retryAfter": "1", "delayMs": 0,
-        "remaining": 2, "fraction": None, "seed": None, "body": None, "hits": 0,
-        "description": f"fault {rule['id']}: status 503, Retry-After 1"}
+        "id": 0,
+        "writeKey": "k",
+        "action": "status",
+        "status": 503,
+        "retryAfter": "1",
+        "delayMs": 0,
+        "remaining": 2,
+        "fraction": None,
+        "seed": None,
+        "body": None,
+        "hits": 0,
+        "description": f"fault {rule['id']}: status 503, Retry-After 1",
+    }
     client.http.post("/mockpipe/faults", json={"writeKey": "other", "action": "close", "all": True})
     client.http.post("/mockpipe/faults", json={"delayMs": 5, "fraction": 0.5, "seed": 3})
 
     assert client.post("/v1/track", TRACK, key="k").status_code == 503
     listed = client.get("/mockpipe/faults", writeKey="k").json()
-    assert [(f["writeKey"], f["remaining"], f["fraction"]) for f in listed["faults"]] == [("k", 1, None),
-                                                                                        (None, None, 0.5)]
+    assert [(f["writeKey"], f["remaining"], f["fraction"]) for f in listed["faults"]] == [
+        ("k", 1, None),
+        (None, None, 0.5),
+    ]
     assert listed["faults"][0]["hits"] == 1
     assert client.get("/mockpipe/faults").json()["count"] == 3
 
@@ -369,28 +390,31 @@ def test_faults_over_http(server: MockPipeServer, client: Client) -> None:
     assert not server.faults.active
 
 
-@pytest.mark.parametrize(("body", "complaint"), [
-    (b"[1]", "JSON object"),
-    (b"{", "not JSON"),
-    (b'{"status": 503, "cuont": 2}', "unknown field"),
-    (b'{"status": 503, "count": 2, "all": true}', "not both"),
-    (b'{"action": "explode"}', "action must be"),
-    (b'{"action": "close", "status": 503}', "does not go"),
-    (b'{"action": "status"}', "needs a status"),
-    (b'{"writeKey": "", "status": 503}', "writeKey"),
-    (b'{"status": "503"}', "200 to 599"),
-    (b'{"status": 503, "seed": "x"}', "seed"),
-    (b'{"status": 503, "all": "yes"}', "true or false"),
-    (b'{"status": 429, "retryAfter": 1.5}', "retryAfter must be whole seconds from 0 to 86400"),
-    (b'{"status": 429, "retryAfter": 1e308}', "retryAfter must be whole seconds"),
-    (b'{"status": 429, "retryAfter": -1}', "retryAfter must be whole seconds"),
-    (b'{"status": 429, "retryAfter": "tomorrow"}', "retryAfter must be whole seconds"),
-    (b'{"delayMs": 10, "retryAfter": 1}', "retryAfter goes with a status"),
-    (b'{"delayMs": -1}', "delayMs must be an integer from 0 to 300000"),
-    (b'{"status": 503, "delayMs": 2.5}', "delayMs must be an integer"),
-    (b'{"action": "delay"}', 'give a status, action "close", or a delay (delayMs)'),
-    (b'{"status": 503, "count": 0}', 'or "all": true for every request'),
-])
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b"[1]", "JSON object"),
+        (b"{", "not JSON"),
+        (b'{"status": 503, "cuont": 2}', "unknown field"),
+        (b'{"status": 503, "count": 2, "all": true}', "not both"),
+        (b'{"action": "explode"}', "action must be"),
+        (b'{"action": "close", "status": 503}', "does not go"),
+        (b'{"action": "status"}', "needs a status"),
+        (b'{"writeKey": "", "status": 503}', "writeKey"),
+        (b'{"status": "503"}', "200 to 599"),
+        (b'{"status": 503, "seed": "x"}', "seed"),
+        (b'{"status": 503, "all": "yes"}', "true or false"),
+        (b'{"status": 429, "retryAfter": 1.5}', "retryAfter must be whole seconds from 0 to 86400"),
+        (b'{"status": 429, "retryAfter": 1e308}', "retryAfter must be whole seconds"),
+        (b'{"status": 429, "retryAfter": -1}', "retryAfter must be whole seconds"),
+        (b'{"status": 429, "retryAfter": "tomorrow"}', "retryAfter must be whole seconds"),
+        (b'{"delayMs": 10, "retryAfter": 1}', "retryAfter goes with a status"),
+        (b'{"delayMs": -1}', "delayMs must be an integer from 0 to 300000"),
+        (b'{"status": 503, "delayMs": 2.5}', "delayMs must be an integer"),
+        (b'{"action": "delay"}', 'give a status, action "close", or a delay (delayMs)'),
+        (b'{"status": 503, "count": 0}', 'or "all": true for every request'),
+    ],
+)
 def test_bad_fault_requests_are_refused(client: Client, body: bytes, complaint: str) -> None:
     answer = client.http.post("/mockpipe/faults", content=body)
     assert answer.status_code == 400

@@ -54,8 +54,10 @@ def test_every_call_is_delivered_once_through_503s(front: MockPipeServer) -> Non
 
         def client(thread: int) -> None:
             for number in range(20):
-                calls = [{"type": "track", "userId": f"u{thread}", "event": "Sent",
-                          "messageId": f"{thread}-{number}-{i}"} for i in range(5)]
+                calls = [
+                    {"type": "track", "userId": f"u{thread}", "event": "Sent", "messageId": f"{thread}-{number}-{i}"}
+                    for i in range(5)
+                ]
                 body: object = {"batch": calls} if number % 2 else calls[0]
                 path = "/v1/batch" if number % 2 else "/v1/track"
                 assert _post(front.url, path, body, key=f"k{thread}").status_code == 200
@@ -73,7 +75,8 @@ def test_every_call_is_delivered_once_through_503s(front: MockPipeServer) -> Non
         received = upstream.calls(duplicates=True)  # resends would show here
         assert sorted(call.message_id for call in received) == sorted(call.message_id for call in sent)
         assert {(call.write_key, call.message_id) for call in received} == {
-            (call.write_key, call.message_id) for call in sent}
+            (call.write_key, call.message_id) for call in sent
+        }
         assert flaky.refusals == 4
         assert forwarder.delivered == len(sent) and forwarder.failed == 0 and forwarder.pending == 0
         statuses = [_forward_status(front, call.id) for call in sent]
@@ -133,8 +136,11 @@ def test_resends_rejected_and_oversized_calls_are_not_forwarded() -> None:
         _post(front.url, "/v1/track", {"userId": "u1", "event": "Once", "messageId": "same"})
         _post(front.url, "/v1/track", {"userId": "u1", "event": "Once", "messageId": "same"})  # an SDK's resend
         _post(front.url, "/v1/track", {"userId": "u1", "event": "Big", "properties": {"blob": "x" * 40_000}})
-        HTTP.post(front.url_for("/v1/track"), content=b'{"event": "strict"}',
-                   headers={"Authorization": "Bearer k1", "X-Strict-Mode": "1"})  # answered 400, not accepted
+        HTTP.post(
+            front.url_for("/v1/track"),
+            content=b'{"event": "strict"}',
+            headers={"Authorization": "Bearer k1", "X-Strict-Mode": "1"},
+        )  # answered 400, not accepted
         assert forwarder.flush(10)
         forwarder.close()
         assert [call.event for call in upstream.calls(duplicates=True)] == ["Once"]
@@ -184,8 +190,9 @@ def _wait_for_status(url: str, call_ids: list[int], status: str, timeout: float 
     """Until each call's forward status is `status`: it is set just after the destination answered."""
     deadline = time.monotonic() + timeout
     while True:
-        seen = [HTTP.get(f"{url}/mockpipe/calls/{call_id}").json().get("forward", {}).get("status")
-                for call_id in call_ids]
+        seen = [
+            HTTP.get(f"{url}/mockpipe/calls/{call_id}").json().get("forward", {}).get("status") for call_id in call_ids
+        ]
         if seen == [status] * len(call_ids):
             return
         assert time.monotonic() < deadline, f"forward statuses {seen}, not {status}"

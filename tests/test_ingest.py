@@ -73,8 +73,16 @@ def test_a_large_batch_keeps_each_call_as_its_enriched_json(client: Client, serv
     # that JSON when enriching only adds receivedAt, and must keep exactly what writing it out gives.
     padding = {"text": "x" * 400}
     items: list[dict[str, Any]] = [
-        {"type": "track", "userId": f"u{i}", "event": "E", "messageId": f"m{i}", "timestamp": "2026-01-01T00:00:00Z",
-         "properties": padding} for i in range(100)]
+        {
+            "type": "track",
+            "userId": f"u{i}",
+            "event": "E",
+            "messageId": f"m{i}",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "properties": padding,
+        }
+        for i in range(100)
+    ]
     items += [
         {"type": "track", "userId": "u", "event": "no id", "timestamp": "2026-01-01T00:00:00Z"},
         {"type": "track", "userId": "u", "event": "no time", "messageId": "t1"},
@@ -82,8 +90,13 @@ def test_a_large_batch_keeps_each_call_as_its_enriched_json(client: Client, serv
         {"type": "page", "userId": "u", "messageId": "t3", "timestamp": "2026-01-01T00:00:00Z", "receivedAt": "x"},
         {"type": "trak", "userId": "u", "messageId": "t4", "timestamp": "2026-01-01T00:00:00Z"},
         {"userId": "u", "messageId": "t5", "timestamp": "2026-01-01T00:00:00Z"},
-        {"type": "identify", "userId": "ü ✓", "messageId": "t6", "timestamp": "2026-01-01T00:00:00Z",
-         "traits": {"name": "Zoë"}},
+        {
+            "type": "identify",
+            "userId": "ü ✓",
+            "messageId": "t6",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "traits": {"name": "Zoë"},
+        },
     ]
     assert client.post("/v1/batch", {"batch": items, "sentAt": "2026-01-01T00:00:01Z"}).status_code == 200
     calls = server.calls()
@@ -106,13 +119,17 @@ def test_wrong_method_and_unknown_path_are_journaled(client: Client, server: Moc
 
 # -- auth -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("headers", "style"), [
-    (basic("k1"), "basic"),
-    ({"Authorization": "Basic " + base64.b64encode(b"k1").decode()}, "basic"),
-    (basic("k1", "whatever"), "basic"),
-    ({"Authorization": "Basic k1"}, "basic"),
-    ({"Authorization": "Bearer k1"}, "bearer"),
-])
+
+@pytest.mark.parametrize(
+    ("headers", "style"),
+    [
+        (basic("k1"), "basic"),
+        ({"Authorization": "Basic " + base64.b64encode(b"k1").decode()}, "basic"),
+        (basic("k1", "whatever"), "basic"),
+        ({"Authorization": "Basic k1"}, "basic"),
+        ({"Authorization": "Bearer k1"}, "bearer"),
+    ],
+)
 def test_header_auth_styles(client: Client, server: MockPipeServer, headers: dict[str, str], style: str) -> None:
     assert client.post("/v1/track", TRACK, key=None, headers=headers).status_code == 200
     assert only_call(server, "k1").write_key == "k1"
@@ -159,14 +176,16 @@ def test_parallel_keys_are_isolated(client: Client, server: MockPipeServer) -> N
 
 # -- bodies -----------------------------------------------------------------------------------------
 
+
 def test_any_content_type_is_json(client: Client, server: MockPipeServer) -> None:
     for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
         assert client.post("/v1/track", TRACK, headers={"Content-Type": content_type}).status_code == 200
     assert len(server.calls(write_key="wk_test", duplicates=True)) == 3
 
 
-@pytest.mark.parametrize(("encoding", "encode"), [
-    ("gzip", gzip.compress), ("deflate", zlib.compress), ("x-gzip", gzip.compress)])
+@pytest.mark.parametrize(
+    ("encoding", "encode"), [("gzip", gzip.compress), ("deflate", zlib.compress), ("x-gzip", gzip.compress)]
+)
 def test_compressed_bodies(client: Client, server: MockPipeServer, encoding: str, encode: Any) -> None:
     body = encode(orjson.dumps({"batch": [{"type": "track", **TRACK}]}))
     assert client.post("/v1/batch", content=body, headers={"Content-Encoding": encoding}).status_code == 200
@@ -206,6 +225,7 @@ def test_configured_limits() -> None:
 
 # -- answers ----------------------------------------------------------------------------------------
 
+
 def test_permissive_by_default_strict_on_request(client: Client, server: MockPipeServer) -> None:
     bad = {"userId": "u1"}
     response = client.post("/v1/track", bad)
@@ -214,8 +234,14 @@ def test_permissive_by_default_strict_on_request(client: Client, server: MockPip
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "spec.violation" and "event" in body["message"]
-    assert body["violations"] == [{"code": "track.event.required", "severity": "error", "path": "/event",
-                                   "message": "track call needs a non-empty event name"}]
+    assert body["violations"] == [
+        {
+            "code": "track.event.required",
+            "severity": "error",
+            "path": "/event",
+            "message": "track call needs a non-empty event name",
+        }
+    ]
     assert body["meta"]["errors"] == ["track call needs a non-empty event name"]
     first, second = server.calls(write_key="wk_test", duplicates=True)
     assert (first.valid, first.accepted, second.valid, second.accepted) == (False, True, False, False)
@@ -231,18 +257,25 @@ def test_strict_server_and_warnings_still_pass() -> None:
 
 
 def test_strict_batch_paths_point_into_the_request(client: Client) -> None:
-    response = client.post("/v1/batch", {"batch": [{"type": "track", **TRACK}, {"type": "track", "userId": "u1"}]},
-                           headers={"X-Strict-Mode": "1"})
+    response = client.post(
+        "/v1/batch",
+        {"batch": [{"type": "track", **TRACK}, {"type": "track", "userId": "u1"}]},
+        headers={"X-Strict-Mode": "1"},
+    )
     assert [v["path"] for v in response.json()["violations"]] == ["/batch/1/event"]
 
 
 def test_no_answer_is_202_or_204(client: Client) -> None:
-    answers = {client.post("/v1/track", TRACK).status_code, client.post("/v1/batch", {"batch": []}).status_code,
-               client.post("/v1/track", {}).status_code}
+    answers = {
+        client.post("/v1/track", TRACK).status_code,
+        client.post("/v1/batch", {"batch": []}).status_code,
+        client.post("/v1/track", {}).status_code,
+    }
     assert answers == {200}
 
 
 # -- each rule over HTTP ----------------------------------------------------------------------------
+
 
 def _flagged(server: MockPipeServer, key: str) -> list[str]:
     codes = [v.code for call in server.calls(write_key=key, duplicates=True) for v in call.violations]
@@ -265,11 +298,14 @@ def test_region_is_configurable() -> None:
         client.post("/v1/track", TRACK, key="pk_us_abc")
         client.post("/v1/track", TRACK, key="pk_eu_abc")
         assert [(c.write_key, c.valid, c.region) for c in server.calls()] == [
-            ("pk_us_abc", False, "eu"), ("pk_eu_abc", True, "eu")]
+            ("pk_us_abc", False, "eu"),
+            ("pk_eu_abc", True, "eu"),
+        ]
         client.close()
 
 
 # -- bad input ---------------------------------------------------------------------------------------
+
 
 def _gzip_bomb(inflated: int) -> bytes:
     """A small gzip body that inflates to `inflated` bytes, built without holding them in memory."""
@@ -286,15 +322,23 @@ BAD_BODIES: list[tuple[str, bytes, dict[str, str], str]] = [
     ("JSON null", b"null", {}, "request.json.not_object"),
     ("invalid UTF-8", b'{"userId": "\xff\xfe"}', {}, "request.json.invalid"),
     ("empty body", b"", {}, "request.body.empty"),
-    ("truncated gzip", gzip.compress(orjson.dumps(TRACK) * 50)[:40], {"Content-Encoding": "gzip"},
-     "request.encoding.invalid"),
+    (
+        "truncated gzip",
+        gzip.compress(orjson.dumps(TRACK) * 50)[:40],
+        {"Content-Encoding": "gzip"},
+        "request.encoding.invalid",
+    ),
     ("not gzip", b"plain", {"Content-Encoding": "gzip"}, "request.encoding.invalid"),
     ("unknown encoding", b"{}", {"Content-Encoding": "br"}, "request.encoding.unsupported"),
     ("oversized body", b'{"pad": "' + b"x" * 600_000 + b'"}', {}, "request.body.too_large"),
     ("gzip bomb", _gzip_bomb(64 * 1024 * 1024), {"Content-Encoding": "gzip"}, "request.body.too_large"),
     ("nested beyond the parser", b"[" * 5000 + b"]" * 5000, {}, "request.json.invalid"),
-    ("nested beyond storage", b'{"userId":"u1","event":"E","properties":' + b'{"a":' * 300 + b"1" + b"}" * 301,
-     {}, "request.json.invalid"),
+    (
+        "nested beyond storage",
+        b'{"userId":"u1","event":"E","properties":' + b'{"a":' * 300 + b"1" + b"}" * 301,
+        {},
+        "request.json.invalid",
+    ),
 ]
 
 
@@ -329,6 +373,7 @@ def test_rejected_bodies_are_kept_for_inspection(client: Client, server: MockPip
 
 # -- retries -----------------------------------------------------------------------------------------
 
+
 def test_resent_message_ids_are_one_call(client: Client, server: MockPipeServer) -> None:
     batch = {"batch": [{"type": "track", "messageId": "m-1", **TRACK}, {"type": "track", "messageId": "m-2", **TRACK}]}
     for _ in range(3):
@@ -344,6 +389,7 @@ def test_resent_message_ids_are_one_call(client: Client, server: MockPipeServer)
 
 
 # -- load --------------------------------------------------------------------------------------------
+
 
 def test_eight_concurrent_clients_sending_2000_calls_each(server: MockPipeServer) -> None:
     errors: list[str] = []
@@ -375,6 +421,7 @@ def test_eight_concurrent_clients_sending_2000_calls_each(server: MockPipeServer
 
 # -- real SDK output --------------------------------------------------------------------------------
 
+
 def _captured() -> list[tuple[str, dict[str, Any]]]:
     found = []
     for path in sorted(CAPTURES.glob("*.jsonl")):
@@ -386,8 +433,9 @@ def _captured() -> list[tuple[str, dict[str, Any]]]:
 
 
 @pytest.mark.parametrize(("sdk", "record"), _captured(), ids=lambda value: value if isinstance(value, str) else "")
-def test_sdk_captures_replayed_are_valid(client: Client, server: MockPipeServer, sdk: str, record: dict[str, Any]
-                                         ) -> None:
+def test_sdk_captures_replayed_are_valid(
+    client: Client, server: MockPipeServer, sdk: str, record: dict[str, Any]
+) -> None:
     skip = {"host", "content-length", "connection", "accept-encoding"}
     headers = {name: value for name, value in record["headers"] if name.lower() not in skip}
     body = base64.b64decode(record["body_b64"]) if "body_b64" in record else record["body_text"].encode()
@@ -437,10 +485,15 @@ def test_received_at_text_is_format_time_and_the_journal_reads_its_milliseconds_
     from mockpipe.ingest import _received_text
 
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    for moment in (epoch, epoch - timedelta(microseconds=1), epoch + timedelta(microseconds=999),
-                   datetime(2026, 11, 27, 3, 4, 5, 999_999, tzinfo=UTC),
-                   datetime(2024, 2, 29, 23, 59, 59, 1000, tzinfo=UTC),
-                   datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)):
+    for moment in (
+        epoch,
+        epoch - timedelta(microseconds=1),
+        epoch + timedelta(microseconds=999),
+        datetime(2026, 11, 27, 3, 4, 5, 999_999, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, 1000, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+    ):
         text = _received_text(moment)
         assert text == format_time(moment)
         assert time_ms(text) == (moment - epoch) // timedelta(milliseconds=1)

@@ -27,16 +27,19 @@ def test_health(client: Client) -> None:
     assert body["status"] == "ok" and body["version"] == __version__ and body["region"] == "us"
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({}, 4),
-    ({"writeKey": "k1"}, 3),
-    ({"type": "identify"}, 1),
-    ({"event": "Viewed"}, 1),
-    ({"userId": "u1"}, 2),
-    ({"anonymousId": "a1"}, 1),
-    ({"valid": "false"}, 1),
-    ({"valid": "true", "writeKey": "k1"}, 2),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, 4),
+        ({"writeKey": "k1"}, 3),
+        ({"type": "identify"}, 1),
+        ({"event": "Viewed"}, 1),
+        ({"userId": "u1"}, 2),
+        ({"anonymousId": "a1"}, 1),
+        ({"valid": "false"}, 1),
+        ({"valid": "true", "writeKey": "k1"}, 2),
+    ],
+)
 def test_call_filters(filled: Client, params: dict[str, str], expected: int) -> None:
     body = filled.get("/mockpipe/calls", **params).json()
     assert body["count"] == expected == len(body["calls"])
@@ -44,8 +47,22 @@ def test_call_filters(filled: Client, params: dict[str, str], expected: int) -> 
 
 def test_call_shape(filled: Client) -> None:
     call = filled.get("/mockpipe/calls", writeKey="k1", valid="false").json()["calls"][0]
-    assert set(call) >= {"id", "requestId", "writeKey", "type", "receivedAt", "region", "path", "valid", "violations",
-                         "payload", "messageId", "attempts", "duplicateOf", "accepted"}
+    assert set(call) >= {
+        "id",
+        "requestId",
+        "writeKey",
+        "type",
+        "receivedAt",
+        "region",
+        "path",
+        "valid",
+        "violations",
+        "payload",
+        "messageId",
+        "attempts",
+        "duplicateOf",
+        "accepted",
+    }
     assert call["violations"][0]["code"] == "track.event.required"
     assert filled.get(f"/mockpipe/calls/{call['id']}").json() == call
     assert filled.get("/mockpipe/calls/999999").status_code == 404
@@ -116,9 +133,14 @@ def test_rules_endpoint_lists_the_catalogue(client: Client) -> None:
 
 
 def test_cors_preflight_and_headers(client: Client) -> None:
-    preflight = client.http.options("/v1/t", headers={
-        "Origin": "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    preflight = client.http.options(
+        "/v1/t",
+        headers={
+            "Origin": "http://127.0.0.1:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
     assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
@@ -129,10 +151,13 @@ def test_cors_preflight_and_headers(client: Client) -> None:
     assert client.post("/v1/t", content=b"{bad").headers["access-control-allow-origin"] == "*"
 
 
-@pytest.mark.parametrize(("path", "integration"), [
-    ("/v1/projects/wk_1/settings", "Customer.io Data Pipelines"),
-    ("/segment/v1/projects/wk_1/settings", "Segment.io"),
-])
+@pytest.mark.parametrize(
+    ("path", "integration"),
+    [
+        ("/v1/projects/wk_1/settings", "Customer.io Data Pipelines"),
+        ("/segment/v1/projects/wk_1/settings", "Segment.io"),
+    ],
+)
 def test_browser_settings(client: Client, server: MockPipeServer, path: str, integration: str) -> None:
     settings = client.get(path).json()
     assert list(settings["integrations"]) == [integration]
@@ -146,8 +171,9 @@ def test_browser_settings(client: Client, server: MockPipeServer, path: str, int
 def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
     answers: list[dict[str, object]] = []
     client = Client(server)
-    waiting = threading.Thread(target=lambda: answers.append(
-        client.get("/mockpipe/calls/wait", count=1, timeout=60, writeKey="nobody").json()))
+    waiting = threading.Thread(
+        target=lambda: answers.append(client.get("/mockpipe/calls/wait", count=1, timeout=60, writeKey="nobody").json())
+    )
     waiting.start()
     for _ in range(500):  # until the long-poll is parked on the server
         if server.journal.pending_waits:

@@ -15,16 +15,56 @@ from mockpipe.journal import Call, CallQuery, Journal, RequestQuery, RequestReco
 
 
 def make_request(journal: Journal, key: str = "k1", *, accepted: bool = True) -> RequestRecord:
-    return RequestRecord(journal.next_request_id(), "2026-01-01T00:00:00.000Z", "POST", "/v1/track", key, "basic",
-                         200, accepted, None, None, (), (), 10, None, None, None)
+    return RequestRecord(
+        journal.next_request_id(),
+        "2026-01-01T00:00:00.000Z",
+        "POST",
+        "/v1/track",
+        key,
+        "basic",
+        200,
+        accepted,
+        None,
+        None,
+        (),
+        (),
+        10,
+        None,
+        None,
+        None,
+    )
 
 
-def make_call(journal: Journal, request: RequestRecord, *, message_id: str = "", type: str = "track",
-              event: str | None = "E", user_id: str | None = "u1", valid: bool = True) -> Call:
+def make_call(
+    journal: Journal,
+    request: RequestRecord,
+    *,
+    message_id: str = "",
+    type: str = "track",
+    event: str | None = "E",
+    user_id: str | None = "u1",
+    valid: bool = True,
+) -> Call:
     message_id = message_id or f"m{journal.next_call_id()}"
     payload = {"type": type, "event": event, "userId": user_id, "messageId": message_id}
-    return Call(journal.next_call_id(), request.id, str(request.write_key), type, request.received_at, "us",
-                request.path, valid, True, (), message_id, user_id, None, event, None, orjson.dumps(payload))
+    return Call(
+        journal.next_call_id(),
+        request.id,
+        str(request.write_key),
+        type,
+        request.received_at,
+        "us",
+        request.path,
+        valid,
+        True,
+        (),
+        message_id,
+        user_id,
+        None,
+        event,
+        None,
+        orjson.dumps(payload),
+    )
 
 
 def add(journal: Journal, key: str = "k1", **call_options: object) -> Call:
@@ -196,8 +236,16 @@ def test_calls_read_back_as_they_were_recorded() -> None:
 def test_requests_keep_what_is_rare_about_them() -> None:
     journal = Journal()
     request = make_request(journal, accepted=False)._replace(
-        status=400, reason="request.json.invalid", message="bad", body=b"{nope", call_ids=(7, 3),
-        user_agent="sdk/1", retry_count="2", content_encoding="gzip", received_at="not a time")
+        status=400,
+        reason="request.json.invalid",
+        message="bad",
+        body=b"{nope",
+        call_ids=(7, 3),
+        user_agent="sdk/1",
+        retry_count="2",
+        content_encoding="gzip",
+        received_at="not a time",
+    )
     journal.record(request)
     assert journal.requests() == [request]
     assert journal.request(request.id) == request
@@ -317,10 +365,27 @@ def test_a_shared_key_passes_on_when_its_holder_is_dropped(monkeypatch: pytest.M
 def test_calls_recorded_by_hand_without_a_write_key_are_kept_and_counted() -> None:
     journal = Journal()
     at = "2026-01-02T03:04:05.678Z"
-    request = RequestRecord(1, at, "POST", "/v1/track", None, None, 200, True, None, None, (), (1,), 10, None, None,
-                            None)
-    call = Call(1, 1, None, "track", at, "us", "/v1/track", True, True, (), "m1", "u", None, "E", None,  # type: ignore[arg-type]
-                b'{"messageId":"m1","userId":"u","event":"E"}')
+    request = RequestRecord(
+        1, at, "POST", "/v1/track", None, None, 200, True, None, None, (), (1,), 10, None, None, None
+    )
+    call = Call(
+        1,
+        1,
+        None,
+        "track",
+        at,
+        "us",
+        "/v1/track",
+        True,
+        True,
+        (),
+        "m1",
+        "u",
+        None,
+        "E",
+        None,  # type: ignore[arg-type]
+        b'{"messageId":"m1","userId":"u","event":"E"}',
+    )
     journal.record(request, [call])
     assert journal.calls() == [call]
     assert journal.source(None).calls == 1  # type: ignore[arg-type]

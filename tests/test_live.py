@@ -14,12 +14,45 @@ from mockpipe.live import LiveFeed
 
 def record(journal: Journal, event: str, *, write_key: str = "k", accepted: bool = True) -> None:
     request_id = journal.next_request_id()
-    call = Call(journal.next_call_id(), request_id, write_key, "track", "2026-01-01T00:00:00.000Z", "us",
-                "/v1/track", True, True, (), f"m-{request_id}", "u1", None, event, None,
-                orjson.dumps({"type": "track", "userId": "u1", "event": event, "messageId": f"m-{request_id}"}))
-    journal.record(RequestRecord(request_id, call.received_at, "POST", "/v1/track", write_key, "basic",
-                                 200 if accepted else 400, accepted, None if accepted else "spec.violation",
-                                 None, (), (call.id,), 10, None, None, None), [call])
+    call = Call(
+        journal.next_call_id(),
+        request_id,
+        write_key,
+        "track",
+        "2026-01-01T00:00:00.000Z",
+        "us",
+        "/v1/track",
+        True,
+        True,
+        (),
+        f"m-{request_id}",
+        "u1",
+        None,
+        event,
+        None,
+        orjson.dumps({"type": "track", "userId": "u1", "event": event, "messageId": f"m-{request_id}"}),
+    )
+    journal.record(
+        RequestRecord(
+            request_id,
+            call.received_at,
+            "POST",
+            "/v1/track",
+            write_key,
+            "basic",
+            200 if accepted else 400,
+            accepted,
+            None if accepted else "spec.violation",
+            None,
+            (),
+            (call.id,),
+            10,
+            None,
+            None,
+            None,
+        ),
+        [call],
+    )
 
 
 def parse(chunk: bytes) -> tuple[str, dict[str, Any]]:
@@ -53,6 +86,7 @@ def test_calls_recorded_from_another_thread_arrive_once() -> None:
         stream = feed.stream()
         hello = parse(await anext(stream))
         assert hello[1]["calls"] == []
+
         def send() -> None:
             for i in range(20):
                 record(journal, f"e{i}")
@@ -85,5 +119,4 @@ def test_rejected_requests_are_streamed_and_nothing_is_built_without_clients() -
         return found
 
     (call_kind, _), (request_kind, request) = asyncio.run(scenario())
-    assert (call_kind, request_kind, request["status"], request["reason"]) == ("call", "request", 400,
-                                                                               "spec.violation")
+    assert (call_kind, request_kind, request["status"], request["reason"]) == ("call", "request", 400, "spec.violation")

@@ -43,20 +43,30 @@ def ok(response: Any) -> None:
 
 def test_identify_with_both_ids_ties_earlier_anonymous_activity(client: Client) -> None:
     ok(client.post("/v1/identify", {"anonymousId": "a1", "traits": {"plan": "trial"}, "timestamp": T1}))
-    ok(client.post("/v1/track", {"anonymousId": "a1", "event": "Viewed Pricing", "properties": {"tier": 2},
-                                 "timestamp": T1}))
+    ok(
+        client.post(
+            "/v1/track", {"anonymousId": "a1", "event": "Viewed Pricing", "properties": {"tier": 2}, "timestamp": T1}
+        )
+    )
     ok(client.post("/v1/page", {"anonymousId": "a1", "name": "Home", "timestamp": T1}))
     assert person(client, "a1")["userId"] is None
 
-    ok(client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1", "traits": {"email": "u1@example.com"},
-                                    "timestamp": T2}))
+    ok(
+        client.post(
+            "/v1/identify",
+            {"anonymousId": "a1", "userId": "u1", "traits": {"email": "u1@example.com"}, "timestamp": T2},
+        )
+    )
     ok(client.post("/v1/track", {"anonymousId": "a1", "event": "Signed Up", "timestamp": T3}))
 
     found = person(client, "u1")
     assert found["anonymousIds"] == ["a1"]
     assert found["traits"] == {"plan": "trial", "email": "u1@example.com"}
     assert [(e["type"], e["name"]) for e in found["events"]] == [
-        ("track", "Viewed Pricing"), ("page", "Home"), ("track", "Signed Up")]
+        ("track", "Viewed Pricing"),
+        ("page", "Home"),
+        ("track", "Signed Up"),
+    ]
     assert found["events"][0]["properties"] == {"tier": 2}
     assert (found["firstSeen"], found["lastSeen"]) == (T1, T3)
     assert person(client, "a1") == found  # any merged id finds the person
@@ -90,8 +100,12 @@ def test_identify_by_email_only_then_by_user_id(client: Client) -> None:
 
 
 def test_any_email_seen_in_traits_finds_the_person(client: Client) -> None:
-    ok(client.post("/v1/identify", {"userId": "u1", "anonymousId": "a1", "traits": {"email": "old@example.com"},
-                                    "timestamp": T1}))
+    ok(
+        client.post(
+            "/v1/identify",
+            {"userId": "u1", "anonymousId": "a1", "traits": {"email": "old@example.com"}, "timestamp": T1},
+        )
+    )
     ok(client.post("/v1/identify", {"userId": "u1", "traits": {"email": "new@example.com"}, "timestamp": T2}))
     ok(client.post("/v1/identify", {"anonymousId": "a2", "traits": {"email": "anon@example.com"}}))
     for email in ("old@example.com", "new@example.com"):
@@ -153,8 +167,7 @@ def test_traits_merge_newest_timestamp_wins(client: Client) -> None:
 
 def test_the_merged_traits_of_a_tie_follow_their_timestamps(client: Client) -> None:
     ok(client.post("/v1/identify", {"userId": "u1", "traits": {"plan": "pro"}, "timestamp": T3}))
-    ok(client.post("/v1/identify", {"anonymousId": "a1", "traits": {"plan": "trial", "ref": "ad"},
-                                    "timestamp": T1}))
+    ok(client.post("/v1/identify", {"anonymousId": "a1", "traits": {"plan": "trial", "ref": "ad"}, "timestamp": T1}))
     ok(client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1", "timestamp": T2}))
     assert person(client, "u1")["traits"] == {"plan": "pro", "ref": "ad"}
 
@@ -163,28 +176,56 @@ def test_the_merged_traits_of_a_tie_follow_their_timestamps(client: Client) -> N
 
 
 def test_group_creates_object_and_relationship(client: Client) -> None:
-    ok(client.post("/v1/group", {"userId": "u1", "groupId": "acme", "timestamp": T1, "traits": {
-        "name": "Acme", "plan": "enterprise", "relationshipAttributes": {"role": "admin"}}}))
-    ok(client.post("/v1/group", {"userId": "u2", "groupId": "acme", "timestamp": T2, "traits": {
-        "plan": "growth", "relationshipAttributes": {"role": "viewer"}}}))
+    ok(
+        client.post(
+            "/v1/group",
+            {
+                "userId": "u1",
+                "groupId": "acme",
+                "timestamp": T1,
+                "traits": {"name": "Acme", "plan": "enterprise", "relationshipAttributes": {"role": "admin"}},
+            },
+        )
+    )
+    ok(
+        client.post(
+            "/v1/group",
+            {
+                "userId": "u2",
+                "groupId": "acme",
+                "timestamp": T2,
+                "traits": {"plan": "growth", "relationshipAttributes": {"role": "viewer"}},
+            },
+        )
+    )
 
     acme = client.get("/mockpipe/objects/1/acme").json()  # object type 1 by default
     assert acme["traits"] == {"name": "Acme", "plan": "growth"}
-    assert acme["people"] == [{"id": "u1", "relationshipAttributes": {"role": "admin"}},
-                              {"id": "u2", "relationshipAttributes": {"role": "viewer"}}]
+    assert acme["people"] == [
+        {"id": "u1", "relationshipAttributes": {"role": "admin"}},
+        {"id": "u2", "relationshipAttributes": {"role": "viewer"}},
+    ]
     assert person(client, "u1")["objects"] == [
-        {"objectTypeId": "1", "objectId": "acme", "attributes": {"role": "admin"}}]
+        {"objectTypeId": "1", "objectId": "acme", "attributes": {"role": "admin"}}
+    ]
     # relationship attributes merge like traits
-    ok(client.post("/v1/group", {"userId": "u1", "groupId": "acme", "timestamp": T3,
-                                 "traits": {"relationshipAttributes": {"team": "ops"}}}))
+    ok(
+        client.post(
+            "/v1/group",
+            {"userId": "u1", "groupId": "acme", "timestamp": T3, "traits": {"relationshipAttributes": {"team": "ops"}}},
+        )
+    )
     assert person(client, "u1")["objects"][0]["attributes"] == {"role": "admin", "team": "ops"}
 
 
-@pytest.mark.parametrize(("where", "extra"), [
-    ("top level", {"objectTypeId": "2"}),
-    ("traits.object_type_id", {"traits": {"object_type_id": "2", "name": "Course"}}),
-    ("traits.objectTypeId", {"traits": {"objectTypeId": 2, "name": "Course"}}),
-])
+@pytest.mark.parametrize(
+    ("where", "extra"),
+    [
+        ("top level", {"objectTypeId": "2"}),
+        ("traits.object_type_id", {"traits": {"object_type_id": "2", "name": "Course"}}),
+        ("traits.objectTypeId", {"traits": {"objectTypeId": 2, "name": "Course"}}),
+    ],
+)
 def test_group_object_type_id_spellings(client: Client, where: str, extra: dict[str, Any]) -> None:
     ok(client.post("/v1/group", {"userId": "u1", "groupId": "course-9", **extra}))
     found = client.get("/mockpipe/objects/2/course-9")
@@ -237,16 +278,34 @@ def test_user_deleted_removes_the_person(client: Client) -> None:
 
 def test_device_created_updated_and_deleted(client: Client) -> None:
     device = {"token": "tok-1", "type": "ios", "model": "iPhone15,2"}
-    track(client, "Device Created or Updated", userId="u1", timestamp=T1, context={"device": device},
-          properties={"push_enabled": True})
+    track(
+        client,
+        "Device Created or Updated",
+        userId="u1",
+        timestamp=T1,
+        context={"device": device},
+        properties={"push_enabled": True},
+    )
     found = person(client, "u1")
-    assert found["devices"] == [{"token": "tok-1", "type": "ios", "updatedAt": T1,
-                                 "attributes": {"model": "iPhone15,2", "push_enabled": True}}]
+    assert found["devices"] == [
+        {"token": "tok-1", "type": "ios", "updatedAt": T1, "attributes": {"model": "iPhone15,2", "push_enabled": True}}
+    ]
 
-    track(client, "Device Created or Updated", userId="u1", timestamp=T2,
-          context={"device": {"token": "tok-1", "type": "ios"}}, properties={"push_enabled": False})
-    track(client, "Device Created or Updated", userId="u1", timestamp=T2,
-          context={"device": {"token": "tok-2", "type": "android"}})
+    track(
+        client,
+        "Device Created or Updated",
+        userId="u1",
+        timestamp=T2,
+        context={"device": {"token": "tok-1", "type": "ios"}},
+        properties={"push_enabled": False},
+    )
+    track(
+        client,
+        "Device Created or Updated",
+        userId="u1",
+        timestamp=T2,
+        context={"device": {"token": "tok-2", "type": "android"}},
+    )
     devices = {d["token"]: d for d in person(client, "u1")["devices"]}
     assert devices["tok-1"]["attributes"] == {"model": "iPhone15,2", "push_enabled": False}
     assert devices["tok-1"]["updatedAt"] == T2
@@ -302,12 +361,19 @@ def test_only_accepted_first_copies_count(client: Client) -> None:
 
 
 def test_batch_items_apply_in_order(client: Client) -> None:
-    ok(client.post("/v1/batch", {"batch": [
-        {"type": "track", "anonymousId": "a1", "event": "Viewed"},
-        {"type": "identify", "anonymousId": "a1", "userId": "u1", "traits": {"name": "Ann"}},
-        {"type": "alias", "previousId": "u1", "userId": "u2"},
-        {"type": "screen", "userId": "u2", "name": "Settings"},
-    ]}))
+    ok(
+        client.post(
+            "/v1/batch",
+            {
+                "batch": [
+                    {"type": "track", "anonymousId": "a1", "event": "Viewed"},
+                    {"type": "identify", "anonymousId": "a1", "userId": "u1", "traits": {"name": "Ann"}},
+                    {"type": "alias", "previousId": "u1", "userId": "u2"},
+                    {"type": "screen", "userId": "u2", "name": "Settings"},
+                ]
+            },
+        )
+    )
     found = person(client, "a1")
     assert found["userId"] == "u2"
     assert [e["name"] for e in found["events"]] == ["Viewed", "Settings"]
@@ -315,8 +381,7 @@ def test_batch_items_apply_in_order(client: Client) -> None:
 
 def test_events_are_bounded(client: Client) -> None:
     total = People.MAX_EVENTS + 5
-    ok(client.post("/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": f"e{i}"}
-                                           for i in range(total)]}))
+    ok(client.post("/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": f"e{i}"} for i in range(total)]}))
     names = [e["name"] for e in person(client, "u1")["events"]]
     assert len(names) == People.MAX_EVENTS
     assert names[-1] == f"e{total - 1}" and names[0] == "e5"
@@ -346,8 +411,7 @@ def test_people_are_per_write_key(client: Client, server: MockPipeServer) -> Non
 
 
 def test_people_come_in_pages(client: Client) -> None:
-    ok(client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(250)]},
-                   key="key-a"))
+    ok(client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(250)]}, key="key-a"))
     ok(client.post("/v1/identify", {"userId": "u-b"}, key="key-b"))
     ok(client.post("/v1/identify", {"userId": "u250"}, key="key-a"))
     first = client.get("/mockpipe/people").json()
@@ -372,13 +436,16 @@ def test_people_come_in_pages(client: Client) -> None:
     assert client.get("/mockpipe/people", q="@").json()["total"] == 0
 
 
-@pytest.mark.parametrize(("query", "complaint"), [
-    ({"limit": 0}, "limit must be an integer from 1 to 1000"),
-    ({"limit": 1001}, "limit must be an integer from 1 to 1000"),
-    ({"limit": "ten"}, "limit='ten': not an integer"),
-    ({"after": -1}, "after must be a cursor"),
-    ({"userId": "u1"}, "unknown query parameter(s) userId"),
-])
+@pytest.mark.parametrize(
+    ("query", "complaint"),
+    [
+        ({"limit": 0}, "limit must be an integer from 1 to 1000"),
+        ({"limit": 1001}, "limit must be an integer from 1 to 1000"),
+        ({"limit": "ten"}, "limit='ten': not an integer"),
+        ({"after": -1}, "after must be a cursor"),
+        ({"userId": "u1"}, "unknown query parameter(s) userId"),
+    ],
+)
 def test_bad_paging_is_refused(client: Client, query: dict[str, Any], complaint: str) -> None:
     for path in ("/mockpipe/people", "/mockpipe/objects"):
         answer = client.get(path, **query)
@@ -387,8 +454,17 @@ def test_bad_paging_is_refused(client: Client, query: dict[str, Any], complaint:
 
 
 def test_objects_come_in_pages(client: Client) -> None:
-    ok(client.post("/v1/batch", {"batch": [{"type": "group", "userId": "u1", "groupId": f"g{i}",
-                                            "objectTypeId": str(1 + i % 2)} for i in range(30)]}))
+    ok(
+        client.post(
+            "/v1/batch",
+            {
+                "batch": [
+                    {"type": "group", "userId": "u1", "groupId": f"g{i}", "objectTypeId": str(1 + i % 2)}
+                    for i in range(30)
+                ]
+            },
+        )
+    )
     page = client.get("/mockpipe/objects", limit=10).json()
     assert (page["count"], page["total"]) == (10, 30) and page["next"] is not None
     rest = client.get("/mockpipe/objects", after=page["next"], limit=100).json()
@@ -487,14 +563,26 @@ def test_python_api(client: Client, server: MockPipeServer) -> None:
 
 
 def test_rebuilt_from_the_journal(client: Client, server: MockPipeServer) -> None:
-    ok(client.post("/v1/batch", {"batch": [
-        {"type": "identify", "anonymousId": "a1", "traits": {"x": 1}},
-        {"type": "identify", "anonymousId": "a1", "userId": "u1"},
-        {"type": "group", "userId": "u1", "groupId": "g", "traits": {"relationshipAttributes": {"r": 1}}},
-        {"type": "track", "userId": "u2", "event": "Device Created or Updated", "context": {"device": {"token": "t"}}},
-        {"type": "alias", "previousId": "u2", "userId": "u3"},
-        {"type": "track", "userId": "u3", "event": "User Suppressed"},
-    ]}))
+    ok(
+        client.post(
+            "/v1/batch",
+            {
+                "batch": [
+                    {"type": "identify", "anonymousId": "a1", "traits": {"x": 1}},
+                    {"type": "identify", "anonymousId": "a1", "userId": "u1"},
+                    {"type": "group", "userId": "u1", "groupId": "g", "traits": {"relationshipAttributes": {"r": 1}}},
+                    {
+                        "type": "track",
+                        "userId": "u2",
+                        "event": "Device Created or Updated",
+                        "context": {"device": {"token": "t"}},
+                    },
+                    {"type": "alias", "previousId": "u2", "userId": "u3"},
+                    {"type": "track", "userId": "u3", "event": "User Suppressed"},
+                ]
+            },
+        )
+    )
     ok(client.post("/v1/track", {"userId": "u1", "event": "x", "messageId": "dup"}))
     ok(client.post("/v1/track", {"userId": "u1", "event": "x", "messageId": "dup"}))
     rebuilt = People.from_journal(server.journal)
@@ -543,10 +631,45 @@ def _identify(
     call_id = call_id or journal.next_call_id()
     call_type = "identify" if event is None else "track"
     payload = {"type": call_type, "userId": user_id, "messageId": f"m{call_id}", "event": event}
-    call = Call(call_id, call_id, key, call_type, "2026-01-01T00:00:00.000Z", "us", "/v1/identify", True, True, (),
-                f"m{call_id}", user_id, None, event, None, orjson.dumps(payload))
-    journal.record(RequestRecord(call_id, call.received_at, "POST", "/v1/identify", key, "basic", 200, True, None,
-                                 None, (), (call_id,), 10, None, None, None), [call])
+    call = Call(
+        call_id,
+        call_id,
+        key,
+        call_type,
+        "2026-01-01T00:00:00.000Z",
+        "us",
+        "/v1/identify",
+        True,
+        True,
+        (),
+        f"m{call_id}",
+        user_id,
+        None,
+        event,
+        None,
+        orjson.dumps(payload),
+    )
+    journal.record(
+        RequestRecord(
+            call_id,
+            call.received_at,
+            "POST",
+            "/v1/identify",
+            key,
+            "basic",
+            200,
+            True,
+            None,
+            None,
+            (),
+            (call_id,),
+            10,
+            None,
+            None,
+            None,
+        ),
+        [call],
+    )
 
 
 def test_a_bounded_journal_still_hands_over_what_it_forgets_after_a_key_is_cleared() -> None:

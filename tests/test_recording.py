@@ -57,16 +57,41 @@ def test_serve_record_appends_accepted_calls_as_they_arrive(tmp_path: Path) -> N
     with ServeProcess("--record", "session.jsonl", "--strict", cwd=str(tmp_path)) as serve:
         assert _post(serve.url, "/v1/track", {"userId": "u1", "event": "Kept"}).status_code == 200
         assert _post(serve.url, "/v1/track", {"event": "No One"}).status_code == 400  # strict: not accepted
-        assert _post(serve.url, "/v1/batch", {"batch": [{"type": "page", "anonymousId": "a1", "name": "Home"},
-                                                        {"type": "identify", "userId": "u1"}]}).status_code == 200
+        assert (
+            _post(
+                serve.url,
+                "/v1/batch",
+                {
+                    "batch": [
+                        {"type": "page", "anonymousId": "a1", "name": "Home"},
+                        {"type": "identify", "userId": "u1"},
+                    ]
+                },
+            ).status_code
+            == 200
+        )
         recording = tmp_path / "recordings" / "session.jsonl"
         # Written before each answer: readable while the server runs, and kill -9 loses nothing.
         lines = [orjson.loads(line) for line in recording.read_bytes().splitlines()]
         serve.kill()
     assert [(line["id"], line["type"]) for line in lines] == [(1, "track"), (3, "page"), (4, "identify")]
     first = lines[0]
-    assert set(first) == {"id", "requestId", "writeKey", "type", "receivedAt", "region", "path", "valid",
-                          "accepted", "violations", "messageId", "duplicateOf", "attempts", "payload"}
+    assert set(first) == {
+        "id",
+        "requestId",
+        "writeKey",
+        "type",
+        "receivedAt",
+        "region",
+        "path",
+        "valid",
+        "accepted",
+        "violations",
+        "messageId",
+        "duplicateOf",
+        "attempts",
+        "payload",
+    }
     assert first["writeKey"] == "k1" and first["payload"]["event"] == "Kept" and first["valid"] is True
 
 
@@ -83,24 +108,45 @@ def test_recorder_keeps_violations_and_appends(tmp_path: Path, target: MockPipeS
 
 
 def test_read_calls_understands_the_three_formats() -> None:
-    journaled = {"id": 7, "writeKey": "k1", "type": "track",
-                 "payload": {"type": "track", "userId": "u1", "event": "A", "messageId": "m1"}}
+    journaled = {
+        "id": 7,
+        "writeKey": "k1",
+        "type": "track",
+        "payload": {"type": "track", "userId": "u1", "event": "A", "messageId": "m1"},
+    }
     plain = {"type": "identify", "userId": "u2", "writeKey": "k2"}
-    envelope = {"batch": [{"type": "track", "userId": "u3", "event": "B"}], "context": {"ip": "1.2.3.4"},
-                "sentAt": "2026-01-01T00:00:00Z"}
+    envelope = {
+        "batch": [{"type": "track", "userId": "u3", "event": "B"}],
+        "context": {"ip": "1.2.3.4"},
+        "sentAt": "2026-01-01T00:00:00Z",
+    }
     capture_headers = [["Authorization", "Basic " + base64.b64encode(b"k3:").decode()]]
     captured = [
         {"method": "GET", "path": "/v1/projects/k3/settings", "headers": capture_headers},
         {"method": "POST", "path": "/v1/p", "headers": capture_headers, "json": {"anonymousId": "a1", "name": "Home"}},
-        {"method": "POST", "path": "/v1/batch", "headers": [], "json": {"writeKey": "k4", "batch": [
-            {"type": "alias", "userId": "u4", "previousId": "a4"}]}},
+        {
+            "method": "POST",
+            "path": "/v1/batch",
+            "headers": [],
+            "json": {"writeKey": "k4", "batch": [{"type": "alias", "userId": "u4", "previousId": "a4"}]},
+        },
     ]
     lines = [orjson.dumps(x) for x in (journaled, plain, envelope, *captured)] + [
-        b"", b"{not json", b"[1]", b'{"type": "nonsense"}', b'{"batch": [1]}']
+        b"",
+        b"{not json",
+        b"[1]",
+        b'{"type": "nonsense"}',
+        b'{"batch": [1]}',
+    ]
     read = list(read_calls(lines))
     good = [(r.line, r.write_key, r.payload["type"]) for r in read if r.payload is not None]
-    assert good == [(1, "k1", "track"), (2, "k2", "identify"), (3, None, "track"), (5, "k3", "page"),
-                    (6, "k4", "alias")]
+    assert good == [
+        (1, "k1", "track"),
+        (2, "k2", "identify"),
+        (3, None, "track"),
+        (5, "k3", "page"),
+        (6, "k4", "alias"),
+    ]
     assert read[0].payload == journaled["payload"]
     assert read[2].payload is not None and read[2].payload["context"] == {"ip": "1.2.3.4"}  # the batch's shared fields
     assert read[2].payload["sentAt"] == "2026-01-01T00:00:00Z"
@@ -130,8 +176,10 @@ def test_replay_of_100_000_calls_arrives_complete_in_batches_near_the_limit(
     total = 100_000
     path = tmp_path / "big.jsonl"
     filler = "x" * 180
-    template = (b'{"id":%d,"writeKey":"k1","type":"track","payload":{"type":"track","userId":"u%d",'
-                b'"event":"Replayed","messageId":"m-%d","properties":{"n":%d,"filler":"' + filler.encode() + b'"}}}\n')
+    template = (
+        b'{"id":%d,"writeKey":"k1","type":"track","payload":{"type":"track","userId":"u%d",'
+        b'"event":"Replayed","messageId":"m-%d","properties":{"n":%d,"filler":"' + filler.encode() + b'"}}}\n'
+    )
     path.write_bytes(b"".join(template % (n, n % 997, n, n) for n in range(total)))
 
     stderr = io.StringIO()
@@ -149,8 +197,11 @@ def test_replay_of_100_000_calls_arrives_complete_in_batches_near_the_limit(
 
 def test_replay_rejects_calls_over_the_limit_and_lines_without_a_key(target: MockPipeServer) -> None:
     big = {"type": "track", "userId": "u1", "event": "Big", "properties": {"blob": "x" * MAX_CALL_BYTES}}
-    lines = [orjson.dumps({"type": "track", "userId": "u1", "event": "Fine", "writeKey": "k1"}),
-             orjson.dumps(dict(big, writeKey="k1")), orjson.dumps({"type": "track", "userId": "u1", "event": "?"})]
+    lines = [
+        orjson.dumps({"type": "track", "userId": "u1", "event": "Fine", "writeKey": "k1"}),
+        orjson.dumps(dict(big, writeKey="k1")),
+        orjson.dumps({"type": "track", "userId": "u1", "event": "?"}),
+    ]
     report = replay(io.BytesIO(b"\n".join(lines)), target.url)
     assert (report.calls, report.accepted, report.rejected) == (3, 1, 2)
     assert not report.ok
@@ -161,8 +212,9 @@ def test_replay_rejects_calls_over_the_limit_and_lines_without_a_key(target: Moc
 def test_replay_retries_503_and_429_then_delivers() -> None:
     server, flaky = flaky_server(failures=2, status=503)
     with server:
-        lines = b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": "k1"})
-                           for _ in range(3))
+        lines = b"\n".join(
+            orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": "k1"}) for _ in range(3)
+        )
         notes: list[str] = []
         report = replay(io.BytesIO(lines), server.url, policy=FAST, notify=notes.append)
         assert report.ok and report.accepted == 3 and report.requests == 1
@@ -186,8 +238,9 @@ def test_replay_gives_up_and_reports_the_reason() -> None:
 
 
 def test_replay_rate_paces_the_calls(target: MockPipeServer) -> None:
-    lines = b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": "k1"})
-                       for _ in range(30))
+    lines = b"\n".join(
+        orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": "k1"}) for _ in range(30)
+    )
     started = time.monotonic()
     report = replay(io.BytesIO(lines), target.url, rate=20)
     assert report.ok and report.requests == 2  # batches of at most 20, the second one a second later
@@ -196,12 +249,14 @@ def test_replay_rate_paces_the_calls(target: MockPipeServer) -> None:
         replay(io.BytesIO(lines), target.url, rate=0)
 
 
-def test_replay_command(tmp_path: Path, target: MockPipeServer, capsys: pytest.CaptureFixture[str],
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replay_command(
+    tmp_path: Path, target: MockPipeServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "recordings").mkdir()
     (tmp_path / "recordings" / "mine.jsonl").write_bytes(
-        orjson.dumps({"type": "track", "userId": "u1", "event": "E"}) + b"\n")
+        orjson.dumps({"type": "track", "userId": "u1", "event": "E"}) + b"\n"
+    )
     assert main(["replay", "mine.jsonl", "--to", target.url + "/v1/batch", "--write-key", "k9"]) == 0
     assert "1 accepted, 0 rejected" in capsys.readouterr().err
     assert target.calls()[0].write_key == "k9"
@@ -218,8 +273,9 @@ def test_replay_command(tmp_path: Path, target: MockPipeServer, capsys: pytest.C
 def test_replay_to_a_strict_endpoint_rejects_only_the_invalid_calls(terse: bool) -> None:
     # A strict destination refuses a whole batch for one bad call: the others must still get through.
     server, wrapper = terse_server(strict=True) if terse else (MockPipeServer(strict=True), None)
-    good = [{"type": "track", "userId": "u1", "event": f"E{n}", "messageId": f"m{n}", "writeKey": "k1"}
-            for n in range(100)]
+    good = [
+        {"type": "track", "userId": "u1", "event": f"E{n}", "messageId": f"m{n}", "writeKey": "k1"} for n in range(100)
+    ]
     lines = [orjson.dumps(call) for call in good]
     lines.insert(3, orjson.dumps({"type": "track", "event": "Nobody", "writeKey": "k1"}))  # line 4
     lines.insert(9, orjson.dumps({"type": "identify", "userId": "u2", "traits": "x", "writeKey": "k1"}))  # line 10
@@ -240,8 +296,9 @@ def test_replay_fails_fast_when_nothing_listens(tmp_path: Path, capsys: pytest.C
     with MockPipeServer() as server:
         url = server.url  # a port nothing listens on any more: connections are refused
     recording = tmp_path / "calls.jsonl"
-    recording.write_bytes(b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": f"k{n}"})
-                                     for n in range(3)))  # three keys: three batches
+    recording.write_bytes(
+        b"\n".join(orjson.dumps({"type": "track", "userId": "u1", "event": "E", "writeKey": f"k{n}"}) for n in range(3))
+    )  # three keys: three batches
     started = time.monotonic()
     assert main(["replay", str(recording), "--to", url, "--no-progress"]) == 1
     assert time.monotonic() - started < 4
@@ -263,12 +320,15 @@ class _Failing:
         raise self.error
 
 
-@pytest.mark.parametrize(("error", "policy", "posts", "unreachable"), [
-    (ConnectionRefusedError(111, "Connection refused"), RetryPolicy(attempts=8, base=0.01), 4, True),
-    (socket.gaierror(-2, "Name or service not known"), RetryPolicy(attempts=8, base=0.01), 4, True),
-    (TimeoutError("timed out"), RetryPolicy(attempts=8, base=0.01), 8, False),  # slow is not absent
-    (ConnectionRefusedError(111, "Connection refused"), DEFAULT_POLICY, 10, False),  # forward rides out restarts
-])
+@pytest.mark.parametrize(
+    ("error", "policy", "posts", "unreachable"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), RetryPolicy(attempts=8, base=0.01), 4, True),
+        (socket.gaierror(-2, "Name or service not known"), RetryPolicy(attempts=8, base=0.01), 4, True),
+        (TimeoutError("timed out"), RetryPolicy(attempts=8, base=0.01), 8, False),  # slow is not absent
+        (ConnectionRefusedError(111, "Connection refused"), DEFAULT_POLICY, 10, False),  # forward rides out restarts
+    ],
+)
 def test_a_refused_connection_is_given_up_quickly_other_network_errors_are_not(
     error: OSError, policy: RetryPolicy, posts: int, unreachable: bool
 ) -> None:

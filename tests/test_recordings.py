@@ -36,15 +36,19 @@ def test_a_recording_replays_valid_and_unchanged(name: str) -> None:
     with MockPipeServer() as server, httpx.Client(base_url=server.url, timeout=10) as client:
         for call in recorded:
             payload = {field: value for field, value in call["payload"].items() if field != "receivedAt"}
-            answer = client.post(f"/v1/{call['type']}", content=orjson.dumps(payload),
-                                 headers={**basic(call["writeKey"]), "Content-Type": "application/json"})
+            answer = client.post(
+                f"/v1/{call['type']}",
+                content=orjson.dumps(payload),
+                headers={**basic(call["writeKey"]), "Content-Type": "application/json"},
+            )
             assert answer.status_code == 200, answer.text
         replayed = server.calls(write_key=golden_key(name))
         attempts = {call.id: server.journal.attempts(call.id) for call in replayed}
 
     check_scenario(name, replayed)  # valid, accepted, with the ids, traits and properties sent
     assert [comparable(call.to_dict(attempts=attempts[call.id]), also=REPLAY_FIELDS) for call in replayed] == [
-        comparable(call, also=REPLAY_FIELDS) for call in recorded]
+        comparable(call, also=REPLAY_FIELDS) for call in recorded
+    ]
 
 
 @pytest.mark.parametrize("name", list(SDKS))

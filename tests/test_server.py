@@ -38,8 +38,9 @@ def test_restart_keeps_the_journal() -> None:
     server = MockPipeServer()
     body = b'{"userId":"u1","event":"E"}'
     with server:
-        request = urllib.request.Request(server.url_for("/v1/track"), data=body,
-                                         headers={"Authorization": "Bearer k1"}, method="POST")
+        request = urllib.request.Request(
+            server.url_for("/v1/track"), data=body, headers={"Authorization": "Bearer k1"}, method="POST"
+        )
         urllib.request.urlopen(request).close()
     with server:
         assert server.is_running()
@@ -61,8 +62,12 @@ def test_options_or_config_not_both() -> None:
 
 def test_wait_for_through_the_server() -> None:
     with MockPipeServer() as server:
-        request = urllib.request.Request(server.url_for("/v1/track"), data=b'{"userId":"u1","event":"E"}',
-                                         headers={"Authorization": "Bearer k1"}, method="POST")
+        request = urllib.request.Request(
+            server.url_for("/v1/track"),
+            data=b'{"userId":"u1","event":"E"}',
+            headers={"Authorization": "Bearer k1"},
+            method="POST",
+        )
         urllib.request.urlopen(request).close()
         result = server.wait_for(count=1, timeout=2, write_key="k1", event="E")
         assert not result.timed_out and result.calls[0].user_id == "u1"

@@ -50,8 +50,16 @@ def test_a_restart_keeps_calls_requests_ids_and_source_status(tmp_path: Path) ->
     with MockPipeServer(store=path) as server:
         _send(server, "/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "m1"})
         _send(server, "/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "m1"})  # a resend
-        _send(server, "/v1/batch", {"batch": [{"type": "identify", "userId": "u1", "traits": {"plan": "pro"}},
-                                              {"type": "track", "event": "No One"}]})  # the second is invalid
+        _send(
+            server,
+            "/v1/batch",
+            {
+                "batch": [
+                    {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}},
+                    {"type": "track", "event": "No One"},
+                ]
+            },
+        )  # the second is invalid
         _send(server, "/v1/track", b"{not json", key="k2")  # a rejected request (answered 200), with no call
         before = _snapshot(server)
         last_call, last_request = server.calls(duplicates=True)[-1].id, server.requests()[-1].id
@@ -196,8 +204,12 @@ def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
 def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     with ServeProcess("--store", str(path)) as first:
-        second = subprocess.run([sys.executable, "-m", "mockpipe", "serve", "--port", "0", "--store", str(path)],
-                                capture_output=True, text=True, timeout=20)
+        second = subprocess.run(
+            [sys.executable, "-m", "mockpipe", "serve", "--port", "0", "--store", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         assert second.returncode == 1
         assert f"{path} is in use by another mockpipe" in second.stderr
         assert "listening" not in second.stdout
@@ -238,13 +250,19 @@ def test_forward_status_is_kept_with_the_call_and_cleared_with_it(tmp_path: Path
     with MockPipeServer(store=path) as server:
         assert server.store is not None
         server.store.track_forwards(url, lambda call: {"status": "pending"} if call.event != "Not" else None)
-        _send(server, "/v1/batch", {"batch": [{"type": "track", "userId": "u1", "event": event}
-                                              for event in ("A", "Not", "B")]})
+        _send(
+            server,
+            "/v1/batch",
+            {"batch": [{"type": "track", "userId": "u1", "event": event} for event in ("A", "Not", "B")]},
+        )
         _send(server, "/v1/track", {"userId": "u2", "event": "C"}, key="k2")
         assert [call.event for call in server.store.pending_forwards(url)] == ["A", "B", "C"]
         server.store.update_forwards(url, [(1, {"status": "delivered", "attempts": 1})])
-        assert server.store.forwards(url) == [(1, {"status": "delivered", "attempts": 1}), (3, {"status": "pending"}),
-                                              (4, {"status": "pending"})]
+        assert server.store.forwards(url) == [
+            (1, {"status": "delivered", "attempts": 1}),
+            (3, {"status": "pending"}),
+            (4, {"status": "pending"}),
+        ]
         server.clear("k1")
         assert server.store.pending_forward_counts() == {url: 1}
         assert [call_id for call_id, _ in server.store.forwards(url)] == [4]

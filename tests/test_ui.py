@@ -20,8 +20,15 @@ if TYPE_CHECKING:
     from mockpipe import MockPipeServer
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT_MS = 5000
 
 if not Path(CHROMIUM).exists():
@@ -29,8 +36,7 @@ if not Path(CHROMIUM).exists():
 try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:
-    pytest.skip("playwright (the Python package) is not installed: pip install playwright",
-                allow_module_level=True)
+    pytest.skip("playwright (the Python package) is not installed: pip install playwright", allow_module_level=True)
 
 XSS_EVENTS = ["<img src=x onerror=window.__pwned=1>", "<script>window.__pwned=1</script>"]
 
@@ -84,12 +90,18 @@ def test_a_call_appears_without_reload(page: Page, client: Client) -> None:
 
 
 def test_filters(page: Page, client: Client) -> None:
-    client.post("/v1/batch", {"batch": [
-        {"type": "identify", "userId": "ann", "traits": {"name": "Ann"}},
-        {"type": "track", "userId": "ann", "event": "Signed Up"},
-        {"type": "track", "userId": "bob", "event": "Logged In"},
-        {"type": "track", "userId": "bob"},  # invalid: no event
-    ]}, key="key-a")
+    client.post(
+        "/v1/batch",
+        {
+            "batch": [
+                {"type": "identify", "userId": "ann", "traits": {"name": "Ann"}},
+                {"type": "track", "userId": "ann", "event": "Signed Up"},
+                {"type": "track", "userId": "bob", "event": "Logged In"},
+                {"type": "track", "userId": "bob"},  # invalid: no event
+            ]
+        },
+        key="key-a",
+    )
     client.post("/v1/page", {"userId": "cy", "name": "Home"}, key="key-b")
     expect(rows(page)).to_have_count(5)
 
@@ -162,7 +174,8 @@ def test_rejected_requests_and_clear(page: Page, client: Client, server: MockPip
     # Clearing asks first (with --store it empties the file): Cancel and Escape keep everything.
     page.click("#clear")
     expect(page.locator("#clear-question")).to_have_text(
-        "Delete every call and request, of every write key? This cannot be undone.")
+        "Delete every call and request, of every write key? This cannot be undone."
+    )
     page.click("#clear-no")
     expect(page.locator("#clear-confirm")).to_be_hidden()
     page.click("#clear")
@@ -196,9 +209,16 @@ def test_every_column_fits_at_1280_px_with_the_detail_open(page: Page, client: C
     page.set_viewport_size({"width": 1280, "height": 720})
     long_user = "ada.lovelace@analytical-engine.example.com"
     for _ in range(2):  # the second is a resend: valid + duplicate badges
-        client.post("/v1/track", {"userId": long_user, "event": "Checkout Step Completed With A Long Name",
-                                  "messageId": "m-1", "properties": {"revenue": "12"}},
-                    key="mockpipe_0123456789abcdef")
+        client.post(
+            "/v1/track",
+            {
+                "userId": long_user,
+                "event": "Checkout Step Completed With A Long Name",
+                "messageId": "m-1",
+                "properties": {"revenue": "12"},
+            },
+            key="mockpipe_0123456789abcdef",
+        )
     expect(rows(page)).to_have_count(2)
     rows(page).first.click()
     expect(page.locator("#detail h2")).to_contain_text("track #2")
@@ -218,8 +238,10 @@ def test_every_column_fits_at_1280_px_with_the_detail_open(page: Page, client: C
 
 def test_people_view(page: Page, client: Client) -> None:
     client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1", "traits": {"plan": "pro"}})
-    client.post("/v1/group", {"userId": "u1", "groupId": "acme", "traits": {
-        "name": "Acme", "relationshipAttributes": {"role": "admin"}}})
+    client.post(
+        "/v1/group",
+        {"userId": "u1", "groupId": "acme", "traits": {"name": "Acme", "relationshipAttributes": {"role": "admin"}}},
+    )
     page.click("button.tab[data-tab='people']")
     person = page.locator("#people tbody tr")
     expect(person).to_have_count(1)

@@ -28,9 +28,9 @@ class EventStream:
         name, data = "message", None
         for line in self._lines:
             if line.startswith("event: "):
-                name = line[len("event: "):]
+                name = line[len("event: ") :]
             elif line.startswith("data: "):
-                data = orjson.loads(line[len("data: "):])
+                data = orjson.loads(line[len("data: ") :])
             elif line == "" and data is not None:
                 return name, data
         raise EOFError("the stream ended")
@@ -56,10 +56,15 @@ def test_root_redirects_browsers_to_the_ui(client: Client) -> None:
     assert other.json()["ui"] == "/mockpipe/ui" and other.json()["calls"] == "/mockpipe/calls"
 
 
-@pytest.mark.parametrize(("path", "kind"), [
-    ("/mockpipe/ui", "text/html"), ("/mockpipe/ui/", "text/html"),
-    ("/mockpipe/ui/app.js", "text/javascript"), ("/mockpipe/ui/style.css", "text/css"),
-])
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/mockpipe/ui", "text/html"),
+        ("/mockpipe/ui/", "text/html"),
+        ("/mockpipe/ui/app.js", "text/javascript"),
+        ("/mockpipe/ui/style.css", "text/css"),
+    ],
+)
 def test_page_and_assets(client: Client, path: str, kind: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
@@ -90,13 +95,17 @@ def test_feed_starts_with_the_journal_then_follows_it(client: Client, server: Mo
     try:
         name, hello = stream.next()
         assert name == "hello"
-        assert [(c["event"], c["valid"], c["errors"]) for c in hello["calls"]] == [("Before", True, 0),
-                                                                                  (None, False, 1)]
+        assert [(c["event"], c["valid"], c["errors"]) for c in hello["calls"]] == [
+            ("Before", True, 0),
+            (None, False, 1),
+        ]
         assert [r["reason"] for r in hello["rejected"]] == ["request.json.invalid"]
         assert hello["counts"] == {"wk_test": {"track": 2}}
 
-        client.post("/v1/batch", {"batch": [{"type": "identify", "userId": "u2"},
-                                            {"type": "page", "userId": "u2", "name": "<b>Home</b>"}]})
+        client.post(
+            "/v1/batch",
+            {"batch": [{"type": "identify", "userId": "u2"}, {"type": "page", "userId": "u2", "name": "<b>Home</b>"}]},
+        )
         assert [stream.next() for _ in range(2)] == [stream_call(server, 3), stream_call(server, 4)]
         client.post("/v1/track", {"event": "x"}, key=None)  # no credentials
         name, rejected = stream.next()
@@ -113,10 +122,21 @@ def stream_call(server: MockPipeServer, call_id: int) -> tuple[str, dict[str, An
     call = server.journal.call(call_id)
     assert call is not None
     return "call", {
-        "id": call.id, "requestId": call.request_id, "writeKey": call.write_key, "type": call.type,
-        "receivedAt": call.received_at, "valid": call.valid, "accepted": call.accepted, "event": call.event,
-        "name": call.name, "userId": call.user_id, "anonymousId": call.anonymous_id, "messageId": call.message_id,
-        "duplicateOf": call.duplicate_of, "errors": len(call.errors), "warnings": len(call.warnings),
+        "id": call.id,
+        "requestId": call.request_id,
+        "writeKey": call.write_key,
+        "type": call.type,
+        "receivedAt": call.received_at,
+        "valid": call.valid,
+        "accepted": call.accepted,
+        "event": call.event,
+        "name": call.name,
+        "userId": call.user_id,
+        "anonymousId": call.anonymous_id,
+        "messageId": call.message_id,
+        "duplicateOf": call.duplicate_of,
+        "errors": len(call.errors),
+        "warnings": len(call.warnings),
     }
 
 

@@ -46,19 +46,22 @@ def test_truncated_and_corrupt_and_unknown_encodings() -> None:
     assert caught.value.code == "request.body.too_large"
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("Basic " + base64.b64encode(b"key1:").decode(), ("key1", "basic")),
-    ("Basic " + base64.b64encode(b"key1").decode(), ("key1", "basic")),
-    ("Basic " + base64.b64encode(b"key1:any-password").decode(), ("key1", "basic")),
-    ("basic " + base64.b64encode(b"key1:").decode(), ("key1", "basic")),
-    ("Basic key_raw_123", ("key_raw_123", "basic")),
-    ("Bearer pk_us_abc", ("pk_us_abc", "bearer")),
-    ("Basic " + base64.b64encode(b":secret").decode(), (None, "basic")),
-    ("Bearer ", (None, "bearer")),
-    ("Digest abc", (None, None)),
-    ("", (None, None)),
-    (None, (None, None)),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Basic " + base64.b64encode(b"key1:").decode(), ("key1", "basic")),
+        ("Basic " + base64.b64encode(b"key1").decode(), ("key1", "basic")),
+        ("Basic " + base64.b64encode(b"key1:any-password").decode(), ("key1", "basic")),
+        ("basic " + base64.b64encode(b"key1:").decode(), ("key1", "basic")),
+        ("Basic key_raw_123", ("key_raw_123", "basic")),
+        ("Bearer pk_us_abc", ("pk_us_abc", "bearer")),
+        ("Basic " + base64.b64encode(b":secret").decode(), (None, "basic")),
+        ("Bearer ", (None, "bearer")),
+        ("Digest abc", (None, None)),
+        ("", (None, None)),
+        (None, (None, None)),
+    ],
+)
 def test_authorization_styles(header: str | None, expected: tuple[str | None, str | None]) -> None:
     assert parse_authorization(header) == expected
 

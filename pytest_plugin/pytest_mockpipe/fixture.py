@@ -53,7 +53,11 @@ class MockPipe:
     """
 
     def __init__(
-        self, server: MockPipeServer, *, write_key: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+        self,
+        server: MockPipeServer,
+        *,
+        write_key: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
         grace: float = DEFAULT_GRACE,
     ) -> None:
         self.server = server
@@ -90,8 +94,10 @@ class MockPipe:
         try:
             return CallQuery(write_key=self.write_key, **filters)
         except TypeError:
-            raise TypeError(f"unknown call filter in {sorted(filters)}; known: type, event, name, user_id, "
-                            "anonymous_id, message_id, valid, accepted, duplicates, after, limit") from None
+            raise TypeError(
+                f"unknown call filter in {sorted(filters)}; known: type, event, name, user_id, "
+                "anonymous_id, message_id, valid, accepted, duplicates, after, limit"
+            ) from None
 
     def records(self, **filters: Any) -> list[Call]:
         """The journal's records of this test's calls, oldest first (filters as `calls`)."""
@@ -145,22 +151,41 @@ class MockPipe:
     # -- faults --------------------------------------------------------------------------------
 
     def fail_next(
-        self, count: int = 1, *, status: int = 503, retry_after: int | str | None = None, delay_ms: int = 0,
+        self,
+        count: int = 1,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        delay_ms: int = 0,
         body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` (503 by default, with `Retry-After` if given) to the next `count` requests made
         with this test's write key, instead of taking their calls. The SDK's resend of the same messageIds
         is then one call whose `journal.attempts(call.id)` counts the failed tries (see `mockpipe.faults`)."""
-        return self.server.faults.fail_next(count, status=status, retry_after=retry_after, delay_ms=delay_ms,
-                                            body=body, write_key=self.write_key)
+        return self.server.faults.fail_next(
+            count, status=status, retry_after=retry_after, delay_ms=delay_ms, body=body, write_key=self.write_key
+        )
 
     def fail_all(
-        self, *, status: int = 503, retry_after: int | str | None = None, fraction: float | None = None,
-        seed: int | None = None, delay_ms: int = 0, body: bytes | str | JSONObject | None = None,
+        self,
+        *,
+        status: int = 503,
+        retry_after: int | str | None = None,
+        fraction: float | None = None,
+        seed: int | None = None,
+        delay_ms: int = 0,
+        body: bytes | str | JSONObject | None = None,
     ) -> FaultRule:
         """Answer `status` to every request of this test (or a `fraction` of them, drawn with `seed`)."""
-        return self.server.faults.fail_all(status=status, retry_after=retry_after, fraction=fraction, seed=seed,
-                                           delay_ms=delay_ms, body=body, write_key=self.write_key)
+        return self.server.faults.fail_all(
+            status=status,
+            retry_after=retry_after,
+            fraction=fraction,
+            seed=seed,
+            delay_ms=delay_ms,
+            body=body,
+            write_key=self.write_key,
+        )
 
     def drop_next(self, count: int = 1, *, delay_ms: int = 0) -> FaultRule:
         """Close the connection of the next `count` requests without answering (the SDK sees a network error)."""
@@ -186,8 +211,10 @@ class MockPipe:
         result = self.journal.wait_for(count, wait, self._query(filters))
         if result.timed_out:
             wanted = ", ".join(f"{key}={value!r}" for key, value in filters.items())
-            lines = [f"waited {wait:g} s for {count} call(s){' with ' + wanted if wanted else ''}, "
-                     f"{len(result.calls)} arrived"]
+            lines = [
+                f"waited {wait:g} s for {count} call(s){' with ' + wanted if wanted else ''}, "
+                f"{len(result.calls)} arrived"
+            ]
             lines.extend("  " + line for line in describe_calls(self.calls()))
             raise CallAssertionError("\n".join(lines))
         return [call.payload for call in result.calls]
@@ -195,7 +222,11 @@ class MockPipe:
     # -- assertions ----------------------------------------------------------------------------
 
     def assert_call(
-        self, call_type: str, fields: Mapping[str, Any] | None = None, *, count: int | None = None,
+        self,
+        call_type: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        count: int | None = None,
         timeout: float | None = None,
     ) -> list[JSONObject]:
         """Assert that a call of `call_type` whose payload contains `fields` arrives (exactly `count`
@@ -212,64 +243,134 @@ class MockPipe:
         return await_expectation(self.journal, self.write_key, expectation, timeout=timeout)
 
     def assert_tracked(
-        self, event: str, *, user_id: Any = None, anonymous_id: Any = None, properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None, count: int | None = None, timeout: float | None = None,
+        self,
+        event: str,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """A track call of `event` (with these ids, and properties/context containing those given)."""
         __tracebackhide__ = True
-        return self.assert_call("track", _fields(event=event, userId=user_id, anonymousId=anonymous_id,
-                                                 properties=properties, context=context),
-                                count=count, timeout=timeout)
+        return self.assert_call(
+            "track",
+            _fields(event=event, userId=user_id, anonymousId=anonymous_id, properties=properties, context=context),
+            count=count,
+            timeout=timeout,
+        )
 
     def assert_identified(
-        self, user_id: Any = None, *, anonymous_id: Any = None, traits: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None, count: int | None = None, timeout: float | None = None,
+        self,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        traits: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """An identify call (of `user_id` if given, with traits containing those given)."""
         __tracebackhide__ = True
-        return self.assert_call("identify", _fields(userId=user_id, anonymousId=anonymous_id, traits=traits,
-                                                    context=context), count=count, timeout=timeout)
+        return self.assert_call(
+            "identify",
+            _fields(userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
+            count=count,
+            timeout=timeout,
+        )
 
     def assert_paged(
-        self, name: str | None = None, *, user_id: Any = None, anonymous_id: Any = None,
-        category: str | None = None, properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None, count: int | None = None, timeout: float | None = None,
+        self,
+        name: str | None = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        category: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """A page call (named `name` if given)."""
         __tracebackhide__ = True
-        return self.assert_call("page", _fields(name=name, userId=user_id, anonymousId=anonymous_id,
-                                                category=category, properties=properties, context=context),
-                                count=count, timeout=timeout)
+        return self.assert_call(
+            "page",
+            _fields(
+                name=name,
+                userId=user_id,
+                anonymousId=anonymous_id,
+                category=category,
+                properties=properties,
+                context=context,
+            ),
+            count=count,
+            timeout=timeout,
+        )
 
     def assert_screened(
-        self, name: str | None = None, *, user_id: Any = None, anonymous_id: Any = None,
-        category: str | None = None, properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None, count: int | None = None, timeout: float | None = None,
+        self,
+        name: str | None = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        category: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """A screen call (named `name` if given)."""
         __tracebackhide__ = True
-        return self.assert_call("screen", _fields(name=name, userId=user_id, anonymousId=anonymous_id,
-                                                  category=category, properties=properties, context=context),
-                                count=count, timeout=timeout)
+        return self.assert_call(
+            "screen",
+            _fields(
+                name=name,
+                userId=user_id,
+                anonymousId=anonymous_id,
+                category=category,
+                properties=properties,
+                context=context,
+            ),
+            count=count,
+            timeout=timeout,
+        )
 
     def assert_grouped(
-        self, group_id: Any = None, *, user_id: Any = None, anonymous_id: Any = None,
-        traits: Mapping[str, Any] | None = None, context: Mapping[str, Any] | None = None,
-        count: int | None = None, timeout: float | None = None,
+        self,
+        group_id: Any = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        traits: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """A group call (of `group_id` if given, with traits containing those given)."""
         __tracebackhide__ = True
-        return self.assert_call("group", _fields(groupId=group_id, userId=user_id, anonymousId=anonymous_id,
-                                                 traits=traits, context=context), count=count, timeout=timeout)
+        return self.assert_call(
+            "group",
+            _fields(groupId=group_id, userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
+            count=count,
+            timeout=timeout,
+        )
 
     def assert_aliased(
-        self, user_id: Any = None, *, previous_id: Any = None, context: Mapping[str, Any] | None = None,
-        count: int | None = None, timeout: float | None = None,
+        self,
+        user_id: Any = None,
+        *,
+        previous_id: Any = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
     ) -> list[JSONObject]:
         """An alias call (merging `previous_id` into `user_id`, when given)."""
         __tracebackhide__ = True
-        return self.assert_call("alias", _fields(userId=user_id, previousId=previous_id, context=context),
-                                count=count, timeout=timeout)
+        return self.assert_call(
+            "alias", _fields(userId=user_id, previousId=previous_id, context=context), count=count, timeout=timeout
+        )
 
     def assert_no_calls(self, *, timeout: float | None = None, **filters: Any) -> None:
         """Assert that no call (matching `filters`, as for `calls`) arrives within the grace period
@@ -293,8 +394,10 @@ class MockPipe:
 
 
 def violations_message(pipe: MockPipe, errors: list[Violation]) -> str:
-    lines = [f"mockpipe: the calls sent with write key {pipe.write_key!r} broke the spec "
-             f"({len(errors)} error{'s' if len(errors) != 1 else ''}):"]
+    lines = [
+        f"mockpipe: the calls sent with write key {pipe.write_key!r} broke the spec "
+        f"({len(errors)} error{'s' if len(errors) != 1 else ''}):"
+    ]
     lines.extend("  " + line for line in format_violations(errors))
     lines.append("Mark the test @pytest.mark.mockpipe(allow_invalid=True) if it sends them on purpose.")
     return "\n".join(lines)

@@ -14,17 +14,35 @@ DEFAULT_RECORD_DIRECTORY = "recordings"
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockpipe", "mockpipe (Customer.io Data Pipelines emulator)")
-    group.addoption("--mockpipe-strict", action="store_true", default=False,
-                    help="answer every call strictly, as with X-Strict-Mode: 1 (400 for spec violations)")
+    group.addoption(
+        "--mockpipe-strict",
+        action="store_true",
+        default=False,
+        help="answer every call strictly, as with X-Strict-Mode: 1 (400 for spec violations)",
+    )
     # DIR may be left out (then `recordings/`). A test path written right after the option would be
     # taken for DIR: check_options refuses that before any test runs, naming the fix.
-    group.addoption("--mockpipe-record", metavar="DIR", nargs="?", const=DEFAULT_RECORD_DIRECTORY, default=None,
-                    help="write the calls of each failed test as JSON lines into DIR (default "
-                         f"{DEFAULT_RECORD_DIRECTORY}/), relative to the rootdir, one file per test")
-    parser.addini("mockpipe_timeout", type="float", default=DEFAULT_TIMEOUT,
-                  help=f"seconds mockpipe's assertions wait for calls to arrive (default {DEFAULT_TIMEOUT})")
-    parser.addini("mockpipe_grace", type="float", default=DEFAULT_GRACE,
-                  help=f"seconds assert_no_calls watches for late calls (default {DEFAULT_GRACE})")
+    group.addoption(
+        "--mockpipe-record",
+        metavar="DIR",
+        nargs="?",
+        const=DEFAULT_RECORD_DIRECTORY,
+        default=None,
+        help="write the calls of each failed test as JSON lines into DIR (default "
+        f"{DEFAULT_RECORD_DIRECTORY}/), relative to the rootdir, one file per test",
+    )
+    parser.addini(
+        "mockpipe_timeout",
+        type="float",
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds mockpipe's assertions wait for calls to arrive (default {DEFAULT_TIMEOUT})",
+    )
+    parser.addini(
+        "mockpipe_grace",
+        type="float",
+        default=DEFAULT_GRACE,
+        help=f"seconds assert_no_calls watches for late calls (default {DEFAULT_GRACE})",
+    )
 
 
 def record_directory(config: pytest.Config) -> Path | None:
@@ -45,12 +63,14 @@ def check_options(config: pytest.Config) -> None:
     if not value.strip():
         raise pytest.UsageError(f"--mockpipe-record needs a directory, e.g. {example}")
     if value.endswith(".py") or "::" in value:
-        raise pytest.UsageError(f"--mockpipe-record takes a directory, not the test path {value!r}: "
-                                f"give the directory first, e.g. {example} {value}, or write "
-                                f"--mockpipe-record={DEFAULT_RECORD_DIRECTORY}")
+        raise pytest.UsageError(
+            f"--mockpipe-record takes a directory, not the test path {value!r}: "
+            f"give the directory first, e.g. {example} {value}, or write "
+            f"--mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
+        )
     # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file.
     for path in (Path(config.rootpath, value), Path(config.invocation_params.dir, value)):
         if path.exists() and not path.is_dir():
-            raise pytest.UsageError(f"--mockpipe-record takes a directory, but {path} is a file: "
-                                    f"give a directory, e.g. {example}")
-
+            raise pytest.UsageError(
+                f"--mockpipe-record takes a directory, but {path} is a file: give a directory, e.g. {example}"
+            )

@@ -44,6 +44,7 @@ _FAILED = pytest.StashKey[bool]()  # the setup or call phase failed
 
 # -- options -------------------------------------------------------------------------------------
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
@@ -51,12 +52,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
     config.addinivalue_line(
-        "markers", f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
-                   "its calls break the spec without failing it")
+        "markers",
+        f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
+        "its calls break the spec without failing it",
+    )
     config.pluginmanager.register(WarningsSummary(), "mockpipe-warnings")
 
 
 # -- fixtures ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def mockpipe_listen_address() -> tuple[str, int]:
@@ -66,8 +70,9 @@ def mockpipe_listen_address() -> tuple[str, int]:
     """
     from mockpipe.config import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT
 
-    return os.environ.get("MOCKPIPE_HOST", DEFAULT_LISTEN_HOST), int(os.environ.get("MOCKPIPE_PORT",
-                                                                                    DEFAULT_LISTEN_PORT))
+    return os.environ.get("MOCKPIPE_HOST", DEFAULT_LISTEN_HOST), int(
+        os.environ.get("MOCKPIPE_PORT", DEFAULT_LISTEN_PORT)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -89,9 +94,7 @@ def make_mockpipe_server(
 
 
 @pytest.fixture(scope="session")
-def mockpipe_server(
-    make_mockpipe_server: ServerFactory, mockpipe_listen_address: tuple[str, int]
-) -> MockPipeServer:
+def mockpipe_server(make_mockpipe_server: ServerFactory, mockpipe_listen_address: tuple[str, int]) -> MockPipeServer:
     """The session's emulator (one per xdist worker), shared by every `mockpipe` fixture."""
     port = mockpipe_listen_address[1]
     return make_mockpipe_server(port=port) if port else make_mockpipe_server()
@@ -106,8 +109,7 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
     item = request.node
     options = _marker_options(item)
     config = request.config
-    pipe = MockPipe(mockpipe_server, timeout=config.getini("mockpipe_timeout"),
-                    grace=config.getini("mockpipe_grace"))
+    pipe = MockPipe(mockpipe_server, timeout=config.getini("mockpipe_timeout"), grace=config.getini("mockpipe_grace"))
     item.stash.setdefault(_PIPES, []).append(pipe)
     yield pipe
     for view in _views(pipe):  # left behind, a test's fault rules would slow every later request
@@ -124,6 +126,7 @@ def mockpipe_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 
 
 # -- after each test -----------------------------------------------------------------------------
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
@@ -160,8 +163,9 @@ def _finish(item: pytest.Item, pipe: MockPipe, *, allow_invalid: bool) -> None:
     pipes = _views(pipe)
     errors = [] if allow_invalid else _new_errors(item, [pipe])
     if not allow_invalid:
-        warnings = [v for view in pipes if not view.violations_inspected for v in view.peek_violations()
-                    if not v.is_error]
+        warnings = [
+            v for view in pipes if not view.violations_inspected for v in view.peek_violations() if not v.is_error
+        ]
         if warnings:
             item.user_properties.append(as_user_property(warnings))
     directory = record_directory(item.config)
@@ -228,7 +232,9 @@ def _marker_options(item: pytest.Item) -> dict[str, Any]:
             raise TypeError(f"@pytest.mark.{MARKER} takes keyword options only: {', '.join(sorted(MARKER_OPTIONS))}")
         unknown = set(marker.kwargs) - MARKER_OPTIONS
         if unknown:
-            raise TypeError(f"unknown @pytest.mark.{MARKER} option(s) {', '.join(sorted(unknown))}; known: "
-                            f"{', '.join(sorted(MARKER_OPTIONS))}")
+            raise TypeError(
+                f"unknown @pytest.mark.{MARKER} option(s) {', '.join(sorted(unknown))}; known: "
+                f"{', '.join(sorted(MARKER_OPTIONS))}"
+            )
         options.update(marker.kwargs)
     return options

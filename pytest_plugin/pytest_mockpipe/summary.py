@@ -41,8 +41,10 @@ class WarningsSummary:
             return
         tests = len({nodeid for nodeid, *_ in self.found})
         terminalreporter.section("mockpipe warnings", sep="=", yellow=True)
-        terminalreporter.line(f"{len(self.found)} spec warning(s) in the calls of {tests} test(s); "
-                              "production accepts these calls, but they are probably mistakes:")
+        terminalreporter.line(
+            f"{len(self.found)} spec warning(s) in the calls of {tests} test(s); "
+            "production accepts these calls, but they are probably mistakes:"
+        )
         current = None
         for shown, (nodeid, code, path, message) in enumerate(self.found):
             if shown == MAX_LINES:

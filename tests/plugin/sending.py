@@ -18,6 +18,7 @@ Send = Callable[..., httpx.Response]
 def send() -> Iterator[Send]:
     """`send(pipe, path, body, **headers)`: a JSON body, or bytes sent as they are."""
     with httpx.Client(timeout=10.0) as http:
+
         def post(pipe: Any, path: str, body: Any, **headers: str) -> httpx.Response:
             url, auth = f"{pipe.url}/v1/{path}", (pipe.write_key, "")
             if isinstance(body, bytes):

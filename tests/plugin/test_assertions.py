@@ -24,15 +24,25 @@ def fails(action: object) -> str:
 def sent(mockpipe: MockPipe, send: Send) -> MockPipe:
     """A view that received one call of each type."""
     mockpipe.timeout = 0.05  # failures below need not wait: every call is already there
-    send(mockpipe, "batch", {"batch": [
-        {"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "plan": "pro"}},
-        {"type": "track", "userId": "u1", "event": "Order Completed",
-         "properties": {"revenue": 9.5, "products": [{"sku": "s1", "qty": 2}]}},
-        {"type": "page", "userId": "u1", "name": "Pricing", "category": "Docs", "properties": {"path": "/p"}},
-        {"type": "screen", "anonymousId": "a1", "name": "Home", "properties": {"tab": "feed"}},
-        {"type": "group", "userId": "u1", "groupId": "acme", "traits": {"name": "Acme"}},
-        {"type": "alias", "previousId": "a1", "userId": "u1"},
-    ]})
+    send(
+        mockpipe,
+        "batch",
+        {
+            "batch": [
+                {"type": "identify", "userId": "u1", "traits": {"email": "a@example.com", "plan": "pro"}},
+                {
+                    "type": "track",
+                    "userId": "u1",
+                    "event": "Order Completed",
+                    "properties": {"revenue": 9.5, "products": [{"sku": "s1", "qty": 2}]},
+                },
+                {"type": "page", "userId": "u1", "name": "Pricing", "category": "Docs", "properties": {"path": "/p"}},
+                {"type": "screen", "anonymousId": "a1", "name": "Home", "properties": {"tab": "feed"}},
+                {"type": "group", "userId": "u1", "groupId": "acme", "traits": {"name": "Acme"}},
+                {"type": "alias", "previousId": "a1", "userId": "u1"},
+            ]
+        },
+    )
     return mockpipe
 
 
@@ -52,16 +62,25 @@ def test_each_assertion_passes_and_returns_the_matching_payloads(sent: MockPipe)
 
 
 def test_assert_tracked_shows_the_closest_calls_and_their_differences(mockpipe: MockPipe, send: Send) -> None:
-    send(mockpipe, "batch", {"batch": [
-        {"type": "track", "userId": "u2", "event": "Signed Up", "properties": {"plan": "free"}},
-        {"type": "track", "userId": "u1", "event": "Signed In"},
-        {"type": "track", "userId": "u9", "event": "Other", "properties": {"plan": "x"}},
-        {"type": "track", "userId": "u1", "event": "Signed Up", "properties": {"plan": "basic", "seats": 2}},
-        {"type": "identify", "userId": "u1"},
-    ]})
-    message = fails(lambda: mockpipe.assert_tracked("Signed Up", user_id="u1", properties={"plan": "pro"},
-                                                    timeout=0.05))
-    assert message == """\
+    send(
+        mockpipe,
+        "batch",
+        {
+            "batch": [
+                {"type": "track", "userId": "u2", "event": "Signed Up", "properties": {"plan": "free"}},
+                {"type": "track", "userId": "u1", "event": "Signed In"},
+                {"type": "track", "userId": "u9", "event": "Other", "properties": {"plan": "x"}},
+                {"type": "track", "userId": "u1", "event": "Signed Up", "properties": {"plan": "basic", "seats": 2}},
+                {"type": "identify", "userId": "u1"},
+            ]
+        },
+    )
+    message = fails(
+        lambda: mockpipe.assert_tracked("Signed Up", user_id="u1", properties={"plan": "pro"}, timeout=0.05)
+    )
+    assert (
+        message
+        == """\
 expected a track call with event='Signed Up', userId='u1', properties containing {'plan': 'pro'}
 but none of the 5 calls received in 0.05 s matched.
 Closest calls:
@@ -74,28 +93,45 @@ Closest calls:
       event: expected 'Signed Up', got 'Signed In'
       properties: expected {'plan': 'pro'}, got <missing>
 Other calls: 1 identify."""
+    )
 
 
-@pytest.mark.parametrize(("assertion", "expected", "diff"), [
-    (lambda p: p.assert_identified("u2", traits={"plan": "free"}),
-     "expected an identify call with userId='u2', traits containing {'plan': 'free'}",
-     ["userId: expected 'u2', got 'u1'", "traits.plan: expected 'free', got 'pro'"]),
-    (lambda p: p.assert_paged("Pricing", category="Blog"),
-     "expected a page call with name='Pricing', category='Blog'",
-     ["category: expected 'Blog', got 'Docs'"]),
-    (lambda p: p.assert_screened("Home", properties={"tab": "search"}),
-     "expected a screen call with name='Home', properties containing {'tab': 'search'}",
-     ["properties.tab: expected 'search', got 'feed'"]),
-    (lambda p: p.assert_grouped("acme", traits={"name": "ACME", "size": 5}),
-     "expected a group call with groupId='acme', traits containing {'name': 'ACME', 'size': 5}",
-     ["traits.name: expected 'ACME', got 'Acme'", "traits.size: expected 5, got <missing>"]),
-    (lambda p: p.assert_aliased("u1", previous_id="a2"),
-     "expected an alias call with userId='u1', previousId='a2'",
-     ["previousId: expected 'a2', got 'a1'"]),
-    (lambda p: p.assert_tracked("Order Completed", properties={"products": [{"sku": "s2"}]}),
-     "expected a track call with event='Order Completed', properties containing {'products': [{'sku': 's2'}]}",
-     ["properties.products[0].sku: expected 's2', got 's1'"]),
-], ids=["identified", "paged", "screened", "grouped", "aliased", "nested"])
+@pytest.mark.parametrize(
+    ("assertion", "expected", "diff"),
+    [
+        (
+            lambda p: p.assert_identified("u2", traits={"plan": "free"}),
+            "expected an identify call with userId='u2', traits containing {'plan': 'free'}",
+            ["userId: expected 'u2', got 'u1'", "traits.plan: expected 'free', got 'pro'"],
+        ),
+        (
+            lambda p: p.assert_paged("Pricing", category="Blog"),
+            "expected a page call with name='Pricing', category='Blog'",
+            ["category: expected 'Blog', got 'Docs'"],
+        ),
+        (
+            lambda p: p.assert_screened("Home", properties={"tab": "search"}),
+            "expected a screen call with name='Home', properties containing {'tab': 'search'}",
+            ["properties.tab: expected 'search', got 'feed'"],
+        ),
+        (
+            lambda p: p.assert_grouped("acme", traits={"name": "ACME", "size": 5}),
+            "expected a group call with groupId='acme', traits containing {'name': 'ACME', 'size': 5}",
+            ["traits.name: expected 'ACME', got 'Acme'", "traits.size: expected 5, got <missing>"],
+        ),
+        (
+            lambda p: p.assert_aliased("u1", previous_id="a2"),
+            "expected an alias call with userId='u1', previousId='a2'",
+            ["previousId: expected 'a2', got 'a1'"],
+        ),
+        (
+            lambda p: p.assert_tracked("Order Completed", properties={"products": [{"sku": "s2"}]}),
+            "expected a track call with event='Order Completed', properties containing {'products': [{'sku': 's2'}]}",
+            ["properties.products[0].sku: expected 's2', got 's1'"],
+        ),
+    ],
+    ids=["identified", "paged", "screened", "grouped", "aliased", "nested"],
+)
 def test_each_assertion_fails_with_the_differing_fields(
     sent: MockPipe, assertion: object, expected: str, diff: list[str]
 ) -> None:
@@ -104,7 +140,7 @@ def test_each_assertion_fails_with_the_differing_fields(
     assert lines[0] == expected
     assert lines[1] == "but none of the 6 calls received in 0.05 s matched."
     assert lines[2] == "Closest calls:"
-    assert [line.strip() for line in lines[4:4 + len(diff)]] == diff
+    assert [line.strip() for line in lines[4 : 4 + len(diff)]] == diff
     assert lines[-1].startswith("Other calls: ")
 
 
@@ -194,7 +230,8 @@ def test_check_raises_the_errors_so_far(mockpipe: MockPipe, send: Send) -> None:
     mockpipe.check()
     send(mockpipe, "track", {"event": "no id"})
     assert fails(mockpipe.check).splitlines()[1] == (
-        "  identity.required at /calls/0/userId: track call has neither userId nor anonymousId (nor groupId)")
+        "  identity.required at /calls/0/userId: track call has neither userId nor anonymousId (nor groupId)"
+    )
     assert [v.code for v in mockpipe.violations] == ["identity.required"]
 
 
@@ -218,20 +255,24 @@ def test_a_failing_assertion_reads_well_in_pytest_output(plugin_tester: pytest.P
     """)
     result = plugin_tester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        '>*mockpipe.assert_tracked("Signed Up", properties={"plan": "pro"}, timeout=0.01)',
-        "E*CallAssertionError: expected a track call with event='Signed Up', properties containing {'plan': 'pro'}",
-        "E*properties.plan: expected 'pro', got 'free'",
-        "*- Captured mockpipe call -*",
-        "write key 'mockpipe_*' on http://127.0.0.1:*: 1 call(s)",
-        "  [[]0] track 'Signed Up' userId='u1'",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            '>*mockpipe.assert_tracked("Signed Up", properties={"plan": "pro"}, timeout=0.01)',
+            "E*CallAssertionError: expected a track call with event='Signed Up', properties containing {'plan': 'pro'}",
+            "E*properties.plan: expected 'pro', got 'free'",
+            "*- Captured mockpipe call -*",
+            "write key 'mockpipe_*' on http://127.0.0.1:*: 1 call(s)",
+            "  [[]0] track 'Signed Up' userId='u1'",
+        ]
+    )
     assert "assertions.py" not in result.stdout.str()  # the library's frames are hidden
 
 
 def test_timeouts_default_to_the_ini_options(plugin_tester: pytest.Pytester) -> None:
-    plugin_tester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest\n"
-                          "mockpipe_timeout = 0.25\nmockpipe_grace = 0.125\n")
+    plugin_tester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest\n"
+        "mockpipe_timeout = 0.25\nmockpipe_grace = 0.125\n"
+    )
     plugin_tester.makepyfile("""
         def test_defaults(mockpipe):
             assert (mockpipe.timeout, mockpipe.grace) == (0.25, 0.125)

@@ -46,12 +46,18 @@ def test_tests_share_the_server_but_not_their_calls(plugin_tester: pytest.Pytest
 
 
 def test_calls_are_payload_dicts_and_records_are_calls(mockpipe: MockPipe, send: Send) -> None:
-    send(mockpipe, "batch", {"batch": [
-        {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}},
-        {"type": "track", "userId": "u1", "event": "Signed Up"},
-        {"type": "track", "anonymousId": "a1", "event": "Viewed"},
-        {"type": "page", "userId": "u1", "name": "Home"},
-    ]})
+    send(
+        mockpipe,
+        "batch",
+        {
+            "batch": [
+                {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}},
+                {"type": "track", "userId": "u1", "event": "Signed Up"},
+                {"type": "track", "anonymousId": "a1", "event": "Viewed"},
+                {"type": "page", "userId": "u1", "name": "Home"},
+            ]
+        },
+    )
     calls = mockpipe.calls()
     assert [c["type"] for c in calls] == ["identify", "track", "track", "page"]
     assert calls[0]["traits"] == {"plan": "pro"} and "receivedAt" in calls[0] and "messageId" in calls[0]
@@ -107,8 +113,9 @@ def test_wait_for_names_what_it_waited_for_when_it_times_out(mockpipe: MockPipe,
     send(mockpipe, "track", {"userId": "u1", "event": "Other"})
     with pytest.raises(CallAssertionError) as failure:
         mockpipe.wait_for(2, timeout=0.05, type="track")
-    assert str(failure.value) == ("waited 0.05 s for 2 call(s) with type='track', 1 arrived\n"
-                                  "  [0] track 'Other' userId='u1'")
+    assert str(failure.value) == (
+        "waited 0.05 s for 2 call(s) with type='track', 1 arrived\n  [0] track 'Other' userId='u1'"
+    )
 
 
 def test_clear_forgets_this_key_only(mockpipe: MockPipe, send: Send) -> None:
@@ -209,11 +216,14 @@ def test_mockpipe_strict_option_answers_invalid_calls_with_400(plugin_tester: py
 
 
 def test_listen_address_can_be_overridden(plugin_tester: pytest.Pytester) -> None:
-    plugin_tester.makeconftest(plugin_tester.path.joinpath("conftest.py").read_text() + """
+    plugin_tester.makeconftest(
+        plugin_tester.path.joinpath("conftest.py").read_text()
+        + """
 @pytest.fixture(scope="session")
 def mockpipe_listen_address():
     return ("localhost", 0)
-""")
+"""
+    )
     plugin_tester.makepyfile("""
         def test_host(mockpipe, send):
             assert mockpipe.url.startswith("http://localhost:")

@@ -62,8 +62,12 @@ def test_create_compare_and_update(snapshot_dir: pytest.Pytester) -> None:
     assert text.startswith('[\n  {\n    "anonymousId": "<anonymousId:1>",\n')  # indented, keys sorted
     [record] = json.loads((folder / "test_calls.1.json").read_text())
     assert {key: record[key] for key in ("id", "requestId", "writeKey", "messageId", "receivedAt")} == {
-        "id": "<callId:1>", "requestId": "<requestId:1>", "writeKey": "<writeKey:1>",
-        "messageId": "<messageId:1>", "receivedAt": "<receivedAt>"}
+        "id": "<callId:1>",
+        "requestId": "<requestId:1>",
+        "writeKey": "<writeKey:1>",
+        "messageId": "<messageId:1>",
+        "receivedAt": "<receivedAt>",
+    }
     assert record["payload"]["previousId"] == "anon-1"  # no anonymousId in this snapshot to link it to
 
     snapshot_dir.runpytest().assert_outcomes(passed=1)  # a new run, new ids, times and write key
@@ -71,10 +75,12 @@ def test_create_compare_and_update(snapshot_dir: pytest.Pytester) -> None:
     snapshot_dir.makepyfile(test_snap=SNAPSHOT_TEST.replace("PREVIOUS", "anon-2"))
     result = snapshot_dir.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        '*-     "previousId": "<anonymousId:1>",',
-        '*+     "previousId": "anon-2",',
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            '*-     "previousId": "<anonymousId:1>",',
+            '*+     "previousId": "anon-2",',
+        ]
+    )
 
     snapshot_dir.runpytest("--snapshot-update").stdout.fnmatch_lines(["2 snapshots updated."])
     assert json.loads((folder / "test_calls.json").read_text())[1]["previousId"] == "anon-2"
@@ -82,13 +88,15 @@ def test_create_compare_and_update(snapshot_dir: pytest.Pytester) -> None:
 
 
 def test_user_matchers_and_filters_still_apply(plugin_tester: pytest.Pytester) -> None:
-    plugin_tester.makepyfile(test_snap="""
+    plugin_tester.makepyfile(
+        test_snap="""
         from syrupy.filters import props
 
         def test_calls(mockpipe, send, mockpipe_snapshot):
             send(mockpipe, "identify", {"userId": "u1", "traits": {"plan": "pro", "seed": 42}})
             assert mockpipe.calls() == mockpipe_snapshot(exclude=props("seed", "receivedAt", "timestamp"))
-    """)
+    """
+    )
     plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)
     [call] = json.loads((plugin_tester.path / "__snapshots__" / "test_snap" / "test_calls.json").read_text())
     assert call == {"messageId": "<messageId:1>", "traits": {"plan": "pro"}, "type": "identify", "userId": "u1"}

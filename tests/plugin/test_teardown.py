@@ -23,28 +23,34 @@ def test_errors_fail_the_test_listing_code_path_and_message(plugin_tester: pytes
     plugin_tester.makepyfile(INVALID_TEST)
     result = plugin_tester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*_ test_invalid _*",
-        "mockpipe: the calls sent with write key 'mockpipe_*' broke the spec (2 errors):",
-        "  identity.required at /calls/1/userId: track call has neither userId nor anonymousId (nor groupId)",
-        "  objectTypeId.format at /calls/2/traits/objectTypeId: traits.objectTypeId must be a positive integer *",
-        "Mark the test @pytest.mark.mockpipe(allow_invalid=True) if it sends them on purpose.",
-        "*- Captured mockpipe call -*",
-        "FAILED *::test_invalid*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_invalid _*",
+            "mockpipe: the calls sent with write key 'mockpipe_*' broke the spec (2 errors):",
+            "  identity.required at /calls/1/userId: track call has neither userId nor anonymousId (nor groupId)",
+            "  objectTypeId.format at /calls/2/traits/objectTypeId: traits.objectTypeId must be a positive integer *",
+            "Mark the test @pytest.mark.mockpipe(allow_invalid=True) if it sends them on purpose.",
+            "*- Captured mockpipe call -*",
+            "FAILED *::test_invalid*",
+        ]
+    )
     assert "Traceback" not in result.stdout.str() and "plugin.py" not in result.stdout.str()
 
 
 def test_the_marker_allows_invalid_calls(plugin_tester: pytest.Pytester) -> None:
-    plugin_tester.makepyfile(INVALID_TEST.replace(
-        "def test_invalid", "@pytest.mark.mockpipe(allow_invalid=True)\n    def test_invalid"))
+    plugin_tester.makepyfile(
+        INVALID_TEST.replace("def test_invalid", "@pytest.mark.mockpipe(allow_invalid=True)\n    def test_invalid")
+    )
     plugin_tester.runpytest().assert_outcomes(passed=1)
 
 
 def test_reading_the_violations_allows_them(plugin_tester: pytest.Pytester) -> None:
-    plugin_tester.makepyfile(INVALID_TEST + """
+    plugin_tester.makepyfile(
+        INVALID_TEST
+        + """
         assert [v.code for v in mockpipe.violations if v.is_error] == ["identity.required", "objectTypeId.format"]
-""")
+"""
+    )
     plugin_tester.runpytest().assert_outcomes(passed=1)
 
 
@@ -59,7 +65,8 @@ def test_the_marker_is_registered_and_checks_its_options(plugin_tester: pytest.P
     result = plugin_tester.runpytest("--strict-markers")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*TypeError: unknown @pytest.mark.mockpipe option(s) allow_invalids; known: allow_invalid"])
+        ["*TypeError: unknown @pytest.mark.mockpipe option(s) allow_invalids; known: allow_invalid"]
+    )
     assert "mockpipe(allow_invalid=False)" in plugin_tester.runpytest("--markers").stdout.str()
 
 
@@ -77,10 +84,12 @@ def test_calls_arriving_after_the_test_fail_it_at_teardown(plugin_tester: pytest
     """)
     result = plugin_tester.runpytest()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines([
-        "*ERROR at teardown of test_late*",
-        "  track.event.required at /calls/0/event: track call needs a non-empty event name",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_late*",
+            "  track.event.required at /calls/0/event: track call needs a non-empty event name",
+        ]
+    )
 
 
 def test_a_test_failing_anyway_is_not_failed_twice(plugin_tester: pytest.Pytester) -> None:
@@ -91,10 +100,12 @@ def test_a_test_failing_anyway_is_not_failed_twice(plugin_tester: pytest.Pyteste
     """)
     result = plugin_tester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*- Captured mockpipe call -*",
-        "  track.event.required at /calls/0/event: track call needs a non-empty event name",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*- Captured mockpipe call -*",
+            "  track.event.required at /calls/0/event: track call needs a non-empty event name",
+        ]
+    )
 
 
 def test_warnings_go_to_the_terminal_summary(plugin_tester: pytest.Pytester) -> None:
@@ -114,14 +125,17 @@ def test_warnings_go_to_the_terminal_summary(plugin_tester: pytest.Pytester) -> 
     """)
     result = plugin_tester.runpytest()
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines([
-        "*= mockpipe warnings =*",
-        "2 spec warning(s) in the calls of 1 test(s); production accepts these calls, but they are probably mistakes:",
-        "test_warnings_go_to_the_terminal_summary.py::test_warned",
-        "  identify.properties at /calls/0/properties: identify carries properties, *",
-        "  screen.name.missing at /calls/1/name: screen call has no name*",
-        "*= 3 passed in *",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*= mockpipe warnings =*",
+            "2 spec warning(s) in the calls of 1 test(s); production accepts these calls, "
+            "but they are probably mistakes:",
+            "test_warnings_go_to_the_terminal_summary.py::test_warned",
+            "  identify.properties at /calls/0/properties: identify carries properties, *",
+            "  screen.name.missing at /calls/1/name: screen call has no name*",
+            "*= 3 passed in *",
+        ]
+    )
     assert "test_on_purpose" not in result.stdout.str()
 
 
@@ -167,7 +181,11 @@ def test_record_writes_the_calls_of_each_failed_test(plugin_tester: pytest.Pytes
     lines = (plugin_tester.path / "out" / "calls" / failed).read_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert [(r["type"], r["duplicateOf"] is not None, r["region"]) for r in records] == [
-        ("identify", False, "us"), ("track", False, "us"), ("track", True, "us"), ("page", False, "eu")]
+        ("identify", False, "us"),
+        ("track", False, "us"),
+        ("track", True, "us"),
+        ("page", False, "eu"),
+    ]
     assert records[1]["attempts"] == 2 and records[1]["payload"]["messageId"] == "m1"
     [record] = [json.loads(line) for line in (plugin_tester.path / "out" / "calls" / invalid).read_text().splitlines()]
     assert record["violations"][0]["code"] == "track.event.required"
@@ -186,14 +204,17 @@ def test_record_takes_dir_as_a_separate_argument_defaults_to_recordings_and_is_o
     assert len(list((plugin_tester.path / "recordings").iterdir())) == 2
 
 
-@pytest.mark.parametrize(("arguments", "complaint"), [
-    # Written before a test path, an optional DIR took the path: every test ran, and the first
-    # failed one's teardown hit FileExistsError.
-    (["--mockpipe-record", "test_rec.py"], "not the test path 'test_rec.py'"),
-    (["--mockpipe-record", "test_rec.py::test_fails"], "not the test path"),
-    (["--mockpipe-record=notes.txt"], "notes.txt is a file"),
-    (["--mockpipe-record="], "needs a directory"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        # Written before a test path, an optional DIR took the path: every test ran, and the first
+        # failed one's teardown hit FileExistsError.
+        (["--mockpipe-record", "test_rec.py"], "not the test path 'test_rec.py'"),
+        (["--mockpipe-record", "test_rec.py::test_fails"], "not the test path"),
+        (["--mockpipe-record=notes.txt"], "notes.txt is a file"),
+        (["--mockpipe-record="], "needs a directory"),
+    ],
+)
 def test_record_refuses_a_test_path_or_a_file_before_any_test_runs(
     plugin_tester: pytest.Pytester, arguments: list[str], complaint: str
 ) -> None:
@@ -203,5 +224,9 @@ def test_record_refuses_a_test_path_or_a_file_before_any_test_runs(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert complaint in result.stderr.str()
     assert "test_rec.py" not in result.stdout.str()  # nothing was collected or run
-    assert sorted(p.name for p in plugin_tester.path.iterdir()) == ["conftest.py", "notes.txt", "test_rec.py",
-                                                                     "tox.ini"]
+    assert sorted(p.name for p in plugin_tester.path.iterdir()) == [
+        "conftest.py",
+        "notes.txt",
+        "test_rec.py",
+        "tox.ini",
+    ]

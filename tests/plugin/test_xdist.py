@@ -30,13 +30,15 @@ def test_two_workers(plugin_tester: pytest.Pytester) -> None:
     plugin_tester.makepyfile(test_par=TESTS)
     result = plugin_tester.runpytest_subprocess("-n", "2", "--snapshot-update", "--mockpipe-record=rec", "-rA")
     result.assert_outcomes(passed=7, failed=1)
-    result.stdout.fnmatch_lines([
-        "*= mockpipe warnings =*",
-        "1 spec warning(s) in the calls of 1 test(s)*",
-        "test_par.py::test_warned",
-        "  screen.name.missing at /calls/0/name: screen call has no name*",
-        "*6 snapshots generated.*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*= mockpipe warnings =*",
+            "1 spec warning(s) in the calls of 1 test(s)*",
+            "test_par.py::test_warned",
+            "  screen.name.missing at /calls/0/name: screen call has no name*",
+            "*6 snapshots generated.*",
+        ]
+    )
     workers = {line.split()[1]: line.split()[2] for line in result.stdout.lines if line.startswith("worker gw")}
     assert len(workers) == 2 and len(set(workers.values())) == 2  # each worker has its own server
     [recording] = (plugin_tester.path / "rec").iterdir()

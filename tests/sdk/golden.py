@@ -25,9 +25,17 @@ VOLATILE = "<volatile>"
 VOLATILE_FIELDS = ("id", "requestId", "receivedAt", "messageId", "duplicateOf")
 # Paths into the payload: per run (ids, clocks) or per machine (versions, the browser's settings).
 VOLATILE_PAYLOAD = (
-    ("messageId",), ("timestamp",), ("originalTimestamp",), ("sentAt",), ("receivedAt",),
-    ("context", "library", "version"), ("context", "userAgent"), ("context", "userAgentData"),
-    ("context", "locale"), ("context", "timezone"), ("_metadata", "nodeVersion"),
+    ("messageId",),
+    ("timestamp",),
+    ("originalTimestamp",),
+    ("sentAt",),
+    ("receivedAt",),
+    ("context", "library", "version"),
+    ("context", "userAgent"),
+    ("context", "userAgentData"),
+    ("context", "locale"),
+    ("context", "timezone"),
+    ("_metadata", "nodeVersion"),
 )
 
 
@@ -36,8 +44,9 @@ def golden_key(name: str) -> str:
     return f"golden-{name}"
 
 
-def machine_values(*, write_key: str | None = None, name: str | None = None, api_port: int | None = None,
-                   page_port: int | None = None) -> dict[str, str]:
+def machine_values(
+    *, write_key: str | None = None, name: str | None = None, api_port: int | None = None, page_port: int | None = None
+) -> dict[str, str]:
     """Replacements that make one run's calls comparable: its write key, and the servers' ports (as
     they appear in the browser's page URL, plain and percent-encoded)."""
     values: dict[str, str] = {}
@@ -63,8 +72,9 @@ def scrub(value: Any, replacements: dict[str, str]) -> Any:
     return value
 
 
-def comparable(call: dict[str, Any], replacements: dict[str, str] | None = None,
-               *, also: tuple[str, ...] = ()) -> dict[str, Any]:
+def comparable(
+    call: dict[str, Any], replacements: dict[str, str] | None = None, *, also: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A `Call.to_dict()` with the volatile values masked (and the fields in `also`), after `replacements`."""
     masked = scrub(call, replacements or {})
     for name in (*VOLATILE_FIELDS, *also):
@@ -102,5 +112,7 @@ def assert_matches_recording(name: str, calls: list[Call], replacements: dict[st
     """Assert that a live run of the scenario sent what the recording holds, volatile values aside."""
     live = in_scenario_order([comparable(call.to_dict(), replacements) for call in calls])
     golden = [comparable(call) for call in read_recording(name)]
-    assert live == golden, (f"{name} no longer sends what recordings/{name}.jsonl holds; if the change is "
-                            f"expected, run `python scripts/record_sdks.py {name}`")
+    assert live == golden, (
+        f"{name} no longer sends what recordings/{name}.jsonl holds; if the change is "
+        f"expected, run `python scripts/record_sdks.py {name}`"
+    )

@@ -72,16 +72,19 @@ class Sdk:
         return json.loads(manifest.read_text())["version"] if manifest.exists() else None
 
 
-SDKS = {sdk.name: sdk for sdk in (
-    Sdk("customerio-cdp-analytics", "python", "customerio-cdp-analytics", "customerio.analytics"),
-    Sdk("segment-analytics-python", "python", "segment-analytics-python", "segment.analytics"),
-    Sdk("rudder-sdk-python", "python", "rudder-sdk-python", "rudderstack.analytics"),
-    Sdk("customerio-cdp-analytics-node", "node", "@customerio/cdp-analytics-node", "customerio-node"),
-    Sdk("segment-analytics-node", "node", "@segment/analytics-node", "segment-node"),
-    Sdk("analytics-node-legacy", "node", "analytics-node", "analytics-node-legacy"),
-    Sdk("customerio-cdp-analytics-browser", "browser", "@customerio/cdp-analytics-browser", "cio"),
-    Sdk("segment-analytics-next", "browser", "@segment/analytics-next", "segment"),
-)}
+SDKS = {
+    sdk.name: sdk
+    for sdk in (
+        Sdk("customerio-cdp-analytics", "python", "customerio-cdp-analytics", "customerio.analytics"),
+        Sdk("segment-analytics-python", "python", "segment-analytics-python", "segment.analytics"),
+        Sdk("rudder-sdk-python", "python", "rudder-sdk-python", "rudderstack.analytics"),
+        Sdk("customerio-cdp-analytics-node", "node", "@customerio/cdp-analytics-node", "customerio-node"),
+        Sdk("segment-analytics-node", "node", "@segment/analytics-node", "segment-node"),
+        Sdk("analytics-node-legacy", "node", "analytics-node", "analytics-node-legacy"),
+        Sdk("customerio-cdp-analytics-browser", "browser", "@customerio/cdp-analytics-browser", "cio"),
+        Sdk("segment-analytics-next", "browser", "@segment/analytics-next", "segment"),
+    )
+}
 PYTHON_SDKS = [name for name, sdk in SDKS.items() if sdk.kind == "python"]
 NODE_SDKS = [name for name, sdk in SDKS.items() if sdk.kind == "node"]
 BROWSER_SDKS = [name for name, sdk in SDKS.items() if sdk.kind == "browser"]
@@ -91,16 +94,21 @@ BROWSER_SDKS = [name for name, sdk in SDKS.items() if sdk.kind == "browser"]
 
 
 @contextlib.contextmanager
-def python_client(name: str, url: str, write_key: str, *, gzip: bool | None = None, max_retries: int = 3
-                  ) -> Iterator[Any]:
+def python_client(
+    name: str, url: str, write_key: str, *, gzip: bool | None = None, max_retries: int = 3
+) -> Iterator[Any]:
     """A Python SDK's client (with its background consumer) sending to `url`, shut down on exit.
 
     Raises AssertionError on exit if the SDK reported a delivery failure (its `on_error`).
     """
     module = importlib.import_module(SDKS[name].driver_name)
     errors: list[str] = []
-    options: dict[str, Any] = {"host": url, "max_retries": max_retries, "upload_interval": 0.05,
-                               "on_error": lambda error, batch: errors.append(f"{error!r} ({len(batch)} calls)")}
+    options: dict[str, Any] = {
+        "host": url,
+        "max_retries": max_retries,
+        "upload_interval": 0.05,
+        "on_error": lambda error, batch: errors.append(f"{error!r} ({len(batch)} calls)"),
+    }
     if gzip is not None:
         options["gzip"] = gzip
     client = module.Client(write_key, **options)
@@ -145,8 +153,15 @@ def send_node(name: str, url: str, write_key: str, *, max_retries: int | None = 
     env = dict(os.environ)
     if max_retries is not None:
         env["MAX_RETRIES"] = str(max_retries)
-    done = subprocess.run(["node", str(NODE_DRIVER), SDKS[name].driver_name, url, write_key], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=NODE_DIR, check=False)
+    done = subprocess.run(
+        ["node", str(NODE_DRIVER), SDKS[name].driver_name, url, write_key],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=NODE_DIR,
+        check=False,
+    )
     flushed = time.perf_counter()
     if done.returncode != 0:
         raise AssertionError(f"driver.mjs {name} failed ({done.returncode}):\n{done.stderr}{done.stdout}")
@@ -179,8 +194,7 @@ def send_browser(name: str, pages_url: str, api_url: str, write_key: str) -> flo
     return flushed
 
 
-def flush_to_journal(server: MockPipeServer, write_key: str, flushed: float, count: int = len(CALL_TYPES)
-                     ) -> float:
+def flush_to_journal(server: MockPipeServer, write_key: str, flushed: float, count: int = len(CALL_TYPES)) -> float:
     """Seconds from the SDK's flush returning (`flushed`) until its calls were found in the journal.
 
     mockpipe journals a request before answering it, so the calls must all be there at the first look,

@@ -20,8 +20,14 @@ from tests.sdk.test_python_sdks import FOUND_WITHIN
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SHORT_PATHS = {"identify": "/v1/i", "track": "/v1/t", "page": "/v1/p", "screen": "/v1/s", "group": "/v1/g",
-               "alias": "/v1/a"}
+SHORT_PATHS = {
+    "identify": "/v1/i",
+    "track": "/v1/t",
+    "page": "/v1/p",
+    "screen": "/v1/s",
+    "group": "/v1/g",
+    "alias": "/v1/a",
+}
 
 
 class Exchange(NamedTuple):
@@ -49,8 +55,11 @@ class Exchanges:
         async def remember(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = {name.decode(): value.decode() for name, value in message.get("headers", ())}
-                self.seen.append(Exchange(scope["method"], scope["path"], origin.decode() if origin else None,
-                                          message["status"], headers))
+                self.seen.append(
+                    Exchange(
+                        scope["method"], scope["path"], origin.decode() if origin else None, message["status"], headers
+                    )
+                )
             await send(message)
 
         await self.app(scope, receive, remember)
@@ -67,7 +76,9 @@ def pages() -> Iterator[str]:
 
 @pytest.mark.parametrize("name", BROWSER_SDKS)
 def test_browser_bundle_sends_the_whole_scenario_across_origins(
-    pages: str, name: str, record_property: pytest.RecordProperty,
+    pages: str,
+    name: str,
+    record_property: pytest.RecordProperty,
 ) -> None:
     key = f"sdk_{uuid.uuid4().hex[:12]}"
     server = MockPipeServer()

@@ -34,8 +34,7 @@ def test_node_sdk_sends_the_whole_scenario(
 
     calls = server.calls(write_key=key)
     check_scenario(name, calls)
-    assert all(call.payload["context"]["library"]["name"].endswith(SDKS[name].package.split("/")[-1])
-               for call in calls)
+    assert all(call.payload["context"]["library"]["name"].endswith(SDKS[name].package.split("/")[-1]) for call in calls)
     requests = server.requests(RequestQuery(write_key=key))
     assert {(r.path, r.auth, r.status) for r in requests} == {("/v1/batch", "basic", 200)}
     assert all(r.user_agent and r.user_agent.startswith(USER_AGENTS[name]) for r in requests)

@@ -51,7 +51,8 @@ def check_attempts(server: MockPipeServer, calls: list[Call], requests: list[Req
     faulted = [r for r in requests if r.fault is not None]
     carried = Counter(mid for r in faulted for mid in message_ids(orjson.loads(r.body or b"{}")))
     assert {call.message_id: server.journal.attempts(call.id) for call in calls} == {
-        call.message_id: 1 + carried[call.message_id] for call in calls}
+        call.message_id: 1 + carried[call.message_id] for call in calls
+    }
     return carried
 
 
