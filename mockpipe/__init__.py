@@ -3,7 +3,8 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.config import ServerConfig as ServerConfig
+from mockpipe import _moved
+from mockpipe.emulator.config import ServerConfig as ServerConfig
 from mockpipe.errors import (
     CallAssertionError as CallAssertionError,
     JournalWriteError as JournalWriteError,
@@ -26,30 +27,32 @@ from mockpipe.people import (
     People as People,
     Person as Person,
 )
-from mockpipe.rules import (
+from mockpipe.spec.rules import (
     REJECTIONS as REJECTIONS,
     RULES as RULES,
     Rejection as Rejection,
     Rule as Rule,
     Violation as Violation,
 )
-from mockpipe.validation import validate as validate
+from mockpipe.spec.validation import validate as validate
 from mockpipe.version import __version__ as __version__
 
-# The web parts load on first use, so that `import mockpipe.validation` (or the factories, or the
+# The web parts load on first use, so that `import mockpipe.spec` (or the factories, or the
 # journal) does not pull in Starlette and Hypercorn: about 0.2 s that validation alone never needs.
+_moved.install()  # old import paths (`mockpipe.validation`, ...) keep working for one release
+
 _LAZY = {
-    "MockPipeServer": "mockpipe.server",
-    "create_app": "mockpipe.app",
-    "FaultError": "mockpipe.faults",
-    "StoreError": "mockpipe.store",
+    "MockPipeServer": "mockpipe.emulator.server",
+    "create_app": "mockpipe.emulator.app",
+    "FaultError": "mockpipe.emulator.faults",
+    "StoreError": "mockpipe.journal.store",
 }
 
 if TYPE_CHECKING:
-    from mockpipe.app import create_app as create_app
-    from mockpipe.faults import FaultError as FaultError
-    from mockpipe.server import MockPipeServer as MockPipeServer
-    from mockpipe.store import StoreError as StoreError
+    from mockpipe.emulator.app import create_app as create_app
+    from mockpipe.emulator.faults import FaultError as FaultError
+    from mockpipe.emulator.server import MockPipeServer as MockPipeServer
+    from mockpipe.journal.store import StoreError as StoreError
 
 
 def __getattr__(name: str) -> Any:

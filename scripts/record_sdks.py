@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests pac
 from mockpipe import MockPipeServer
 from tests.sdk import scenario
 from tests.sdk.browser import drive
-from tests.sdk.golden import golden_key, machine_values, recording_lines
+from tests.support.golden import golden_key, machine_values, recording_lines
 
 
 def record(name: str, pages_url: str | None) -> str:

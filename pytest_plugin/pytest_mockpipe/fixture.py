@@ -15,26 +15,26 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.assertions import (
+from mockpipe.errors import CallAssertionError
+from mockpipe.journal.journal import CallQuery, RequestQuery
+from mockpipe.people.model import DEFAULT_OBJECT_TYPE_ID
+from mockpipe.testing.assertions import (
     Expectation,
     await_expectation,
     describe_calls,
     format_violations,
     violations_of,
 )
-from mockpipe.errors import CallAssertionError
-from mockpipe.journal import CallQuery, RequestQuery
-from mockpipe.people import DEFAULT_OBJECT_TYPE_ID
 from pytest_mockpipe.options import DEFAULT_GRACE, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mockpipe.faults import FaultRule
-    from mockpipe.journal import Call, Journal, RequestRecord, SourceStatus
-    from mockpipe.people import GroupObject, Person
-    from mockpipe.rules import Violation
-    from mockpipe.server import MockPipeServer
+    from mockpipe.emulator.faults import FaultRule
+    from mockpipe.emulator.server import MockPipeServer
+    from mockpipe.journal.journal import Call, Journal, RequestRecord, SourceStatus
+    from mockpipe.people.model import GroupObject, Person
+    from mockpipe.spec.rules import Violation
     from mockpipe.types import JSONObject
 
 
@@ -161,7 +161,7 @@ class MockPipe:
     ) -> FaultRule:
         """Answer `status` (503 by default, with `Retry-After` if given) to the next `count` requests made
         with this test's write key, instead of taking their calls. The SDK's resend of the same messageIds
-        is then one call whose `journal.attempts(call.id)` counts the failed tries (see `mockpipe.faults`)."""
+        is then one call whose `journal.attempts(call.id)` counts the failed tries (see `mockpipe.emulator.faults`)."""
         return self.server.faults.fail_next(
             count, status=status, retry_after=retry_after, delay_ms=delay_ms, body=body, write_key=self.write_key
         )

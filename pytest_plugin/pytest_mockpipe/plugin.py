@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from syrupy.assertion import SnapshotAssertion
 
-    from mockpipe.rules import Violation
-    from mockpipe.server import MockPipeServer
+    from mockpipe.emulator.server import MockPipeServer
+    from mockpipe.spec.rules import Violation
     from pytest_mockpipe.fixture import MockPipe
     from pytest_mockpipe.servers import ServerFactory
 
@@ -68,7 +68,7 @@ def mockpipe_listen_address() -> tuple[str, int]:
 
     Override it in a conftest.py. A fixed port cannot serve several xdist workers.
     """
-    from mockpipe.config import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT
+    from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT
 
     return os.environ.get("MOCKPIPE_HOST", DEFAULT_LISTEN_HOST), int(
         os.environ.get("MOCKPIPE_PORT", DEFAULT_LISTEN_PORT)
@@ -120,7 +120,7 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
 @pytest.fixture
 def mockpipe_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references."""
-    from mockpipe.snapshot import MockpipeSnapshotExtension  # syrupy is only imported by tests that snapshot
+    from mockpipe.testing.snapshot import MockpipeSnapshotExtension  # syrupy is only imported by tests that snapshot
 
     return snapshot.use_extension(MockpipeSnapshotExtension)
 
@@ -211,7 +211,7 @@ def _errors_message(found: list[tuple[MockPipe, list[Violation]]]) -> str:
 
 def _add_calls_section(item: pytest.Item) -> None:
     """Show what a failed test's write keys received, under "Captured mockpipe call"."""
-    from mockpipe.assertions import describe_calls, format_violations
+    from mockpipe.testing.assertions import describe_calls, format_violations
 
     lines = []
     for pipe in (view for top in item.stash.get(_PIPES, []) for view in _views(top)):

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from mockpipe.journal import Call, Journal
+    from mockpipe.journal.journal import Call, Journal
 
 MAX_NAME = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -28,7 +28,7 @@ def write_recording(directory: Path, nodeid: str, calls: Iterable[tuple[Journal,
     """Write one line per call (`Call.to_dict()`, resends included) and return the file's path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / recording_name(nodeid)
-    from mockpipe.recording import call_line  # the emulator loads when a recording is written
+    from mockpipe.relay.recording import call_line  # the emulator loads when a recording is written
 
     path.write_bytes(b"".join(call_line(call, attempts=journal.attempts(call.id)) for journal, call in calls))
     return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockpipe.server import MockPipeServer
+from mockpipe.emulator.server import MockPipeServer
 
 
 class ServerFactory:

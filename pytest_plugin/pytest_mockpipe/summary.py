@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import pytest
 
-    from mockpipe.rules import Violation
+    from mockpipe.spec.rules import Violation
 
 USER_PROPERTY = "mockpipe_warnings"
 MAX_LINES = 50

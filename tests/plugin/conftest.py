@@ -11,8 +11,8 @@ from pathlib import Path
 import httpcore  # noqa: F401
 import pytest
 
-from tests.plugin import sending
-from tests.plugin.sending import send as send
+from tests.support import sending
+from tests.support.sending import send as send
 
 SENDING_SOURCE = Path(sending.__file__).read_text()
 

@@ -10,7 +10,7 @@ import pytest
 from pytest_mockpipe import MockPipe
 
 from mockpipe import CallAssertionError
-from tests.plugin.sending import Send
+from tests.support.sending import Send
 
 
 def fails(action: object) -> str:

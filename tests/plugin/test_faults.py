@@ -9,7 +9,7 @@ import pytest
 from pytest_mockpipe import MockPipe
 from segment.analytics import Client
 
-from tests.plugin.sending import Send
+from tests.support.sending import Send
 
 TRACK = {"userId": "u1", "event": "Order Completed", "messageId": "m-1"}
 

@@ -9,8 +9,8 @@ import pytest
 from pytest_mockpipe import MockPipe, ServerFactory
 
 from mockpipe import CallAssertionError, MockPipeServer, SourceStatus
-from mockpipe.snapshot import WRITE_KEY_PATTERN
-from tests.plugin.sending import Send
+from mockpipe.testing.snapshot import WRITE_KEY_PATTERN
+from tests.support.sending import Send
 
 
 def test_plugin_is_registered_through_its_entry_point(pytestconfig: pytest.Config) -> None:

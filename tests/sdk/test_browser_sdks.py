@@ -13,9 +13,9 @@ import pytest
 
 from mockpipe import MockPipeServer, RequestQuery
 from tests.sdk.browser import drive
-from tests.sdk.golden import assert_matches_recording, machine_values
-from tests.sdk.scenario import BROWSER_SDKS, SDKS, check_scenario, flush_to_journal, send_browser
 from tests.sdk.test_python_sdks import FOUND_WITHIN
+from tests.support.golden import assert_matches_recording, machine_values
+from tests.support.sdk_scenario import BROWSER_SDKS, SDKS, check_scenario, flush_to_journal, send_browser
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

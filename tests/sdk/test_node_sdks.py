@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from mockpipe import MockPipeServer, RequestQuery
-from tests.sdk.golden import assert_matches_recording, machine_values
-from tests.sdk.scenario import NODE_SDKS, SDKS, check_scenario, flush_to_journal, node_missing, send_node
 from tests.sdk.test_python_sdks import FOUND_WITHIN
+from tests.support.golden import assert_matches_recording, machine_values
+from tests.support.sdk_scenario import NODE_SDKS, SDKS, check_scenario, flush_to_journal, node_missing, send_node
 
 USER_AGENTS = {
     "customerio-cdp-analytics-node": "cdp-analytics-node/",

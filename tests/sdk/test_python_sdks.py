@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from mockpipe import MockPipeServer, RequestQuery
-from tests.sdk.golden import assert_matches_recording, machine_values
-from tests.sdk.scenario import PYTHON_SDKS, check_scenario, flush_to_journal, python_client, send_python
+from tests.support.golden import assert_matches_recording, machine_values
+from tests.support.sdk_scenario import PYTHON_SDKS, check_scenario, flush_to_journal, python_client, send_python
 
 # The calls are in the journal when the flush returns (flush_to_journal checks it); the lookup itself
 # takes tens of microseconds. This bound only catches a regression by orders of magnitude.

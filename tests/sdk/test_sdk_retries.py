@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from mockpipe import Call, MockPipeServer, RequestQuery, RequestRecord
-from mockpipe.faults import message_ids
-from tests.sdk.scenario import (
+from mockpipe.emulator.faults import message_ids
+from tests.support.sdk_scenario import (
     NODE_SDKS,
     PYTHON_SDKS,
     SDKS,

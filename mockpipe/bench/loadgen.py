@@ -1,0 +1,562 @@
+"""Load for `mockpipe bench`: the request bodies, a built-in keep-alive load generator, and wrk.
+
+Every call carries a messageId of its own (a resend would take the journal's duplicate path), so
+bodies are templates with a fixed-width placeholder that each request fills with a counter: the
+Content-Length stays the same and a request costs the client one `bytes.join`.
+
+The built-in generator runs in its own process (`python -m mockpipe.bench.loadgen ...`), one asyncio
+protocol per keep-alive connection and pre-built request heads, so that it is not what limits a
+single-worker server. Its results are histograms that merge across processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import functools
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from mockpipe.errors import MockpipeError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+PLACEHOLDER = b"@ID@"
+ID_WIDTH = 18  # run (4) + client (2) + connection (3) + counter (9) digits
+# Each run of a generator (a warm-up, a turn) gets its own run number: a run that reused the ids of
+# the one before would send nothing but resends, which the emulator reads back to mark.
+_runs = itertools.count(1)
+
+
+def next_run() -> int:
+    """A run number for ids no earlier run of this process sent (four digits)."""
+    return next(_runs) % 10_000
+
+
+WRITE_KEY = "wk_bench"
+BATCH_SIZE = 100
+# Latencies are kept in buckets of this many microseconds: fine enough for p50/p99 of ms answers.
+BUCKET_US = 10
+SENT_AT = "2026-01-02T03:04:05.678Z"
+
+
+class LoadError(MockpipeError):
+    """The load generator failed, or the server answered something that is not HTTP."""
+
+
+# -- bodies ------------------------------------------------------------------------------------------
+
+
+def _context(index: int) -> dict[str, Any]:
+    return {
+        "library": {"name": "analytics-node", "version": "6.2.0"},
+        "ip": f"203.0.113.{index % 250 + 1}",
+        "locale": "en-US",
+        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 "
+        "Safari/537.36",
+        "page": {"path": "/checkout", "url": "https://shop.example.com/checkout", "title": "Checkout"},
+    }
+
+
+def track_call(index: int = 0) -> dict[str, Any]:
+    """A realistic server-side track call of about 600 bytes, messageId left as the placeholder."""
+    return {
+        "userId": f"user-{index:06d}",
+        "event": "Order Completed",
+        "properties": {
+            "order_id": f"o-{index}",
+            "revenue": 99.5,
+            "currency": "USD",
+            "coupon": None,
+            "products": [
+                {"sku": "sku-1", "name": "Blue Mug", "price": 12.5, "qty": 2},
+                {"sku": "sku-7", "name": "Tea Tin", "price": 74.5, "qty": 1},
+            ],
+        },
+        "context": _context(index),
+        "timestamp": SENT_AT,
+        "messageId": PLACEHOLDER.decode(),
+    }
+
+
+def batch_item(index: int) -> dict[str, Any]:
+    """One item of a batch (about 400 bytes): tracks, identifies and pages in turn."""
+    kind = ("track", "identify", "page")[index % 3]
+    item: dict[str, Any] = {
+        "type": kind,
+        "userId": f"user-{index:06d}",
+        "anonymousId": f"anon-{index:08d}-5f1c3b2a",
+        "timestamp": SENT_AT,
+        "messageId": f"{PLACEHOLDER.decode()}-{index:03d}",
+        "context": {
+            "library": {"name": "analytics-node", "version": "6.2.0"},
+            "ip": f"203.0.113.{index % 250 + 1}",
+            "locale": "en-US",
+            "timezone": "Europe/Paris",
+        },
+    }
+    if kind == "track":
+        item["event"] = "Product Viewed"
+        item["properties"] = {
+            "product_id": f"p-{index}",
+            "name": "Blue Mug",
+            "price": 12.5,
+            "currency": "USD",
+            "category": "Kitchen",
+        }
+    elif kind == "identify":
+        item["traits"] = {
+            "email": f"user{index}@example.com",
+            "name": "Ada Lovelace",
+            "plan": "pro",
+            "createdAt": "2025-06-07T08:09:10.000Z",
+        }
+    else:
+        item["name"] = "Product"
+        item["properties"] = {
+            "path": f"/products/{index}",
+            "url": f"https://shop.example.com/products/{index}",
+            "title": "Blue Mug",
+        }
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A kind of request the benchmark sends: its path and body template."""
+
+    name: str
+    path: str
+    events: int  # calls per request
+    template: bytes  # JSON with PLACEHOLDER where each request puts its own id
+
+    @property
+    def size(self) -> int:
+        return len(self.template) + self.events * (ID_WIDTH - len(PLACEHOLDER))
+
+    def body(self, request_id: bytes) -> bytes:
+        return request_id.join(self.template.split(PLACEHOLDER))
+
+    def parts(self) -> list[bytes]:
+        """The template cut at each placeholder (for clients that join them with an id)."""
+        return self.template.split(PLACEHOLDER)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "single": Scenario("single", "/v1/track", 1, orjson.dumps(track_call())),
+    "batch": Scenario(
+        "batch",
+        "/v1/batch",
+        BATCH_SIZE,
+        orjson.dumps({"batch": [batch_item(i) for i in range(BATCH_SIZE)], "sentAt": SENT_AT}),
+    ),
+}
+
+AUTHORIZATION = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+HEADERS = {"Authorization": AUTHORIZATION, "Content-Type": "application/json", "User-Agent": "mockpipe-bench"}
+
+
+def request_head(scenario: Scenario, host: str, port: int) -> bytes:
+    lines = [
+        f"POST {scenario.path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+        f"Content-Length: {scenario.size}",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+# -- results -----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """What one load run measured (from wrk or the built-in generator)."""
+
+    requests: int  # answered within the measured window
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int  # socket errors, time-outs and non-2xx answers
+    driver: str
+    server_cpu_seconds: float | None = None  # in the measured window, when the driver could tell
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+def _percentile(histogram: Counter[int], fraction: float) -> float:
+    """The latency (ms) below which `fraction` of the answers came, from BUCKET_US buckets."""
+    total = sum(histogram.values())
+    if not total:
+        return 0.0
+    rank = fraction * total
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return (bucket + 0.5) * BUCKET_US / 1000
+    return max(histogram) * BUCKET_US / 1000
+
+
+def merge(reports: Sequence[dict[str, Any]], driver: str) -> LoadResult:
+    """One result from the JSON reports of several generator processes run side by side."""
+    histogram: Counter[int] = Counter()
+    for report in reports:
+        histogram.update({int(bucket): count for bucket, count in report["latency"].items()})
+    return LoadResult(
+        requests=sum(report["requests"] for report in reports),
+        seconds=max(report["seconds"] for report in reports),
+        p50_ms=_percentile(histogram, 0.50),
+        p99_ms=_percentile(histogram, 0.99),
+        errors=sum(report["errors"] for report in reports),
+        driver=driver,
+        server_cpu_seconds=next(
+            (r["server_cpu_seconds"] for r in reports if r.get("server_cpu_seconds") is not None), None
+        ),
+    )
+
+
+# -- the built-in generator --------------------------------------------------------------------------
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection sending requests back to back, each with the next id."""
+
+    def __init__(self, run: _Run, prefix: str) -> None:
+        self.run = run
+        self.prefix = prefix
+        self.counter = 0
+        self.buffer = b""
+        self.started = 0.0
+        self.transport: asyncio.Transport | None = None
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._send()
+
+    def _send(self) -> None:
+        assert self.transport is not None
+        self.counter += 1
+        request_id = f"{self.prefix}{self.counter:09d}".encode()
+        self.started = time.perf_counter()
+        self.transport.write(self.run.head + request_id.join(self.run.parts))
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = self.buffer[:end].lower()
+        at = head.find(b"content-length:")
+        if at < 0:  # every answer of the three servers has one; anything else is a broken run
+            self.run.errors += 1
+            assert self.transport is not None
+            self.transport.close()
+            return
+        line_end = head.find(b"\r\n", at)
+        length = int(head[at + 15 : line_end if line_end >= 0 else len(head)])
+        if len(self.buffer) < end + 4 + length:
+            return
+        ok = self.buffer[9:10] == b"2"  # "HTTP/1.1 2xx"
+        self.buffer = self.buffer[end + 4 + length :]
+        done = time.perf_counter()
+        self.run.answered(done - self.started, ok, done)
+        if self.run.running:
+            self._send()
+        else:
+            assert self.transport is not None
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.run.running:
+            self.run.errors += 1
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class _Run:
+    """The shared state of the connections of one generator process."""
+
+    def __init__(self, scenario: Scenario, host: str, port: int) -> None:
+        self.head = request_head(scenario, host, port)
+        self.parts = scenario.parts()
+        self.running = True
+        self.window_start = 0.0
+        self.window_end = float("inf")
+        self.requests = 0
+        self.errors = 0
+        self.latency: Counter[int] = Counter()
+
+    def answered(self, seconds: float, ok: bool, at: float) -> None:
+        if not self.window_start <= at <= self.window_end:
+            return  # during warm-up, or late
+        if ok:
+            self.requests += 1
+            self.latency[int(seconds * 1e6) // BUCKET_US] += 1
+        else:
+            self.errors += 1
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time process `pid` has used so far (None where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based, as in proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def generate(
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    client: int = 0,
+    run_number: int = 0,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
+    """Drive `connections` keep-alive connections for `warmup` + `duration` seconds; a JSON-ready report.
+
+    With `server_pid`, the report has the CPU time the server used in the measured window.
+    """
+    run = _Run(scenario, host, port)
+    loop = asyncio.get_running_loop()
+    protocols: list[_Connection] = []
+    for number in range(connections):
+        prefix = f"{run_number % 10_000:04d}{client % 100:02d}{number % 1000:03d}"
+        _, protocol = await loop.create_connection(functools.partial(_Connection, run, prefix), host, port)
+        protocols.append(protocol)
+    start = time.perf_counter()
+    run.window_start = start + warmup
+    run.window_end = run.window_start + duration
+    await asyncio.sleep(warmup)
+    cpu_before = None if server_pid is None else process_cpu_seconds(server_pid)
+    await asyncio.sleep(max(0.0, run.window_end - time.perf_counter()))
+    cpu_after = None if server_pid is None else process_cpu_seconds(server_pid)
+    run.running = False
+    # Answers still on their way are not counted; give them a moment to close cleanly.
+    await asyncio.wait([p.closed for p in protocols], timeout=2.0)
+    for protocol in protocols:
+        if protocol.transport is not None:
+            protocol.transport.close()
+    return {
+        "requests": run.requests,
+        "seconds": duration,
+        "errors": run.errors,
+        "latency": {str(bucket): count for bucket, count in run.latency.items()},
+        "server_cpu_seconds": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+    }
+
+
+def run_builtin(
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    processes: int = 1,
+    server_pid: int | None = None,
+) -> LoadResult:
+    """Run the built-in generator in `processes` child processes sharing the connections.
+
+    With `server_pid`, the first process measures the server's CPU time in the measured window.
+    """
+    processes = max(1, min(processes, connections))
+    run_number = next_run()
+    shares = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mockpipe.bench.loadgen",
+                "--scenario",
+                scenario.name,
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--connections",
+                str(share),
+                "--duration",
+                str(duration),
+                "--warmup",
+                str(warmup),
+                "--client",
+                str(index),
+                "--run",
+                str(run_number),
+                *(["--server-pid", str(server_pid)] if server_pid is not None and index == 0 else []),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for index, share in enumerate(shares)
+    ]
+    reports = []
+    for child in children:
+        out, err = child.communicate(timeout=warmup + duration + 60)
+        if child.returncode != 0:
+            raise LoadError(f"the load generator failed ({child.returncode}): {err.decode(errors='replace')[-2000:]}")
+        reports.append(json.loads(out))
+    return merge(reports, f"built-in ({processes} process{'es' if processes > 1 else ''})")
+
+
+# -- wrk -----------------------------------------------------------------------------------------------
+
+# wrk runs this in each of its threads: every request gets the body with a fresh id, and `done`
+# prints the figures as one JSON line. `prefix` is a global that `setup` sets per thread.
+_WRK_SCRIPT = """
+local template = assert(io.open(__TEMPLATE__, "rb")):read("*a")
+local headers = {__HEADERS__}
+local threads = 0
+local counter = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("prefix", string.format("%04d%02d000", __RUN__, 50 + threads))
+end
+request = function()
+  counter = counter + 1
+  local body = template:gsub("@ID@", string.format("%s%09d", prefix or "999999000", counter))
+  return wrk.format("POST", __PATH__, headers, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('MOCKPIPE-BENCH {"requests": %d, "duration_us": %d, "errors": %d, ' ..
+    '"p50_us": %d, "p99_us": %d}\\n', summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def wrk_path() -> str | None:
+    return shutil.which("wrk")
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_wrk(
+    scenario: Scenario,
+    host: str,
+    port: int,
+    *,
+    connections: int,
+    duration: float,
+    warmup: float = 0.0,
+    threads: int = 1,
+    server_pid: int | None = None,
+) -> LoadResult:
+    """Drive the server with wrk (whole seconds only); raises `LoadError` if wrk is missing or fails."""
+    wrk = wrk_path()
+    if wrk is None:
+        raise LoadError("wrk is not on PATH")
+    with tempfile.TemporaryDirectory(prefix="mockpipe-wrk-") as folder:
+        template = Path(folder, "body.json")
+        template.write_bytes(scenario.template)
+        script = Path(folder, "bench.lua")
+        headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in HEADERS.items())
+        text = (
+            _WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
+            .replace("__HEADERS__", headers)
+            .replace("__PATH__", _lua_string(scenario.path))
+        )
+        url = f"http://{host}:{port}{scenario.path}"
+
+        def wrk_run(seconds: float) -> dict[str, Any]:
+            script.write_text(text.replace("__RUN__", str(next_run())))
+            command = [
+                wrk,
+                "-t",
+                str(max(1, min(threads, connections))),
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ]
+            done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+            for line in done.stdout.splitlines():
+                if line.startswith("MOCKPIPE-BENCH "):
+                    report: dict[str, Any] = json.loads(line.split(" ", 1)[1])
+                    return report
+            raise LoadError(f"wrk failed ({done.returncode}): {(done.stderr or done.stdout)[-2000:]}")
+
+        if warmup > 0:
+            wrk_run(warmup)
+        cpu_before = None if server_pid is None else process_cpu_seconds(server_pid)
+        report = wrk_run(duration)
+        cpu_after = None if server_pid is None else process_cpu_seconds(server_pid)
+    return LoadResult(
+        requests=report["requests"],
+        seconds=report["duration_us"] / 1e6,
+        p50_ms=report["p50_us"] / 1000,
+        p99_ms=report["p99_us"] / 1000,
+        errors=report["errors"],
+        driver="wrk",
+        server_cpu_seconds=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The generator process: runs one share of the connections and prints its JSON report."""
+    parser = argparse.ArgumentParser(prog="python -m mockpipe.bench.loadgen")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=0.0)
+    parser.add_argument("--client", type=int, default=os.getpid() % 50)
+    parser.add_argument("--run", type=int, default=0, help="run number, part of every id (0-9999)")
+    parser.add_argument("--server-pid", type=int, default=None, help="report this process's CPU time")
+    args = parser.parse_args(argv)
+    report = asyncio.run(
+        generate(
+            SCENARIOS[args.scenario],
+            args.host,
+            args.port,
+            connections=args.connections,
+            duration=args.duration,
+            warmup=args.warmup,
+            client=args.client,
+            run_number=args.run,
+            server_pid=args.server_pid,
+        )
+    )
+    sys.stdout.write(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""`mockpipe fake` (payloads from the factories, as JSON lines) and `mockpipe validate` (the rule checks
+on payloads read from a file or stdin)."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from mockpipe.errors import MockpipeError
+from mockpipe.factories.data import BASE_TIME, CHANNELS
+from mockpipe.spec.rules import REJECTIONS, RULES
+from mockpipe.spec.validation import parse_timestamp, validate
+from mockpipe.types import CALL_TYPES, REGIONS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from mockpipe.spec.rules import Violation
+
+ENDPOINT_TYPES = (*CALL_TYPES, "batch")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fake = subparsers.add_parser(
+        "fake",
+        help="print realistic payloads as JSON lines",
+        description="Print payloads from mockpipe's factories, one JSON document a line (pipe them into curl "
+        "or a file). The same --seed gives the same bytes, whatever the clock.",
+    )
+    fake.add_argument(
+        "type",
+        nargs="?",
+        choices=ENDPOINT_TYPES,
+        metavar="TYPE",
+        help=f"one of {', '.join(ENDPOINT_TYPES)} (may be left out with --invalid)",
+    )
+    fake.add_argument("-n", type=_positive, default=1, metavar="N", help="how many payloads (default %(default)s)")
+    fake.add_argument("--seed", type=int, default=None, metavar="S", help="seed (default: a random one)")
+    fake.add_argument("--channel", choices=CHANNELS, help="shape payloads as this kind of SDK (default: mixed)")
+    fake.add_argument(
+        "--invalid",
+        metavar="RULE",
+        help="break this rule (a code of `mockpipe validate --rules`) or make this named mistake",
+    )
+    fake.add_argument(
+        "--base-time",
+        type=_base_time,
+        default=BASE_TIME,
+        metavar="ISO|now",
+        help="timestamps fall in the week before this instant (default %(default)s)",
+    )
+    fake.add_argument("--write-key", default=None, metavar="KEY", help="key carried in browser and mobile bodies")
+    fake.set_defaults(handler=run_fake)
+
+    check = subparsers.add_parser(
+        "validate",
+        help="check payloads against the rule catalogue",
+        description="Check payloads read as JSON (one document, or an array of them) or JSON lines: single calls "
+        "or batch envelopes. Prints each violation with its rule code, JSON pointer and message; "
+        "exits 1 when any payload has an error.",
+    )
+    check.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - (default) is stdin")
+    check.add_argument(
+        "--call-type",
+        choices=ENDPOINT_TYPES,
+        metavar="TYPE",
+        help="the endpoint the payloads are for (default: batch for envelopes, else their type)",
+    )
+    check.add_argument("--region", choices=REGIONS, help="flag write keys of the other region")
+    check.add_argument(
+        "--write-key", metavar="KEY", help="the key the payloads are sent with (default: their own writeKey)"
+    )
+    check.add_argument("--json", action="store_true", help="print violations as JSON lines")
+    check.add_argument("--rules", action="store_true", help="list the rule codes and exit")
+    check.set_defaults(handler=run_validate)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _base_time(text: str) -> datetime:
+    if text == "now":
+        return datetime.now(UTC)
+    parsed = parse_timestamp(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}")
+    return parsed
+
+
+# -- mockpipe fake -----------------------------------------------------------------------------------
+
+
+def run_fake(args: argparse.Namespace) -> int:
+    from mockpipe import factories  # Faker is only imported by the commands that need it
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    options: dict[str, Any] = {"seed": seed, "channel": args.channel, "base_time": args.base_time}
+    if args.write_key is not None:
+        options["write_key"] = args.write_key
+    try:
+        factory = factories.PayloadFactory(**options)
+        if args.invalid is not None:
+            payloads = _invalid_payloads(factory, args)
+        elif args.type is None:
+            print("mockpipe fake: say which TYPE of payload to make (or --invalid RULE)", file=sys.stderr)
+            return 2
+        elif args.type == "batch":
+            payloads = (factory.batch() for _ in range(args.n))
+        else:
+            payloads = (factory.call(args.type) for _ in range(args.n))
+        _write_lines(payloads)
+    except MockpipeError as exc:
+        print(f"mockpipe fake: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `mockpipe fake track -n 1000 | head -1`: the reader has all it wanted
+        _reader_left()
+    return 0
+
+
+def _reader_left() -> None:
+    from mockpipe.cli.calls import _reader_left as quiet_stdout  # the calls and export commands' recipe
+
+    quiet_stdout()
+
+
+def _invalid_payloads(factory: Any, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    build = factory.invalid_case if args.invalid in RULES else factory.mistake
+    first = build(args.invalid)  # raises FactoryError for an unknown name before anything is printed
+    if args.type is not None and args.type != first.call_type:
+        raise MockpipeError(
+            f"{args.invalid!r} payloads are sent to {first.endpoint}, not /v1/{args.type}: "
+            f"leave TYPE out or use {first.call_type}"
+        )
+    needs = [f"POST {first.endpoint}"]
+    if first.write_key:
+        needs.append(f"with write key {first.write_key!r}")
+    if first.region:
+        needs.append(f"to a server of region {first.region!r}")
+    print(
+        f"mockpipe fake: each payload breaks {first.rule} ({first.description}) when sent as {' '.join(needs)}",
+        file=sys.stderr,
+    )
+    yield first.payload
+    for _ in range(args.n - 1):
+        yield build(args.invalid).payload
+
+
+def _write_lines(payloads: Any) -> None:
+    out = getattr(sys.stdout, "buffer", None)
+    for payload in payloads:
+        line = orjson.dumps(payload) + b"\n"
+        if out is not None:
+            out.write(line)
+        else:
+            sys.stdout.write(line.decode())
+    if out is not None:
+        out.flush()
+
+
+# -- mockpipe validate -------------------------------------------------------------------------------
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    if args.rules:
+        for code, found in RULES.items():
+            print(f"{code:32} {found.severity:8} {found.summary}")
+        return 0
+    name = "stdin" if args.file == "-" else args.file
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"mockpipe validate: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    documents = errors = warnings = 0
+    try:
+        for where, document in _documents(name, raw):
+            documents += 1
+            for severity, code, path, message in _check(document, args):
+                if severity == "error":
+                    errors += 1
+                else:
+                    warnings += 1
+                if args.json:
+                    print(
+                        orjson.dumps(
+                            {
+                                "source": where,
+                                "severity": severity,
+                                "code": code or None,
+                                "path": path,
+                                "message": message,
+                            }
+                        ).decode()
+                    )
+                elif code:
+                    print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}")
+                else:
+                    print(f"{where}: {severity}: {message}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `mockpipe validate big.jsonl | head`: stop; the status says what was seen
+        _reader_left()
+        return 1 if errors else 0
+    print(f"{documents} payload(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _documents(name: str, raw: bytes) -> Iterator[tuple[str, Any]]:
+    """(where, parsed document or the exception) for each payload: one JSON document, an array, or JSON lines."""
+    try:
+        whole = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        whole = None
+        lines = True
+    else:
+        lines = False
+    if not lines:
+        if isinstance(whole, list):
+            for index, item in enumerate(whole):
+                yield f"{name}[{index}]", item
+        else:
+            yield name, whole
+        return
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield f"{name}:{number}", orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield f"{name}:{number}", exc
+
+
+def _show(value: Any) -> str:
+    return "missing" if value is None else orjson.dumps(value).decode()[:40]
+
+
+def _check(document: Any, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
+    """(severity, code, path, message) of each problem: request-level ones use the REJECTIONS codes."""
+    if isinstance(document, orjson.JSONDecodeError):
+        rejection = REJECTIONS["request.json.invalid"]
+        return [("error", rejection.code, "", rejection.message(detail=str(document)))]
+    if not isinstance(document, dict):
+        rejection = REJECTIONS["request.json.not_object"]
+        kind = "an array" if isinstance(document, list) else f"a {type(document).__name__}".replace("NoneType", "null")
+        return [("error", rejection.code, "", rejection.message(kind=kind))]
+    call_type = args.call_type
+    if call_type is None and "batch" not in document and document.get("type") not in CALL_TYPES:
+        # Not a rule of the catalogue: the input does not say what to check it as.
+        return [
+            (
+                "error",
+                "",
+                "/type",
+                f"cannot tell which endpoint this call is for (type {_show(document.get('type'))}): pass --call-type",
+            )
+        ]
+    found: list[Violation] = validate(document, call_type=call_type, region=args.region, write_key=args.write_key)
+    return [(v.severity, v.code, v.path, v.message) for v in found]

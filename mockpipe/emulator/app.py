@@ -1,0 +1,123 @@
+"""The emulator as a Starlette app: tracking endpoints, browser settings, inspection API, CORS."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
+from mockpipe.emulator.config import ServerConfig
+from mockpipe.emulator.cors import CORSMiddleware, cors_headers
+from mockpipe.emulator.faults import RAW_SEND, FaultsAPI
+from mockpipe.emulator.ingest import ENDPOINT_TYPES, Ingest
+from mockpipe.emulator.inspection import Inspection
+from mockpipe.emulator.people_api import PeopleAPI
+from mockpipe.emulator.responses import error_response, not_found
+from mockpipe.emulator.webui import WebUI
+from mockpipe.journal.journal import Journal
+from mockpipe.people.model import People
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Sequence
+
+    from starlette.requests import Request
+    from starlette.routing import BaseRoute
+    from starlette.types import Receive, Scope, Send
+
+
+def create_app(
+    config: ServerConfig | None = None,
+    journal: Journal | None = None,
+    *,
+    on_ready: Callable[[], None] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the emulator. `on_ready` runs once the app has started (the lifespan's startup)."""
+    config = config or ServerConfig()
+    journal = journal if journal is not None else Journal(max_calls=config.max_calls)
+    ingest = Ingest(config, journal)
+    people = People.from_journal(journal)  # replays what a persistent store reloaded
+    web_ui = WebUI(journal)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if on_ready is not None:
+            on_ready()
+        yield
+
+    routes: list[BaseRoute] = [
+        # First: the hot path should not be matched against every other route.
+        Route("/v1/{endpoint}", ingest),
+        Route("/v1/projects/{write_key}/settings", settings_endpoint(config, CUSTOMERIO_INTEGRATION), methods=["GET"]),
+        Route(
+            "/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION), methods=["GET"]
+        ),
+        *Inspection(config, journal).routes(),
+        *FaultsAPI(ingest.faults).routes(),
+        *PeopleAPI(people).routes(),
+        *web_ui.routes(),
+        *extra_routes,
+    ]
+    app = EmulatorApp(
+        ingest,
+        routes=routes,
+        middleware=[Middleware(CORSMiddleware)],
+        exception_handlers={404: _not_found, 405: _method_not_allowed},
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False  # `/v1/track/` is not an endpoint: a 404, not a redirect
+    app.state.config = config
+    app.state.journal = journal
+    app.state.faults = ingest.faults
+    app.state.people = people
+    app.state.live = web_ui.live  # its streams are ended before a shutdown
+    return app
+
+
+TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)
+
+
+class EmulatorApp(Starlette):
+    """Starlette with a fast lane: tracking POSTs go straight to `Ingest`, past the middleware stack and
+    the router (about 35 µs a request, a tenth of the whole), with their CORS headers added on the way.
+
+    It also keeps the server's own `send` in the scope (`extensions[RAW_SEND]`): every middleware wraps
+    `send`, and a `close` fault needs the server's, to reach the connection under it.
+    """
+
+    def __init__(self, ingest: Ingest, **options: Any) -> None:
+        super().__init__(**options)
+        self.ingest = ingest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            extensions = scope.get("extensions")
+            if extensions is None:
+                extensions = scope["extensions"] = {}
+            extensions[RAW_SEND] = send
+            if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
+                await self.ingest.respond(scope, receive, send, cors_headers(scope))
+                return
+        await super().__call__(scope, receive, send)
+
+
+def begin_shutdown(app: Starlette) -> None:
+    """End what would otherwise hang until Hypercorn cuts it (and logs a traceback): UI streams, long-polls.
+
+    Call it on the app's event loop, just before triggering the server's shutdown."""
+    app.state.live.close()
+    app.state.journal.release_waiters()
+    app.state.faults.release()  # answers held by a delay fault go out now, as they would have
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return not_found(f"nothing at {request.url.path}")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return error_response("method_not_allowed", f"{request.method} is not allowed on {request.url.path}", 405)

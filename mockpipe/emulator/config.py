@@ -1,0 +1,42 @@
+"""Settings of one emulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.types import REGIONS
+
+DEFAULT_LISTEN_HOST = "127.0.0.1"
+DEFAULT_LISTEN_PORT = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """How the emulator answers. The defaults behave like production: permissive, US region."""
+
+    host: str = DEFAULT_LISTEN_HOST
+    port: int = DEFAULT_LISTEN_PORT
+    # Empty: any non-empty key is accepted (and the journal is partitioned by key).
+    write_keys: frozenset[str] = field(default_factory=frozenset)
+    # Answer spec violations with 400 and auth failures with 401, as `X-Strict-Mode: 1` does per request.
+    strict: bool = False
+    region: str = "us"
+    max_call_bytes: int = MAX_CALL_BYTES
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    # Answer 400 to bodies that cannot be read at all (bad JSON, too large) even when permissive, as Segment does.
+    reject_malformed: bool = False
+    # Keep at most this many calls (and requests); the oldest are dropped and counted.
+    max_calls: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.region not in REGIONS:
+            raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {self.region!r}")
+        if self.max_call_bytes <= 0 or self.max_batch_bytes <= 0:
+            raise ValueError("size limits must be positive")
+        if self.max_calls is not None and self.max_calls <= 0:
+            raise ValueError("max_calls must be positive")
+        object.__setattr__(self, "write_keys", frozenset(self.write_keys))
+
+    def accepts_key(self, write_key: str) -> bool:
+        return not self.write_keys or write_key in self.write_keys

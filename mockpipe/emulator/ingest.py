@@ -1,0 +1,446 @@
+"""The tracking endpoints (`POST /v1/{identify,track,page,screen,group,alias,batch}` and the SDK
+short forms `/v1/{i,t,p,s,g,a,b}`), as a plain ASGI app: the hot path of the emulator.
+
+Every request ends in the journal, accepted or not, before its response is sent. Permissive by
+default, as production is: a call that breaks the spec is answered 200 and kept as invalid; with
+`X-Strict-Mode: 1` (or a strict server) it is answered 400, and a credential problem 401.
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from mockpipe.emulator.cors import adding_headers
+from mockpipe.emulator.faults import Faults, InjectedFault, fault_answer, message_ids
+from mockpipe.errors import JournalWriteError
+from mockpipe.journal.packed import time_text
+from mockpipe.journal.records import Call, RequestRecord, index_fields
+from mockpipe.spec.decoding import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
+from mockpipe.spec.enrich import enrich
+from mockpipe.spec.rules import Violation
+from mockpipe.spec.validation import Item, every_violation, json_kind, proves_clean, split_request
+from mockpipe.types import CALL_TYPE_SET
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from starlette.types import Message, Receive, Scope, Send
+
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.journal.journal import Journal
+
+log = logging.getLogger("mockpipe.emulator.ingest")
+
+ENDPOINT_TYPES = {
+    "identify": "identify",
+    "track": "track",
+    "page": "page",
+    "screen": "screen",
+    "group": "group",
+    "alias": "alias",
+    "batch": "batch",
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": "batch",
+}
+SPEC_VIOLATION = "spec.violation"
+KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
+DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
+OK_BODY = b"{}"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_TRUE = (b"1", b"true", b"yes")
+_CALL_ID = operator.itemgetter(Call._fields.index("id"))  # of a Call, at C speed
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+class Ingest:
+    """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
+
+    def __init__(self, config: ServerConfig, journal: Journal) -> None:
+        self.config = config
+        self.journal = journal
+        self.faults = Faults()  # rules set through /mockpipe/faults or MockPipeServer.faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.respond(scope, receive, send)
+
+    async def respond(
+        self, scope: Scope, receive: Receive, send: Send, extra_headers: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
+        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it."""
+        headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
+        body = b""
+        overflow = False
+        if scope["method"] == "POST":
+            body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
+            if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
+                answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 503,
+                        "headers": [
+                            *_JSON_HEADERS,
+                            (b"content-length", str(len(answer)).encode()),
+                            (b"retry-after", b"1"),
+                            *extra_headers,
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": answer})
+                return
+        try:
+            status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
+        except InjectedFault as fault:  # journaled by handle; answered late, differently, or not at all
+            await fault.deliver(scope, receive, adding_headers(extra_headers, send) if extra_headers else send)
+            return
+        except JournalWriteError as exc:  # the store or a recording failed: not acknowledged, so retried
+            log.error("%s", exc)
+            status, answer = 503, _error_body("journal.write_failed", f"{exc}; retry later")
+        except Exception:  # a bug here must not become a 500 for the client, nor lose the request
+            log.exception("mockpipe failed on %s %s", scope["method"], scope["path"])
+            status, answer = 400, _error_body("mockpipe.internal", "mockpipe failed on this request; see its log")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*_JSON_HEADERS, (b"content-length", str(len(answer)).encode()), *extra_headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+    def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
+        encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
+        return self.config.max_batch_bytes + (COMPRESSED_SLACK if encoded else 0)
+
+    def handle(
+        self, method: str, path: str, headers: dict[bytes, bytes], raw: bytes, overflow: bool
+    ) -> tuple[int, bytes]:
+        """Answer one request: (status, JSON body). Records it, and its calls, in the journal."""
+        config = self.config
+        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
+        received = datetime.now(UTC)
+        # Method and path are new strings per request: shared ones keep the journal small.
+        meta = _RequestMeta(
+            self.journal.next_request_id(),
+            _received_text(received),
+            sys.intern(method),
+            sys.intern(path) if len(path) <= 64 else path,
+            headers,
+        )
+        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
+
+        endpoint = path.rsplit("/", 1)[-1]
+        path_type = ENDPOINT_TYPES.get(endpoint) if path.count("/") == 2 else None
+        if path_type is None:
+            return self._reject(meta, strict, "request.not_found", raw[:KEPT_BODY_BYTES], path=path)
+        if method != "POST":
+            return self._reject(meta, strict, "request.method", None, method=method, path=path)
+        if overflow:
+            meta.size = len(raw)
+            return self._reject(meta, strict, "request.body.too_large", None, limit=config.max_batch_bytes)
+        encoding = headers.get(b"content-encoding")
+        meta.content_encoding = encoding.decode("latin-1") if encoding else None
+        try:
+            decoded = (
+                raw
+                if encoding is None and len(raw) <= config.max_batch_bytes
+                else decode_body(raw, meta.content_encoding, config.max_batch_bytes)
+            )
+        except RejectedError as exc:
+            meta.size = len(raw)
+            return self._reject_with(meta, strict, exc, raw[:KEPT_BODY_BYTES])
+        meta.size = len(decoded)
+        kept = decoded[:KEPT_BODY_BYTES]
+        if not decoded or decoded.isspace():
+            return self._reject(meta, strict, "request.body.empty", kept)
+        try:
+            body = orjson.loads(decoded)
+        except orjson.JSONDecodeError as exc:
+            return self._reject(meta, strict, "request.json.invalid", kept, detail=str(exc))
+        if not isinstance(body, dict):
+            return self._reject(meta, strict, "request.json.not_object", kept, kind=json_kind(body))
+
+        if meta.write_key is None:
+            body_key = body.get("writeKey")
+            if isinstance(body_key, str) and body_key:
+                meta.write_key, meta.auth = sys.intern(body_key), "body"
+        if meta.write_key is None:
+            return self._reject(meta, strict, "auth.missing", kept)
+        if not config.accepts_key(meta.write_key):
+            return self._reject(meta, strict, "auth.unknown_key", kept, key=meta.write_key)
+
+        try:
+            if self.faults.active:  # one attribute test: free while no fault is configured
+                self._inject(meta, strict, path_type, body, received, kept)
+            return self._accept(meta, strict, path_type, body, received)
+        except RejectedError as exc:  # a call that cannot be stored: nothing of the request was kept
+            return self._reject_with(meta, strict, exc, kept)
+
+    def _accept(
+        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
+    ) -> tuple[int, bytes]:
+        config = self.config
+        write_key = meta.write_key
+        assert write_key is not None  # checked by the caller; narrows the type
+        items, envelope = split_request(path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes)
+        failed = [v for v in envelope if v.severity == "error"]
+        checked: list[tuple[Item, bool, tuple[Violation, ...], bytes]] = []
+        max_bytes, region = config.max_call_bytes, config.region
+        for item in items:  # most calls break no rule: nothing is built for violations then
+            # The fast lane first; every rule only for a call it cannot prove clean (check_item would
+            # prove it twice). This runs for every call received.
+            if not item.violations and proves_clean(
+                item.type, item.payload, size=item.size, max_call_bytes=max_bytes, region=region, write_key=write_key
+            ):
+                violations: list[Violation] = []
+            else:
+                violations = item.violations + every_violation(
+                    item.type,
+                    item.payload,
+                    size=item.size,
+                    max_call_bytes=max_bytes,
+                    region=region,
+                    write_key=write_key,
+                )
+            valid = True
+            if violations:
+                errors = [v.at(item.pointer) for v in violations if v.severity == "error"]
+                valid = not errors
+                failed += errors
+            # Enriched after its checks (enriching fills in what they look for), before it takes an id:
+            # a call that cannot be stored rejects the request with no id spent.
+            checked.append(
+                (item, valid, tuple(violations) if violations else (), _enriched_json(item, received, meta.received_at))
+            )
+        accepted = not (strict and failed)
+        next_call_id, make_call = self.journal.next_call_id, Call._make
+        calls = [
+            make_call(
+                (
+                    next_call_id(),
+                    meta.id,
+                    write_key,
+                    item.type,
+                    meta.received_at,
+                    config.region,
+                    meta.path,
+                    valid,
+                    accepted,
+                    violations,
+                    *index_fields(item.payload),
+                    raw,
+                    None,
+                )
+            )
+            for item, valid, violations, raw in checked
+        ]
+        if accepted:
+            status, answer, reason, message = 200, OK_BODY, None, None
+        else:
+            message = f"{len(failed)} spec violation(s); first: {failed[0].message}"
+            status, answer, reason = 400, _error_body(SPEC_VIOLATION, message, failed), SPEC_VIOLATION
+        self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
+        return status, answer
+
+    def _inject(
+        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime, kept: bytes
+    ) -> None:
+        """Raise `InjectedFault` when a fault rule takes this request, after journaling it as the fault says."""
+        assert meta.write_key is not None  # checked by the caller; narrows the type
+        hit = self.faults.take(meta.write_key)
+        if hit is None:
+            return
+        meta.fault = hit.label
+        if not hit.answers:  # only delayed: answered as usual, late
+            raise InjectedFault(hit, *self._accept(meta, strict, path_type, body, received), b"application/json")
+        # The calls are not taken; a resend of their messageIds counts this attempt.
+        self.journal.count_failed_attempt(meta.write_key, message_ids(body))
+        status, answer, content_type = fault_answer(hit)
+        self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
+        raise InjectedFault(hit, status, answer, content_type)
+
+    def _reject(
+        self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
+    ) -> tuple[int, bytes]:
+        return self._reject_with(meta, strict, RejectedError(code, **details), kept)
+
+    def _reject_with(
+        self, meta: _RequestMeta, strict: bool, error: RejectedError, kept: bytes | None
+    ) -> tuple[int, bytes]:
+        status = self._rejection_status(error, strict)
+        answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
+        self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
+        return status, answer
+
+    def _rejection_status(self, error: RejectedError, strict: bool) -> int:
+        status = error.rejection.status
+        if strict or status in (404, 405):
+            return status
+        if self.config.reject_malformed and error.code.startswith("request."):
+            return 400
+        return 200  # production's permissive mode logs the problem and answers 200
+
+
+class _RequestMeta:
+    """What is known of a request while it is being read."""
+
+    __slots__ = (
+        "auth",
+        "content_encoding",
+        "fault",
+        "headers",
+        "id",
+        "method",
+        "path",
+        "received_at",
+        "size",
+        "write_key",
+    )
+
+    def __init__(self, request_id: int, received_at: str, method: str, path: str, headers: dict[bytes, bytes]):
+        self.id = request_id
+        self.received_at = received_at
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.write_key: str | None = None
+        self.auth: str | None = None
+        self.size = 0
+        self.content_encoding: str | None = None
+        self.fault: str | None = None  # the injected fault that answers, or delays, this request
+
+    def record(
+        self,
+        status: int,
+        accepted: bool,
+        reason: str | None,
+        message: str | None,
+        violations: tuple[Violation, ...],
+        calls: Sequence[Call],
+        *,
+        body: bytes | None = None,
+    ) -> RequestRecord:
+        user_agent = self.headers.get(b"user-agent")
+        retry_count = self.headers.get(b"x-retry-count")
+        return RequestRecord(
+            self.id,
+            self.received_at,
+            self.method,
+            self.path,
+            self.write_key,
+            self.auth,
+            status,
+            accepted,
+            reason,
+            message,
+            violations,
+            tuple(map(_CALL_ID, calls)),
+            self.size,
+            self.content_encoding,
+            sys.intern(user_agent.decode("latin-1")) if user_agent else None,
+            retry_count.decode("latin-1") if retry_count else None,
+            body,
+            self.fault,
+        )
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool, bool]:
+    """(body, over the limit, complete). Keeps nothing past the limit: an oversized body is never held."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"", False, False
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
+            return b"", True, await _discard(receive, message, DISCARD_LIMIT - size)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, True
+
+
+async def _discard(receive: Receive, message: Message, budget: int) -> bool:
+    """Drain the request body without keeping it; False when the client went away."""
+    while message.get("more_body", False) and budget > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        budget -= len(message.get("body", b""))
+    return True
+
+
+def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -> bytes:
+    """The error shape: `code` and `message` (which SDKs read), the violations, and SPEC's `meta.errors`."""
+    return orjson.dumps(
+        {
+            "code": code,
+            "message": message,
+            "violations": [v.to_dict() for v in violations],
+            "meta": {"errors": [v.message for v in violations] or [message]},
+        }
+    )
+
+
+def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
+    """The JSON the journal keeps of a call, enriched. When the call was already written out (to
+    measure it) and enriching would only add `receivedAt`, the JSON is that one with it appended: the
+    same bytes as enriching the call and writing it out again, for a tenth of the time. (The payload
+    itself is then left as it is: what is read of it next, its ids and names, enriching leaves alone.)"""
+    payload, sent = item.payload, item.json
+    if (
+        sent is not None
+        and len(sent) > 2
+        and "receivedAt" not in payload
+        and payload.get("messageId")
+        and payload.get("timestamp") is not None
+        and (item.type not in CALL_TYPE_SET or payload.get("type") == item.type)
+    ):
+        return b'%s,"receivedAt":"%s"}' % (sent[:-1], received_text.encode())
+    enrich(item.type, payload, received, received_text)
+    return _json(payload)
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    """The JSON the journal keeps of a call."""
+    try:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError:  # parsed from JSON, so only nesting beyond orjson's 254 levels
+        raise RejectedError("request.json.invalid", detail="nested too deeply to store (over 254 levels)") from None
+
+
+# Decoded Authorization headers: a client sends the same one on every request (time and memory).
+_CREDENTIALS: dict[bytes, tuple[str | None, str | None]] = {}
+_CREDENTIALS_KEPT = 4096
+
+
+def _credentials(header: bytes) -> tuple[str | None, str | None]:
+    found = _CREDENTIALS.get(header)
+    if found is None:
+        key, style = parse_authorization(header.decode("latin-1"))
+        found = (sys.intern(key) if key else key, style)
+        if len(_CREDENTIALS) >= _CREDENTIALS_KEPT:
+            _CREDENTIALS.clear()
+        _CREDENTIALS[header] = found
+    return found
+
+
+def _received_text(moment: datetime) -> str:
+    """`format_time(moment)`. `time_text` remembers it with its milliseconds, so the journal, which
+    keeps times as milliseconds, finds them without parsing the text back."""
+    return time_text((moment - _EPOCH) // _MILLISECOND)

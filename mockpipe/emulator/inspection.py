@@ -1,0 +1,150 @@
+"""The inspection API under `/mockpipe/`, a prefix the real API never uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from mockpipe.emulator.responses import bad_query, check_known_params, not_found
+from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
+from mockpipe.spec.rules import REJECTIONS, RULES
+from mockpipe.version import __version__
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.journal.journal import Call, Journal
+
+MAX_WAIT_TIMEOUT = 300.0
+DEFAULT_PAGE = 1000
+
+
+class Inspection:
+    """Handlers of the inspection API over one journal."""
+
+    def __init__(self, config: ServerConfig, journal: Journal) -> None:
+        self.config = config
+        self.journal = journal
+        # Tells clients that follow the journal (`mockpipe calls --follow`) that the server was restarted.
+        self.instance = uuid.uuid4().hex
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/mockpipe/health", self.health, methods=["GET"]),
+            Route("/mockpipe/calls", self.calls, methods=["GET"]),
+            Route("/mockpipe/calls", self.clear, methods=["DELETE"]),
+            Route("/mockpipe/calls/wait", self.wait, methods=["GET"]),
+            Route("/mockpipe/calls/{call_id:int}", self.call, methods=["GET"]),
+            Route("/mockpipe/requests", self.requests, methods=["GET"]),
+            Route("/mockpipe/requests/{request_id:int}", self.request, methods=["GET"]),
+            Route("/mockpipe/sources/{write_key}", self.source, methods=["GET"]),
+            Route("/mockpipe/rules", self.rules, methods=["GET"]),
+        ]
+
+    def _call_dict(self, call: Call) -> dict[str, Any]:
+        # Side values (the forward status, ...) join the call's own fields.
+        return call.to_dict(attempts=self.journal.attempts(call.id)) | self.journal.annotations(call.id)
+
+    async def health(self, request: Request) -> JSONResponse:
+        config = self.config
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "instance": self.instance,
+                "region": config.region,
+                "strict": config.strict,
+                "calls": len(self.journal),
+                "droppedCalls": self.journal.dropped_calls,
+            }
+        )
+
+    async def calls(self, request: Request) -> JSONResponse:
+        try:
+            check_known_params(request.query_params, CallQuery.PARAMS)
+            query = CallQuery.from_params(request.query_params)
+        except ValueError as exc:
+            return bad_query(str(exc))
+        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        found = self.journal.calls(replace(query, limit=limit + 1))
+        page = found[:limit]
+        return JSONResponse(
+            {
+                "calls": [self._call_dict(call) for call in page],
+                "count": len(page),
+                # Pass it as `after` to get the next page; null on the last one.
+                "next": page[-1].id if len(found) > limit and page else None,
+            }
+        )
+
+    async def wait(self, request: Request) -> JSONResponse:
+        params = request.query_params
+        try:
+            count = int(params.get("count", "1"))
+            timeout = float(params.get("timeout", str(DEFAULT_WAIT_TIMEOUT)))
+            if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
+                raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
+            check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
+            query = CallQuery.from_params(params)
+        except ValueError as exc:
+            return bad_query(str(exc))
+        result = await self.journal.wait_for_async(count, timeout, query)
+        return JSONResponse(
+            {
+                "calls": [self._call_dict(call) for call in result.calls],
+                "count": len(result.calls),
+                "timedOut": result.timed_out,
+            }
+        )
+
+    async def call(self, request: Request) -> JSONResponse:
+        found = self.journal.call(request.path_params["call_id"])
+        if found is None:
+            return not_found(f"no call {request.path_params['call_id']}")
+        return JSONResponse(self._call_dict(found))
+
+    async def clear(self, request: Request) -> JSONResponse:
+        removed = self.journal.clear(request.query_params.get("writeKey"))
+        return JSONResponse({"deleted": removed})
+
+    async def requests(self, request: Request) -> JSONResponse:
+        try:
+            check_known_params(request.query_params, RequestQuery.PARAMS)
+            query = RequestQuery.from_params(request.query_params)
+        except ValueError as exc:
+            return bad_query(str(exc))
+        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        found = self.journal.requests(replace(query, limit=limit + 1))
+        page = found[:limit]
+        return JSONResponse(
+            {
+                "requests": [r.to_dict() for r in page],
+                "count": len(page),
+                "next": page[-1].id if len(found) > limit and page else None,
+            }
+        )
+
+    async def request(self, request: Request) -> JSONResponse:
+        found = self.journal.request(request.path_params["request_id"])
+        if found is None:
+            return not_found(f"no request {request.path_params['request_id']}")
+        return JSONResponse(found.to_dict())
+
+    async def source(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.journal.source(request.path_params["write_key"]).to_dict())
+
+    async def rules(self, request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "rules": [
+                    {"code": r.code, "severity": r.severity, "appliesTo": list(r.applies_to), "summary": r.summary}
+                    for r in RULES.values()
+                ],
+                "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
+            }
+        )

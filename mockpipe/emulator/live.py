@@ -1,0 +1,185 @@
+"""The live feed of the web UI: journal events as Server-Sent Events, one bounded queue per client.
+
+A stream starts with a `hello` event (the latest calls, the rejected requests and the counts per
+write key and type), then sends `call`, `request` (a rejected one) and `clear` events as the journal
+records them. A client that falls too far behind is cut off: its browser reconnects and gets a
+fresh `hello`, so a slow tab never holds memory on the server. Nothing is serialised while no
+client listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
+
+from mockpipe.journal.journal import CallQuery, RequestQuery
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from mockpipe.journal.journal import Call, Journal, RequestRecord
+    from mockpipe.types import JSONObject
+
+RECONNECT_MS = 1000
+KEEPALIVE_SECONDS = 15.0
+
+
+class _Message(NamedTuple):
+    kind: str  # "call", "request" or "clear"; "" ends the stream
+    id: int  # call or request id, to skip what the `hello` already had
+    data: bytes
+
+
+_END = _Message("", 0, b"")
+
+
+def call_summary(call: Call) -> JSONObject:
+    """What the list of calls shows; the detail comes from `/mockpipe/calls/{id}`."""
+    return {
+        "id": call.id,
+        "requestId": call.request_id,
+        "writeKey": call.write_key,
+        "type": call.type,
+        "receivedAt": call.received_at,
+        "valid": call.valid,
+        "accepted": call.accepted,
+        "event": call.event,
+        "name": call.name,
+        "userId": call.user_id,
+        "anonymousId": call.anonymous_id,
+        "messageId": call.message_id,
+        "duplicateOf": call.duplicate_of,
+        "errors": sum(v.severity == "error" for v in call.violations),
+        "warnings": sum(v.severity == "warning" for v in call.violations),
+    }
+
+
+def request_summary(request: RequestRecord) -> JSONObject:
+    return {
+        "id": request.id,
+        "receivedAt": request.received_at,
+        "method": request.method,
+        "path": request.path,
+        "writeKey": request.write_key,
+        "status": request.status,
+        "reason": request.reason,
+        "message": request.message,
+        "size": request.size,
+        "userAgent": request.user_agent,
+        "callIds": list(request.call_ids),
+    }
+
+
+def sse(event: str, data: bytes, event_id: int | None = None) -> bytes:
+    """One Server-Sent Event; `data` is JSON, which has no raw newlines."""
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
+    return head.encode() + b"data: " + data + b"\n\n"
+
+
+class _Client:
+    __slots__ = ("loop", "queue")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[_Message] = asyncio.Queue(size)
+
+    def push(self, message: _Message) -> None:
+        """From any thread: the journal is usually written on the client's own loop."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self._put(message)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the stream is gone
+                self.loop.call_soon_threadsafe(self._put, message)
+
+    def _put(self, message: _Message) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:  # too far behind: end the stream, the browser reconnects
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_END)
+
+
+class LiveFeed:
+    """Journal events fanned out to the streams of connected browsers."""
+
+    QUEUE_SIZE = 2000  # events a client may lag behind before it is cut off
+    BACKLOG_CALLS = 500  # calls the `hello` event carries
+    BACKLOG_REQUESTS = 200  # rejected requests the `hello` event carries
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._clients: set[_Client] = set()
+        journal.subscribe(self._on_record)
+        journal.on_clear(self._on_clear)
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    def _broadcast(self, messages: list[_Message]) -> None:
+        for client in list(self._clients):
+            for message in messages:
+                client.push(message)
+
+    def _on_record(self, request: RequestRecord, calls: list[Call]) -> None:
+        if not self._clients:
+            return
+        messages = [_Message("call", call.id, orjson.dumps(call_summary(call))) for call in calls]
+        if not request.accepted:
+            messages.append(_Message("request", request.id, orjson.dumps(request_summary(request))))
+        self._broadcast(messages)
+
+    def _on_clear(self, write_key: str | None) -> None:
+        if self._clients:
+            self._broadcast([_Message("clear", 0, orjson.dumps({"writeKey": write_key}))])
+
+    def close(self) -> None:
+        """End every open stream (their browsers will try to reconnect)."""
+        self._broadcast([_END])
+
+    def hello(self) -> tuple[JSONObject, int, int]:
+        """The opening snapshot, and the last call and request ids it covers."""
+        journal = self.journal
+        calls = journal.latest_calls(self.BACKLOG_CALLS, CallQuery(duplicates=True))
+        rejected = journal.requests(RequestQuery(accepted=False))[-self.BACKLOG_REQUESTS :]
+        counts = {key: journal.source(key).by_type for key in journal.write_keys()}
+        snapshot: dict[str, Any] = {
+            "calls": [call_summary(call) for call in calls],
+            "rejected": [request_summary(request) for request in rejected],
+            "counts": counts,
+            "total": len(journal),
+        }
+        # Only rejected requests are streamed: the last of them bounds what the snapshot covers.
+        return snapshot, calls[-1].id if calls else 0, rejected[-1].id if rejected else 0
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The event stream of one client, until it disconnects, lags too far or `close()`."""
+        client = _Client(asyncio.get_running_loop(), self.QUEUE_SIZE)
+        self._clients.add(client)  # before the snapshot: nothing recorded in between is missed
+        try:
+            snapshot, last_call, last_request = self.hello()
+            yield f"retry: {RECONNECT_MS}\n".encode() + sse("hello", orjson.dumps(snapshot))
+            while True:
+                try:
+                    message = await asyncio.wait_for(client.queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if message is _END:
+                    return
+                # Calls recorded from another thread may be both in the snapshot and queued.
+                if (message.kind == "call" and message.id <= last_call) or (
+                    message.kind == "request" and message.id <= last_request
+                ):
+                    continue
+                yield sse(message.kind, message.data, message.id if message.kind == "call" else None)
+        finally:
+            self._clients.discard(client)

@@ -1,0 +1,267 @@
+"""The emulator on Hypercorn in a background thread: for tests, the pytest plugin and scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from mockpipe.emulator.app import begin_shutdown, create_app
+from mockpipe.emulator.config import ServerConfig
+from mockpipe.errors import ServerError
+from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, Journal
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Awaitable, Callable
+    from types import TracebackType
+
+    from starlette.applications import Starlette
+
+    from mockpipe.emulator.faults import Faults
+    from mockpipe.journal.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
+    from mockpipe.journal.store import Store
+    from mockpipe.people.model import People, Person
+
+log = logging.getLogger("mockpipe.emulator.server")
+
+# Hypercorn drains open connections for this long on shutdown; SDK keep-alive connections are
+# idle between calls, so a short grace keeps `stop()` fast without cutting an answer in half.
+SHUTDOWN_GRACE_SECONDS = 0.05
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; with port 0 the OS picks a free port, read back with getsockname()."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def hypercorn_config(sock: socket.socket, *, quiet: bool = True) -> HypercornConfig:
+    """Hypercorn settings that serve on an already bound socket (the only owner of its descriptor)."""
+    config = HypercornConfig()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.accesslog = None
+    config.errorlog = log if quiet else "-"
+    config.graceful_timeout = SHUTDOWN_GRACE_SECONDS
+    return config
+
+
+def base_url(host: str, port: int) -> str:
+    """`http://host:port`, with an IPv6 host in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve_app(app: Starlette, config: HypercornConfig, until: Callable[[], Awaitable[object]]) -> None:
+    """Serve `app` with Hypercorn until `until()` returns (a shutdown trigger is needed off the main
+    thread, where Hypercorn could not install its signal handlers)."""
+    await serve(app, config, shutdown_trigger=until)  # type: ignore[arg-type]  # Starlette is an ASGI app
+
+
+class _ConnectionTrackingLoop(asyncio.SelectorEventLoop):
+    """An event loop that can close the connections it accepted and still holds.
+
+    A connection accepted while the server stops gets a handler task that is cancelled before it
+    starts, so nothing closes its socket: it would be left to the garbage collector, which warns
+    (`ResourceWarning: unclosed transport`) in whatever runs next, a test of the user's for instance.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._connections: weakref.WeakSet[asyncio.Transport] = weakref.WeakSet()
+
+    def _make_socket_transport(self, *args: Any, **kwargs: Any) -> asyncio.Transport:
+        transport: asyncio.Transport = super()._make_socket_transport(*args, **kwargs)  # type: ignore[misc]
+        self._connections.add(transport)
+        return transport
+
+    async def close_connections(self) -> None:
+        open_ones = [transport for transport in self._connections if not transport.is_closing()]
+        for transport in open_ones:
+            transport.abort()
+        if open_ones:
+            await asyncio.sleep(0)  # the sockets close in callbacks of the next turn of the loop
+
+
+class MockPipeServer:
+    """The emulator served on a free port of 127.0.0.1 (by default) from a daemon thread.
+
+    Use it as a context manager, or call `start()` and `stop()`. Options are those of
+    `ServerConfig` (`strict=True`, `region="eu"`, `write_keys={"k1"}`, ...).
+    """
+
+    START_TIMEOUT = 10.0
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        journal: Journal | None = None,
+        store: str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> None:
+        if config is not None and options:
+            raise TypeError("pass either a ServerConfig or keyword options, not both")
+        if journal is not None and store is not None:
+            raise TypeError("pass either a journal or a store, not both")
+        self.config = config or ServerConfig(**options)
+        # A store (an SQLite file, see mockpipe.journal.store) reloads its journal and keeps every new call.
+        self.store: Store | None = None
+        if store is not None:
+            from mockpipe.journal.store import Store  # sqlite3 is imported only by those who use it
+
+            self.store = Store(store)
+            journal = self.store.open_journal(max_calls=self.config.max_calls)
+        self.journal = journal if journal is not None else Journal(max_calls=self.config.max_calls)
+        self.host = self.config.host
+        self.port = self.config.port
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._shutdown: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self.app: Starlette = create_app(self.config, self.journal, on_ready=self._ready.set)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = START_TIMEOUT) -> MockPipeServer:
+        """Bind and serve; returns once requests are answered. Raises `ServerError` if already
+        running, if the address cannot be bound, or if the server does not come up in `timeout`."""
+        if self.is_running():
+            raise ServerError("Server is already running")
+        try:
+            sock = listen_socket(self.config.host, self.config.port)
+        except (OSError, OverflowError) as exc:  # OverflowError: a port beyond 65535
+            raise ServerError(f"cannot listen on {self.config.host}:{self.config.port}: {exc}") from exc
+        self.port = sock.getsockname()[1]  # the real port when 0 was asked for
+        self._ready.clear()
+        self._failure = None
+        config = hypercorn_config(sock)
+        self._thread = threading.Thread(target=self._run, args=(config,), name="mockpipe-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._failure is not None:
+            failure = self._failure
+            self.stop()
+            raise ServerError(f"mockpipe did not start within {timeout} s") from failure
+        return self
+
+    def _run(self, config: HypercornConfig) -> None:
+        try:
+            with asyncio.Runner(loop_factory=_ConnectionTrackingLoop) as runner:
+                runner.run(self._serve(config))
+        except BaseException as exc:  # kept for start()/stop() to re-raise in the caller's thread
+            self._failure = exc
+            self._ready.set()
+
+    async def _serve(self, config: HypercornConfig) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        self._shutdown = asyncio.Event()
+        # A shutdown trigger is required off the main thread: hypercorn would install signal handlers.
+        await serve_app(self.app, config, self._shutdown.wait)
+        if isinstance(loop, _ConnectionTrackingLoop):
+            await loop.close_connections()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and wait for the thread; raises `ServerError` if it was not running."""
+        thread = self._thread
+        if thread is None:
+            raise ServerError("Server is not running")
+        if self._loop is not None and self._shutdown is not None and thread.is_alive():
+            self._loop.call_soon_threadsafe(begin_shutdown, self.app)
+            self._loop.call_soon_threadsafe(self._shutdown.set)
+        thread.join(timeout)
+        if thread.is_alive():
+            raise ServerError(f"mockpipe did not stop within {timeout} s")
+        self._thread = None
+        self._loop = None
+        self._shutdown = None
+        if self.store is not None:
+            self.store.close()  # reopened by the next write, should the server start again
+        failure, self._failure = self._failure, None
+        if failure is not None and not isinstance(failure, asyncio.CancelledError):
+            raise ServerError("mockpipe's server thread failed") from failure
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> MockPipeServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._thread is not None:
+            self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running() else "stopped"
+        return f"<MockPipeServer {self.url} {state}>"
+
+    # -- addresses -----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL SDKs take as their host, e.g. `http://127.0.0.1:54321`."""
+        return base_url(self.host, self.port)
+
+    def url_for(self, path: str) -> str:
+        return self.url + "/" + path.lstrip("/")
+
+    # -- the journal ---------------------------------------------------------------------------
+
+    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """Calls received, filtered by `write_key`, `type`, `event`, `user_id`, ... (see `CallQuery`)."""
+        return self.journal.calls(query, **filters)
+
+    def wait_for(
+        self,
+        count: int = 1,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        query: CallQuery | None = None,
+        **filters: Any,
+    ) -> WaitResult:
+        """Block until `count` matching calls have arrived or `timeout` passes (see `WaitResult`)."""
+        return self.journal.wait_for(count, timeout, query, **filters)
+
+    def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
+        return self.journal.requests(query)
+
+    def source(self, write_key: str) -> SourceStatus:
+        return self.journal.source(write_key)
+
+    def clear(self, write_key: str | None = None) -> int:
+        return self.journal.clear(write_key)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault rules of the tracking endpoints: `server.faults.fail_next(2, status=429, retry_after=1)`,
+        `.drop_next()`, `.delay(ms)`, `.clear()` (see `mockpipe.emulator.faults`)."""
+        faults: Faults = self.app.state.faults
+        return faults
+
+    # -- people and objects --------------------------------------------------------------------
+
+    @property
+    def people(self) -> People:
+        """People and objects as the service would see them after the calls so far (`mockpipe.people.model`)."""
+        people: People = self.app.state.people
+        return people
+
+    def person(self, person_id: str, *, write_key: str | None = None) -> Person | None:
+        """The person with this userId, anonymousId, aliased id or email, or None. Without
+        `write_key`, the only write key that knows the id; raises `AmbiguousIdError` when several do."""
+        return self.people.person(person_id, write_key=write_key)

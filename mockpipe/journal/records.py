@@ -1,0 +1,147 @@
+"""What the journal keeps of a request and of each call cut out of it, as read back by users.
+
+The index fields of a call (messageId, userId, anonymousId, event, name) are those of its payload,
+as `index_fields` reads them: the journal stores the payload's JSON and derives them again on read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
+
+if TYPE_CHECKING:
+    from mockpipe.spec.rules import Violation
+    from mockpipe.types import JSONObject
+
+
+class Call(NamedTuple):
+    """One call as the emulator received it (a batch item counts as a call of its own).
+
+    `message_id`, `user_id`, `anonymous_id`, `event` and `name` are `index_fields(payload)`: a call
+    read from the journal has them from its `raw` JSON."""
+
+    id: int
+    request_id: int
+    write_key: str
+    type: str
+    received_at: str
+    region: str
+    path: str
+    valid: bool
+    accepted: bool
+    violations: tuple[Violation, ...]
+    message_id: str
+    user_id: str | None
+    anonymous_id: str | None
+    event: str | None
+    name: str | None
+    raw: bytes
+    duplicate_of: int | None = None
+
+    @property
+    def payload(self) -> JSONObject:
+        """The enriched payload (a fresh dict on every access)."""
+        payload: JSONObject = orjson.loads(self.raw)
+        return payload
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.severity == "warning")
+
+    def to_dict(self, *, attempts: int = 1) -> JSONObject:
+        return {
+            "id": self.id,
+            "requestId": self.request_id,
+            "writeKey": self.write_key,
+            "type": self.type,
+            "receivedAt": self.received_at,
+            "region": self.region,
+            "path": self.path,
+            "valid": self.valid,
+            "accepted": self.accepted,
+            "violations": [v.to_dict() for v in self.violations],
+            "messageId": self.message_id,
+            "duplicateOf": self.duplicate_of,
+            "attempts": attempts,
+            "payload": self.payload,
+        }
+
+
+class RequestRecord(NamedTuple):
+    """One HTTP request (an attempt), accepted or rejected."""
+
+    id: int
+    received_at: str
+    method: str
+    path: str
+    write_key: str | None
+    auth: str | None  # "basic", "bearer", "body" or None
+    status: int
+    accepted: bool
+    reason: str | None  # rejection or error code when not accepted
+    message: str | None
+    violations: tuple[Violation, ...]  # of the envelope (a batch without items, ...)
+    call_ids: tuple[int, ...]
+    size: int  # body bytes after decompression (or as far as they were read)
+    content_encoding: str | None
+    user_agent: str | None
+    retry_count: str | None  # the X-Retry-Count header some SDKs send on resends
+    body: bytes | None = None  # kept for rejected requests only, to show what was wrong
+    fault: str | None = None  # an injected fault that answered this request
+
+    def to_dict(self) -> JSONObject:
+        return {
+            "id": self.id,
+            "receivedAt": self.received_at,
+            "method": self.method,
+            "path": self.path,
+            "writeKey": self.write_key,
+            "auth": self.auth,
+            "status": self.status,
+            "accepted": self.accepted,
+            "reason": self.reason,
+            "message": self.message,
+            "violations": [v.to_dict() for v in self.violations],
+            "callIds": list(self.call_ids),
+            "size": self.size,
+            "contentEncoding": self.content_encoding,
+            "userAgent": self.user_agent,
+            "retryCount": self.retry_count,
+            "body": None if self.body is None else self.body.decode("utf-8", "replace"),
+            "fault": self.fault,
+        }
+
+
+def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """A call's (messageId, userId, anonymousId, event, name) as the journal indexes them: ids as text
+    (SDKs accept numbers; "" for a missing messageId), event and name when they are strings."""
+    message_id, user_id, anonymous_id = payload.get("messageId"), payload.get("userId"), payload.get("anonymousId")
+    event, name = payload.get("event"), payload.get("name")
+    # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
+    return (
+        message_id if message_id.__class__ is str and message_id else id_text(message_id) or "",
+        None if user_id is None else user_id if user_id.__class__ is str and user_id else id_text(user_id),
+        None
+        if anonymous_id is None
+        else anonymous_id
+        if anonymous_id.__class__ is str and anonymous_id
+        else id_text(anonymous_id),
+        event if isinstance(event, str) else None,
+        name if isinstance(name, str) else None,
+    )
+
+
+def id_text(value: Any) -> str | None:
+    """An id as text (SDKs accept numbers); None when missing or empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable

@@ -1,0 +1,1 @@
+"""Calls leaving the journal: recordings (record, export), replay into a server, forwarding to another one."""

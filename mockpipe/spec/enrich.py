@@ -1,0 +1,51 @@
+"""What production adds to every call it receives: receivedAt, messageId, type and timestamp."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from mockpipe.spec.validation import parse_timestamp
+from mockpipe.types import CALL_TYPE_SET
+
+if TYPE_CHECKING:
+    from mockpipe.types import JSONObject
+
+
+def format_time(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a Z, as the SDKs write it."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def enrich(call_type: str, payload: JSONObject, received_at: datetime, received_text: str) -> None:
+    """Complete `payload` in place, as the service does before storing a call.
+
+    - `type` from the endpoint (or the batch item), `receivedAt` the server time;
+    - `messageId`: a UUID when the client sent none;
+    - `timestamp`: kept when the client sent one; otherwise corrected for the device clock as
+      `receivedAt - (sentAt - originalTimestamp)`, or `originalTimestamp` when there is no
+      `sentAt`, or `receivedAt` when there is neither (RudderStack's rule, which SPEC implies).
+    """
+    if call_type in CALL_TYPE_SET:
+        payload["type"] = call_type
+    payload["receivedAt"] = received_text
+    if not payload.get("messageId"):
+        payload["messageId"] = str(uuid.uuid4())
+    if payload.get("timestamp") is None:
+        payload["timestamp"] = _corrected_timestamp(payload, received_at) or received_text
+
+
+def _corrected_timestamp(payload: JSONObject, received_at: datetime) -> str | None:
+    original = payload.get("originalTimestamp")
+    if not isinstance(original, str):
+        return None
+    original_at = parse_timestamp(original)
+    if original_at is None:
+        return None
+    sent = payload.get("sentAt")
+    sent_at = parse_timestamp(sent) if isinstance(sent, str) else None
+    try:
+        return format_time(original_at if sent_at is None else received_at - (sent_at - original_at))
+    except (OverflowError, ValueError):  # dates near year 1 or 9999 that cannot be shifted
+        return None

@@ -1,0 +1,168 @@
+"""Snapshots of calls: readable, key-sorted JSON in which volatile values become numbered references.
+
+`References` rewrites a value before it is serialised. Identifiers (messageId, anonymousId, the write
+key, the journal's call and request ids) and SDK versions become `<messageId:1>`, `<messageId:2>`...:
+numbered in order of appearance, so a value seen twice gets the same reference (an alias's
+`previousId` that is the earlier `anonymousId` reads `<anonymousId:1>` in both places) and a broken
+link shows in the diff. Times (timestamp, sentAt, receivedAt...) become `<timestamp>`, `<sentAt>`...
+without a number by default: clocks tick in milliseconds, so two calls made in the same millisecond
+would share a number in one run and not in the next. Set `link_times = True` on a subclass when the
+clock is frozen. A time that does not parse is kept as it is, so a format regression shows.
+
+`MockpipeSnapshotExtension` is the syrupy extension (the `mockpipe_snapshot` fixture uses it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from mockpipe.journal.journal import Call, RequestRecord
+from mockpipe.spec.validation import parse_timestamp
+
+if TYPE_CHECKING:
+    from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
+
+# The fixture's write keys: `mockpipe_` and 16 hex digits (see pytest_mockpipe.fixture.new_write_key).
+WRITE_KEY_PATTERN = re.compile(r"mockpipe_[0-9a-f]{16}")
+
+
+class References:
+    """Replaces the volatile values of one snapshot with numbered references (one instance per snapshot)."""
+
+    # Key name -> reference name, wherever the key appears. Their values are also replaced wherever
+    # else they turn up (a `previousId` holding an earlier `anonymousId`).
+    ID_KEYS: ClassVar[Mapping[str, str]] = {
+        "messageId": "messageId",
+        "anonymousId": "anonymousId",
+        "writeKey": "writeKey",
+    }
+    # Keys holding ISO-8601 times.
+    TIME_KEYS: ClassVar[frozenset[str]] = frozenset(
+        (
+            "timestamp",
+            "originalTimestamp",
+            "sentAt",
+            "receivedAt",
+            "firstReceivedAt",
+            "lastReceivedAt",
+        )
+    )
+    link_times: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._refs: dict[tuple[str, Any], str] = {}
+        self._counts: dict[str, int] = {}
+        self._linked: dict[str, str] = {}  # id value -> its reference, for replacement anywhere
+
+    def ref(self, name: str, value: Any) -> str:
+        """The reference of `value` among those named `name`: the same value always gets the same one."""
+        found = self._refs.get((name, value))
+        if found is None:
+            self._counts[name] = number = self._counts.get(name, 0) + 1
+            found = self._refs[(name, value)] = f"<{name}:{number}>"
+        return found
+
+    def apply(self, data: Any) -> Any:
+        """A copy of `data` (plain JSON-like values, records of the journal) with references in place."""
+        plain = self._plain(data)
+        self._collect(plain, ())
+        return self._replace(plain, ())
+
+    # -- records to plain values ---------------------------------------------------------------
+
+    def _plain(self, data: Any) -> Any:
+        if isinstance(data, Call):
+            record = data.to_dict()
+            record["id"] = self.ref("callId", data.id)
+            record["requestId"] = self.ref("requestId", data.request_id)
+            if data.duplicate_of is not None:
+                record["duplicateOf"] = self.ref("callId", data.duplicate_of)
+            return record
+        if isinstance(data, RequestRecord):
+            record = data.to_dict()
+            record["id"] = self.ref("requestId", data.id)
+            record["callIds"] = [self.ref("callId", call_id) for call_id in data.call_ids]
+            return record
+        if isinstance(data, Mapping):
+            return {key: self._plain(value) for key, value in data.items()}
+        if isinstance(data, list | tuple) and not hasattr(data, "_fields"):
+            return [self._plain(value) for value in data]
+        to_dict = getattr(data, "to_dict", None)
+        if callable(to_dict):  # Violation, SourceStatus
+            return self._plain(to_dict())
+        return data
+
+    # -- two passes: number the volatile values in reading order, then replace ----------------
+
+    def _volatile(self, key: str, value: Any, path: tuple[str, ...]) -> str | None:
+        """The reference for `value` under `key`, or None when it is not volatile."""
+        if not isinstance(value, str) or not value:
+            return None
+        name = self.ID_KEYS.get(key)
+        if name is not None:
+            return self.ref(name, value)
+        if key in self.TIME_KEYS:
+            if parse_timestamp(value) is None:
+                return None
+            return self.ref("timestamp", value) if self.link_times else f"<{key}>"
+        if key == "version" and path[-2:] == ("context", "library"):
+            return self.ref("version", value)
+        if "_metadata" in path and key.lower().endswith("version"):
+            return self.ref(key, value)
+        return None
+
+    def _collect(self, data: Any, path: tuple[str, ...]) -> None:
+        if isinstance(data, dict):
+            for key in sorted(data, key=str):
+                value = data[key]
+                found = self._volatile(str(key), value, path)
+                if found is not None:
+                    if key in self.ID_KEYS:
+                        self._linked.setdefault(value, found)
+                else:
+                    self._collect(value, (*path, str(key)))
+        elif isinstance(data, list):
+            for value in data:
+                self._collect(value, path)
+        elif isinstance(data, str):
+            for match in WRITE_KEY_PATTERN.finditer(data):
+                self.ref("writeKey", match.group())
+
+    def _replace(self, data: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(data, dict):
+            replaced = {}
+            for key, value in data.items():
+                found = self._volatile(str(key), value, path)
+                replaced[key] = found if found is not None else self._replace(value, (*path, str(key)))
+            return replaced
+        if isinstance(data, list):
+            return [self._replace(value, path) for value in data]
+        if isinstance(data, str):
+            linked = self._linked.get(data)
+            if linked is not None:
+                return linked
+            return WRITE_KEY_PATTERN.sub(lambda match: self.ref("writeKey", match.group()), data)
+        return data
+
+
+class MockpipeSnapshotExtension(JSONSnapshotExtension):
+    """syrupy's JSON extension (keys sorted, indented, one file per snapshot) with `References` applied.
+
+    Subclass it and set `references` to a subclass of `References` to change what is volatile.
+    """
+
+    references: ClassVar[type[References]] = References
+
+    def serialize(
+        self,
+        data: SerializableData,
+        *,
+        exclude: PropertyFilter | None = None,
+        include: PropertyFilter | None = None,
+        matcher: PropertyMatcher | None = None,
+    ) -> SerializedData:
+        return super().serialize(self.references().apply(data), exclude=exclude, include=include, matcher=matcher)
