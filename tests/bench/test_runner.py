@@ -16,6 +16,7 @@ from mockpipe.bench import loadgen, runner as bench
 from mockpipe.bench.loadgen import SCENARIOS
 from mockpipe.bench.targets import TARGETS, TargetProcess
 from mockpipe.cli import build_parser, main
+from mockpipe.cli.bench import options_from_args
 from mockpipe.spec.validation import validate
 
 FIGURES = (
@@ -137,7 +138,7 @@ def test_the_table_shows_each_run_ratio_and_target() -> None:
 
 def test_options_from_the_command_line() -> None:
     def options(*argv: str) -> bench.BenchOptions:
-        return bench.options_from_args(build_parser().parse_args(["bench", *argv]))
+        return options_from_args(build_parser().parse_args(["bench", *argv]))
 
     assert options() == bench.BenchOptions()
     quick = options("--quick", "--connections", "4", "--scenario", "batch")
@@ -224,8 +225,8 @@ def test_turns_add_up_into_one_result() -> None:
 
 def test_rounds_option() -> None:
     args = build_parser().parse_args(["bench", "--rounds", "3", "--duration", "6"])
-    options = bench.options_from_args(args)
+    options = options_from_args(args)
     assert (options.rounds, options.duration) == (3, 6)
     assert bench.BenchOptions().rounds == 5 and bench.BenchOptions.quick().rounds == 1
     with pytest.raises(bench.BenchError, match="--rounds"):
-        bench.options_from_args(build_parser().parse_args(["bench", "--rounds", "0"]))
+        options_from_args(build_parser().parse_args(["bench", "--rounds", "0"]))

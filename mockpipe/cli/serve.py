@@ -1,0 +1,164 @@
+"""`mockpipe serve`: the emulator on Hypercorn in the foreground, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from mockpipe.emulator.app import begin_shutdown, create_app
+from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
+from mockpipe.emulator.server import base_url, hypercorn_config, listen_socket, serve_app
+from mockpipe.errors import MockpipeError
+from mockpipe.relay.offline import Offline, add_offline_options
+from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.types import REGIONS
+from mockpipe.version import __version__
+
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HypercornConfig
+    from starlette.applications import Starlette
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """The options that shape how the emulator answers (shared by every command that starts one)."""
+    parser.add_argument("--host", default=DEFAULT_LISTEN_HOST, help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--port", type=port_number, default=4242, help="port to bind; 0 picks a free one (default %(default)s)"
+    )
+    parser.add_argument(
+        "--write-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="accept only this write key (repeatable); by default any non-empty key is accepted",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer every spec violation 400 and auth failure 401, as X-Strict-Mode: 1 does",
+    )
+    parser.add_argument("--region", choices=REGIONS, default="us", help="region to emulate (default %(default)s)")
+    parser.add_argument(
+        "--max-call-bytes",
+        type=int,
+        default=MAX_CALL_BYTES,
+        metavar="N",
+        help="limit per call and per batch item, after decompression (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-batch-bytes",
+        type=int,
+        default=MAX_BATCH_BYTES,
+        metavar="N",
+        help="limit per request body, after decompression (default %(default)s)",
+    )
+    parser.add_argument(
+        "--reject-malformed",
+        action="store_true",
+        help="answer 400 to unreadable or oversized bodies even when permissive (as Segment does)",
+    )
+    parser.add_argument(
+        "--max-calls",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep at most N calls in memory, dropping the oldest (default: unbounded)",
+    )
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
+    return port
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        write_keys=frozenset(args.write_key),
+        strict=args.strict,
+        region=args.region,
+        max_call_bytes=args.max_call_bytes,
+        max_batch_bytes=args.max_batch_bytes,
+        reject_malformed=args.reject_malformed,
+        max_calls=args.max_calls,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the emulator",
+        description="Run the emulator until Ctrl-C or SIGTERM. It prints the URL it listens on.",
+    )
+    add_server_options(parser)
+    add_offline_options(parser)
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"mockpipe: {exc}", file=sys.stderr)
+        return 2
+    try:
+        offline = Offline.from_args(args, max_calls=config.max_calls)  # --store, --record, --forward
+    except (ValueError, OSError, MockpipeError) as exc:
+        print(f"mockpipe: {exc}", file=sys.stderr)
+        return 1
+    try:
+        sock = listen_socket(config.host, config.port)
+    except OSError as exc:
+        print(f"mockpipe: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        offline.close()
+        return 1
+    host, port = sock.getsockname()[:2]
+    url = base_url(host, port)
+    journal = offline.journal
+
+    def announce() -> None:
+        keys = ", ".join(sorted(config.write_keys)) or "any"
+        mode = "strict" if config.strict else "permissive"
+        print(
+            f"mockpipe {__version__} listening on {url} (region {config.region}, {mode}, write keys: {keys})",
+            flush=True,
+        )
+        print(
+            f"  send calls to {url}/v1/track (and identify, page, screen, group, alias, batch); "
+            f"inspect them at {url}/mockpipe/calls",
+            flush=True,
+        )
+        for note in offline.notes:
+            print(f"  {note}", flush=True)
+
+    app = create_app(config, journal, on_ready=announce)
+    try:
+        asyncio.run(_serve_until_signalled(app, hypercorn_config(sock)))
+    finally:
+        for line in offline.close():
+            print(line, flush=True)
+    print(f"mockpipe stopped after {len(journal)} call(s)", flush=True)
+    return 0
+
+
+async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        begin_shutdown(app)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    await serve_app(app, config, stop.wait)
