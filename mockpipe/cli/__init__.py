@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # The modules that register commands, in the order `mockpipe --help` lists them.
-COMMAND_MODULES = ("serve", "rules", "calls", "bench", "payloads")
+COMMAND_MODULES = ("serve", "run", "rules", "calls", "bench", "payloads")
 
 
 def build_parser() -> argparse.ArgumentParser:
