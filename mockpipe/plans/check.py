@@ -200,7 +200,9 @@ class PlanChecker:
         if rule.listing is None:
             return
         code = "plan.property.unplanned"
-        severity = self._severity[code] if code in self.plan.severities else ("error" if rule.forbid_extras else "warning")
+        severity = (
+            self._severity[code] if code in self.plan.severities else ("error" if rule.forbid_extras else "warning")
+        )
         if severity is None:
             return
         paths: list[str] = []
@@ -311,4 +313,12 @@ def _json_kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return (
+        repr(value)
+        if isinstance(value, str)
+        else "null"
+        if value is None
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )

@@ -1,12 +1,12 @@
 """mockpipe's own plan format (JSON or YAML), described by the JSON Schema shipped beside this package.
 
-    mockpipe_plan: 1
-    allow_unplanned_events: false
-    track:
-      Order Completed:
-        properties: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
-    identify:
-      traits: {type: object, properties: {email: {type: string, format: email}}}
+mockpipe_plan: 1
+allow_unplanned_events: false
+track:
+  Order Completed:
+    properties: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
+identify:
+  traits: {type: object, properties: {email: {type: string, format: email}}}
 """
 
 from __future__ import annotations
@@ -51,13 +51,15 @@ def read(docs: list[Document]) -> Plan:
         raise doc.error(_expected(error), place)
     dialect = data.get("$schema")
     rules: list[PlanRule] = []
-    for kind in ("track", "page", "screen"):
+    named: tuple[RuleKind, ...] = ("track", "page", "screen")
+    for kind in named:
         for name, body in data.get(kind, {}).items():
             rule_name = None if kind != "track" and name == "*" else name
-            rules.append(_rule(doc, cast(RuleKind, kind), rule_name, body, pointer(kind, name), dialect))
-    for kind in ("identify", "group"):
+            rules.append(_rule(doc, kind, rule_name, body, pointer(kind, name), dialect))
+    single: tuple[RuleKind, ...] = ("identify", "group")
+    for kind in single:
         if kind in data:
-            rules.append(_rule(doc, cast(RuleKind, kind), None, data[kind], pointer(kind), dialect))
+            rules.append(_rule(doc, kind, None, data[kind], pointer(kind), dialect))
     for index, body in enumerate(data.get("common", [])):
         rules.append(_rule(doc, "common", None, body, pointer("common", index), dialect))
     severities = cast(Mapping[str, PlanSeverity], data.get("severities", {}))

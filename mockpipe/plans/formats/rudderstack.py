@@ -86,7 +86,9 @@ class _Catalog:
         found_kind = _KIND_OF.get(match["kind"], match["kind"])
         entry = self.entries.get((found_kind, match["id"]))
         if entry is None or found_kind != kind:
-            raise doc.error(f"a reference to a {kind[:-1].replace('-', ' ')} defined in the catalog, not {ref!r}", place)
+            raise doc.error(
+                f"a reference to a {kind[:-1].replace('-', ' ')} defined in the catalog, not {ref!r}", place
+            )
         return entry
 
     def type_schema(self, doc: Document, item: Mapping[str, Any], place: str) -> dict[str, Any]:
@@ -183,7 +185,9 @@ def _event_rule(catalog: _Catalog, doc: Document, item: Mapping[str, Any], place
     name = event.get("name") if rule_kind == "track" else None
     if rule_kind == "track" and not isinstance(name, str):
         raise doc.error("a track event with a name", place + "/event")
-    schema = check_schema(doc, wrap_section("traits" if kind in ("identify", "group") else "properties", section), place)
+    schema = check_schema(
+        doc, wrap_section("traits" if kind in ("identify", "group") else "properties", section), place
+    )
     return PlanRule(
         rule_kind,
         name,
@@ -194,12 +198,10 @@ def _event_rule(catalog: _Catalog, doc: Document, item: Mapping[str, Any], place
     )
 
 
-def _add_variant(
-    catalog: _Catalog, doc: Document, section: dict[str, Any], variant: Any, place: str
-) -> None:
+def _add_variant(catalog: _Catalog, doc: Document, section: dict[str, Any], variant: Any, place: str) -> None:
     """A discriminator variant as if/then branches; its properties count as planned."""
     variant = mapping(doc, variant, place, "a variant {type: discriminator, discriminator, cases}")
-    _, pplace, prop = catalog.resolve(doc, variant.get("discriminator"), place + "/discriminator", "properties")
+    _, _pplace, prop = catalog.resolve(doc, variant.get("discriminator"), place + "/discriminator", "properties")
     key = prop.get("name")
     branches: list[dict[str, Any]] = []
     matched: list[Any] = []

@@ -106,11 +106,6 @@ def _with_traits(
         traits["properties"] = {**traits.get("properties", {}), **props}
         if required:
             traits["required"] = sorted({*traits.get("required", []), *required})
-        if whole:
-            whole = {**whole, "properties": {**sections, "traits": traits}}
-        else:
-            whole = wrap_section("traits", traits)
+        whole = {**whole, "properties": {**sections, "traits": traits}} if whole else wrap_section("traits", traits)
         whole = check_schema(doc, whole, place)
     return PlanRule(kind, None, whole, doc.source(FORMAT, place))
-
-

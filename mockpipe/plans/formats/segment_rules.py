@@ -72,9 +72,7 @@ def read(docs: list[Document]) -> Plan:
         schema = check_schema(doc, schema, f"{place}/{field}")
         rule_kind = cast(RuleKind, kind.lower())
         name = key if rule_kind in ("track", "page", "screen") else None
-        rule = PlanRule(
-            rule_kind, name, schema, doc.source(FORMAT, place), item.get("description"), str(version)
-        )
+        rule = PlanRule(rule_kind, name, schema, doc.source(FORMAT, place), item.get("description"), str(version))
         slot = (rule_kind, key)
         if slot not in newest or newest[slot][0] < version:
             newest[slot] = (version, rule)
