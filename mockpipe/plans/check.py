@@ -156,7 +156,10 @@ class PlanChecker:
         return found, unplanned
 
     def is_clean(self, call_type: str, call: Mapping[str, Any]) -> bool:
-        """The fast lane: True when the call breaks no rule of the plan (nothing to report)."""
+        """The fast lane: True proves the call breaks no rule of the plan (nothing to report).
+
+        False sends the call to `report`, which may still find nothing when a plan turns a code off.
+        """
         rules, unplanned = self.rules_for(call_type, call)
         if unplanned is not None and self._severity["plan.event.unplanned"] is not None:
             return False

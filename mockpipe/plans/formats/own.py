@@ -46,6 +46,9 @@ def detect(data: Any) -> bool:
 def read(docs: list[Document]) -> Plan:
     doc = docs[0]
     data = doc.data
+    if isinstance(data.get("severities"), Mapping):  # YAML 1.1 reads a bare `off` as false
+        severities_in = {k: "off" if v is False else v for k, v in data["severities"].items()}
+        data = {**data, "severities": severities_in}
     for error in _validator().iter_errors(data):
         place = pointer(*error.instance_path)
         raise doc.error(_expected(error), place)
