@@ -1,9 +1,10 @@
 """Checking calls against a plan: compiled once, then a fast lane for clean calls and a full report.
 
 `PlanChecker(plan)` compiles every rule's schema (jsonschema-rs) and the lists of planned keys.
-`check(call_type, call)` asks the fast lane first (`is_clean`: each schema's `is_valid` and a set
-comparison of keys) and only for a call that fails it walks the schema errors into `PlanViolation`s.
-Both lanes use the same compiled validators; a test holds `is_clean` to an empty `report`.
+`check(call_type, call)` asks the fast lane first (`is_clean`: one `is_valid` per rule, on the
+rule's schema closed to unlisted keys) and only for a call that fails it walks the schema's errors
+and the unlisted keys into `PlanViolation`s. The lanes differ, so a test holds `is_clean` to an
+empty `report`.
 """
 
 from __future__ import annotations
@@ -50,13 +51,6 @@ class Listing:
         nested = {key: found for key, sub in props.items() if (found := cls.of(sub)) is not None}
         return cls(frozenset(props), nested)
 
-    def clean(self, value: Any) -> bool:
-        if value.__class__ is not dict:
-            return True
-        if not self.keys.issuperset(value):
-            return False
-        return all(self.nested[key].clean(value[key]) for key in self.nested.keys() & value.keys())
-
     def extras(self, value: Any, path: str, out: list[str]) -> None:
         if not isinstance(value, dict):
             return
@@ -73,6 +67,12 @@ class CompiledRule:
     validator: Any  # a jsonschema_rs validator (its classes share no public base type)
     listing: Listing | None
     forbid_extras: bool
+    # The top-level keys the schema looks at, when it looks at no others: the fast lane validates
+    # only those, so the call's context (often the largest part) is not converted for nothing.
+    projection: tuple[str, ...] | None
+    # The fast lane's validator: the rule's schema with `additionalProperties: false` wherever the
+    # listing would report extra keys, so that one call into the validator answers both questions.
+    fast: Any
 
     @property
     def label(self) -> str:
@@ -95,9 +95,10 @@ class CompiledRule:
         }
 
     def clean(self, call: Mapping[str, Any]) -> bool:
-        if not self.validator.is_valid(call):
-            return False
-        return self.listing is None or self.listing.clean(call.get(self.rule.section))
+        projection = self.projection
+        if projection is None:
+            return bool(self.fast.is_valid(call))
+        return bool(self.fast.is_valid({k: call[k] for k in projection if k in call}))
 
 
 class PlanChecker:
@@ -125,7 +126,12 @@ class PlanChecker:
             rule.allow_unplanned is None and not self.plan.allow_unplanned_properties
         )
         listing = None if rule.kind == "common" else Listing.of(section_schema(rule))
-        return CompiledRule(rule, validator, listing, forbid)
+        fast = validator
+        if listing is not None:
+            closed = {**rule.schema, "properties": {**rule.schema["properties"]}}
+            closed["properties"][rule.section] = _closed(closed["properties"][rule.section])
+            fast = jsonschema_rs.validator_for(closed, validate_formats=True)
+        return CompiledRule(rule, validator, listing, forbid, _projection(rule.schema), fast)
 
     def _resolve(self, code: str) -> Severity | None:
         chosen = self.plan.severities.get(code)
@@ -160,10 +166,22 @@ class PlanChecker:
 
         False sends the call to `report`, which may still find nothing when a plan turns a code off.
         """
-        rules, unplanned = self.rules_for(call_type, call)
-        if unplanned is not None and self._severity["plan.event.unplanned"] is not None:
-            return False
-        return all(rule.clean(call) for rule in rules)
+        # rules_for without its list: this runs for every call.
+        for rule in self._common:
+            if not rule.clean(call):
+                return False
+        named = self._named.get(call_type)
+        if named is not None:
+            name = call.get("event" if call_type == "track" else "name")
+            if name.__class__ is str and name:
+                found = named.get(name)
+                if found is not None:
+                    if not found.clean(call):
+                        return False
+                elif self._lists_names[call_type] and self._severity["plan.event.unplanned"] is not None:
+                    return False
+        every = self._any.get(call_type)
+        return every is None or every.clean(call)
 
     def check(self, call_type: str, call: Mapping[str, Any]) -> list[PlanViolation]:
         """Every plan violation of one call of type `call_type`; paths are JSON pointers inside the call."""
@@ -257,6 +275,32 @@ class PlanChecker:
             return
         fields = {"what": _what(path), "field": _field(path), "rule": rule.label, "detail": detail, **(extra or {})}
         out.append(PlanViolation(code, severity, path, PLAN_RULES[code].message(**fields), rule.ref(schema_path)))
+
+
+_PROJECTABLE = frozenset({"$schema", "$id", "type", "properties", "required", "title", "description", "labels"})
+
+
+def _closed(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """`schema` with `additionalProperties: false` on every object the listing checks (see `Listing.of`)."""
+    closed = dict(schema)
+    if Listing.of(schema) is None:
+        return closed
+    closed["additionalProperties"] = False
+    closed["properties"] = {
+        key: _closed(sub) if isinstance(sub, Mapping) else sub for key, sub in schema["properties"].items()
+    }
+    return closed
+
+
+def _projection(schema: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The top-level keys a schema constrains, when it only constrains keys it names (else None)."""
+    if not set(schema) <= _PROJECTABLE or not isinstance(schema.get("properties", {}), Mapping):
+        return None
+    kind = schema.get("type", "object")
+    if kind != "object":
+        return None
+    names = [*schema.get("properties", {}), *schema.get("required", [])]
+    return tuple(dict.fromkeys(str(name) for name in names))
 
 
 def _what(path: str) -> str:

@@ -86,6 +86,7 @@ def _sections(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     if rebuilt != dict(schema):
         return None
     sections = {key: dict(value) for key, value in props.items()}
-    if dialect:  # the dialect rides on the first section, where the importer takes it from
-        sections[first] = {"$schema": dialect, **sections[first]}
+    if dialect:  # the dialect rides on the first section in sorted order, wherever the schema had it
+        lead = min(sections)
+        sections[lead] = {"$schema": dialect, **sections[lead]}
     return sections
