@@ -88,8 +88,12 @@ def check_schema(doc: Document, schema: Any, place: str) -> dict[str, Any]:
             "a $schema naming JSON Schema draft-04, draft-06, draft-07, 2019-09 or 2020-12", place + "/$schema"
         )
     try:
+        jsonschema_rs.meta.validate(dict(schema))
         jsonschema_rs.validator_for(dict(schema))
-    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
+    except jsonschema_rs.ValidationError as exc:
+        inner = pointer(*exc.instance_path)  # where inside the schema the meta-schema failed
+        raise doc.error(f"a valid JSON Schema ({exc.message.splitlines()[0]})", place + inner) from None
+    except (jsonschema_rs.ReferencingError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise doc.error(f"a valid JSON Schema ({first})", place) from None
     return dict(schema)

@@ -167,7 +167,17 @@ def test_format_argument_forces_a_format() -> None:
     ("body", "place", "expected"),
     [
         ('{"mockpipe_plan": 1, "track": {"A": {"propertiez": {}}}}', "/track/A", "'propertiez'"),
-        ("mockpipe_plan: 1\ntrack:\n  A:\n    properties: {type: 5}\n", "/track/A/properties", "valid JSON Schema"),
+        (
+            "mockpipe_plan: 1\ntrack:\n  A:\n    properties: {type: 5}\n",
+            "/track/A/properties/type",
+            "valid JSON Schema",
+        ),
+        (
+            "mockpipe_plan: 1\ntrack:\n  A:\n    properties: {properties: {n: {minimum: x}}}\n",
+            "/track/A/properties/properties/n/minimum",
+            "not of type",
+        ),
+        ('{"events": [{"name": "A", "rules": {"$ref": "#/nope"}}]}', "/events/0/rules", "does not exist"),
         ('{"mockpipe_plan": 1,', "line 1, column 21", "valid JSON"),
         ("track: [\n", "line 2, column 1", "valid JSON or YAML"),
         ("just: text\n", "", "a tracking plan"),
