@@ -127,7 +127,7 @@ class PlanChecker:
         )
         listing = None if rule.kind == "common" else Listing.of(section_schema(rule))
         fast = validator
-        if listing is not None:
+        if listing is not None and self.plan.severities.get("plan.property.unplanned") != "off":
             closed = {**rule.schema, "properties": {**rule.schema["properties"]}}
             closed["properties"][rule.section] = _closed(closed["properties"][rule.section])
             fast = jsonschema_rs.validator_for(closed, validate_formats=True)
