@@ -1,0 +1,1 @@
+"""One importer per plan format: each has `detect(data) -> bool` and `read(documents) -> Plan`."""
