@@ -34,7 +34,7 @@ from mockpipe.spec.rules import (
     Rule as Rule,
     Violation as Violation,
 )
-from mockpipe.spec.validation import validate as validate
+from mockpipe.spec.validator import validate as validate
 from mockpipe.version import __version__ as __version__
 
 # The web parts load on first use, so that `import mockpipe.spec` (or the factories, or the

@@ -1,5 +1,5 @@
 """Old import paths of modules that moved into subpackages: they keep working for one release, with a
-DeprecationWarning naming the new path (`import mockpipe.validation` gives `mockpipe.spec.validation`)."""
+DeprecationWarning naming the new path (`import mockpipe.validation` gives `mockpipe.spec.validator`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 MOVED = {
     "mockpipe.rules": "mockpipe.spec.rules",
-    "mockpipe.validation": "mockpipe.spec.validation",
+    "mockpipe.validation": "mockpipe.spec.validator",
     "mockpipe.enrich": "mockpipe.spec.enrich",
     "mockpipe.wire": "mockpipe.spec.decoding",
     "mockpipe.records": "mockpipe.journal.records",

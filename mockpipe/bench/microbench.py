@@ -26,7 +26,8 @@ from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.ingest import Ingest
 from mockpipe.emulator.server import MockPipeServer
 from mockpipe.journal.journal import Journal
-from mockpipe.spec.validation import check_call, validate
+from mockpipe.spec.requests import Item
+from mockpipe.spec.validator import validate, violations_of
 
 if TYPE_CHECKING:
     from mockpipe.journal.journal import Call
@@ -141,7 +142,7 @@ def wait_delay(samples: int = 50) -> WaitDelay:
 @dataclass(frozen=True, slots=True)
 class Rates:
     validate_per_s: float  # `validate(payload)`: the public entry point (copies the payload first)
-    check_call_per_s: float  # `check_call`: what the emulator runs per call
+    check_call_per_s: float  # `violations_of(item)`: what the emulator runs per call
     ingest_single_per_s: float  # `Ingest.handle` of one track request: parse, check, enrich, journal
     ingest_batch_events_per_s: float  # the same for 100-event batches, in calls
 
@@ -163,7 +164,8 @@ def _rate(function: Any, seconds: float, per_call: int = 1) -> float:
 def rates(seconds: float = 1.0) -> Rates:
     """Calls per second of the validator alone and of the ingestion path, in this process."""
     single = orjson.loads(SCENARIOS["single"].body(b"00000000000001"))
-    if validate(single, call_type="track") or check_call("track", single):
+    item = Item("track", single)
+    if validate(single, call_type="track") or violations_of(item):
         raise RuntimeError("the benchmark's track call is not valid")
 
     ingest = Ingest(ServerConfig(), Journal(max_calls=1000))  # bounded: the rate, not memory, is measured here
@@ -177,7 +179,7 @@ def rates(seconds: float = 1.0) -> Rates:
 
     return Rates(
         validate_per_s=_rate(lambda: validate(single, call_type="track"), seconds),
-        check_call_per_s=_rate(lambda: check_call("track", single), seconds),
+        check_call_per_s=_rate(lambda: violations_of(item), seconds),
         ingest_single_per_s=_rate(lambda: ingest_one("single"), seconds),
         ingest_batch_events_per_s=_rate(lambda: ingest_one("batch"), seconds, SCENARIOS["batch"].events),
     )

@@ -15,7 +15,8 @@ import orjson
 from mockpipe.errors import MockpipeError
 from mockpipe.factories.data import BASE_TIME, CHANNELS
 from mockpipe.spec.rules import REJECTIONS, RULES
-from mockpipe.spec.validation import parse_timestamp, validate
+from mockpipe.spec.times import parse_timestamp
+from mockpipe.spec.validator import validate
 from mockpipe.types import CALL_TYPES, REGIONS
 
 if TYPE_CHECKING:

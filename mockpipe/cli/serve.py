@@ -13,7 +13,7 @@ from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.emulator.server import base_url, hypercorn_config, listen_socket, serve_app
 from mockpipe.errors import MockpipeError
 from mockpipe.relay.offline import Offline, add_offline_options
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.types import REGIONS
 from mockpipe.version import __version__
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import operator
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,12 +19,14 @@ import orjson
 from mockpipe.emulator.cors import adding_headers
 from mockpipe.emulator.faults import Faults, InjectedFault, fault_answer, message_ids
 from mockpipe.errors import JournalWriteError
-from mockpipe.journal.packed import time_text
 from mockpipe.journal.records import Call, RequestRecord, index_fields
 from mockpipe.spec.decoding import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 from mockpipe.spec.enrich import enrich
+from mockpipe.spec.jsonvalues import json_kind
+from mockpipe.spec.requests import Item, split_request
 from mockpipe.spec.rules import Violation
-from mockpipe.spec.validation import Item, every_violation, json_kind, proves_clean, split_request
+from mockpipe.spec.times import EPOCH as _EPOCH, MILLISECOND as _MILLISECOND, time_text
+from mockpipe.spec.validator import violations_of
 from mockpipe.types import CALL_TYPE_SET
 
 if TYPE_CHECKING:
@@ -60,8 +62,6 @@ OK_BODY = b"{}"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _TRUE = (b"1", b"true", b"yes")
 _CALL_ID = operator.itemgetter(Call._fields.index("id"))  # of a Call, at C speed
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND = timedelta(milliseconds=1)
 
 
 class Ingest:
@@ -199,21 +199,7 @@ class Ingest:
         checked: list[tuple[Item, bool, tuple[Violation, ...], bytes]] = []
         max_bytes, region = config.max_call_bytes, config.region
         for item in items:  # most calls break no rule: nothing is built for violations then
-            # The fast lane first; every rule only for a call it cannot prove clean (check_item would
-            # prove it twice). This runs for every call received.
-            if not item.violations and proves_clean(
-                item.type, item.payload, size=item.size, max_call_bytes=max_bytes, region=region, write_key=write_key
-            ):
-                violations: list[Violation] = []
-            else:
-                violations = item.violations + every_violation(
-                    item.type,
-                    item.payload,
-                    size=item.size,
-                    max_call_bytes=max_bytes,
-                    region=region,
-                    write_key=write_key,
-                )
+            violations = violations_of(item, max_call_bytes=max_bytes, region=region, write_key=write_key)
             valid = True
             if violations:
                 errors = [v.at(item.pointer) for v in violations if v.severity == "error"]

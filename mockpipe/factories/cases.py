@@ -1,6 +1,6 @@
 """Invalid payloads: each breaker turns a valid factory payload into one that breaks one rule.
 
-The rules themselves live in `mockpipe.spec.rules` and are checked by `mockpipe.spec.validation`; nothing here
+The rules themselves live in `mockpipe.spec.rules` and are checked by `mockpipe.spec.validator`; nothing here
 re-states them. Every case is checked against `validate` when it is built: it must be flagged with
 its rule and nothing else, or building it raises `FactoryError`.
 """
@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from mockpipe.errors import MockpipeError
+from mockpipe.spec.limits import MAX_CALL_BYTES
 from mockpipe.spec.rules import RULES, Violation, rule
-from mockpipe.spec.validation import MAX_CALL_BYTES, parse_timestamp, validate
+from mockpipe.spec.times import parse_timestamp
+from mockpipe.spec.validator import validate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -34,7 +34,8 @@ from faker.providers import BaseProvider
 from mockpipe.factories import cases, data
 from mockpipe.factories.cases import FactoryError, InvalidCase
 from mockpipe.factories.data import BASE_TIME, CHANNELS, Channel, Library
-from mockpipe.spec.validation import MAX_BATCH_BYTES, SEMANTIC_DEVICE, SEMANTIC_EVENTS, SEMANTIC_NEEDS_USER
+from mockpipe.spec.fields import SEMANTIC_DEVICE, SEMANTIC_EVENTS, SEMANTIC_NEEDS_USER
+from mockpipe.spec.limits import MAX_BATCH_BYTES
 from mockpipe.types import CALL_TYPES, JSONObject
 
 if TYPE_CHECKING:
@@ -715,7 +716,7 @@ class PayloadFactory:
         }
 
     def _semantic(self, session: _Session, event: str) -> JSONObject:
-        """Customer.io's reserved events, with what each needs (see validation.SEMANTIC_*)."""
+        """Customer.io's reserved events, with what each needs (see mockpipe.spec.fields.SEMANTIC_*)."""
         rnd = self.faker.random
         body: JSONObject = {"event": event, "properties": {}}
         if event in SEMANTIC_NEEDS_USER and session.user_id is None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from mockpipe.journal.records import Call, RequestRecord, index_fields
-from mockpipe.spec.enrich import format_time
+from mockpipe.spec.times import UNUSUAL_TIME, time_ms, time_text
 
 if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
@@ -31,37 +30,6 @@ KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 byte
 def text_key(text: str | None) -> int:
     """A key to find a text by: equal texts have equal keys (0 for None); readers confirm matches."""
     return 0 if text is None else (hash(text) & KEY_MASK) or 1
-
-
-# -- received-at times, as milliseconds since 1970 ----------------------------------------------
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND = timedelta(milliseconds=1)
-UNUSUAL_TIME = -(2**63)  # a time text `format_time` would not write: kept as text, by id
-_last_time: tuple[int, str] = (0, format_time(_EPOCH))
-
-
-def time_text(ms: int) -> str:
-    """The received-at text of a time in milliseconds (the last one is cached: requests come in bursts)."""
-    global _last_time
-    last = _last_time
-    if last[0] == ms:
-        return last[1]
-    text = format_time(_EPOCH + ms * _MILLISECOND)
-    _last_time = (ms, text)
-    return text
-
-
-def time_ms(text: str) -> int:
-    """The milliseconds of a received-at text, or UNUSUAL_TIME when the text would not come back the same."""
-    last = _last_time
-    if last[1] == text:
-        return last[0]
-    try:
-        ms = (datetime.fromisoformat(text) - _EPOCH) // _MILLISECOND
-        return ms if time_text(ms) == text else UNUSUAL_TIME
-    except (TypeError, ValueError, OverflowError):  # not a time, or one of year 0 or 10000 in UTC
-        return UNUSUAL_TIME
 
 
 # -- the tables ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from mockpipe.errors import MockpipeError
 from mockpipe.journal.journal import Call, CallQuery
-from mockpipe.spec.validation import parse_timestamp
+from mockpipe.spec.times import parse_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -48,7 +48,7 @@ log = logging.getLogger("mockpipe.people.model")
 DEFAULT_OBJECT_TYPE_ID = "1"
 # Keys of group traits that steer the call instead of describing the object.
 _GROUP_CONTROL_TRAITS = ("object_type_id", "objectTypeId", "relationshipAttributes")
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)  # the earliest time there is: any time a call carries wins over none
 DEFAULT_PAGE_SIZE = 100  # people or objects per page of `People.people_page` and the HTTP lists
 MAX_PAGE_SIZE = 1000
 # Creation order of people and objects, across write keys: the lists' order and their paging cursor.
@@ -223,7 +223,7 @@ class _Attributes:
         for key, value in incoming.items():
             if key in skipped:
                 continue
-            if at >= self.times.get(key, _EPOCH):
+            if at >= self.times.get(key, _EARLIEST):
                 self.values[key] = value
                 self.times[key] = at
 

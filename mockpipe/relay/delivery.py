@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.relay.delivery import Batch, Endpoint, Retry, RetryPolicy, deliver, outgoing, too_large
-from mockpipe.spec.enrich import format_time
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.times import format_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING
 
 from mockpipe.relay.delivery import MAX_BATCH_CALLS, Batch, Endpoint, Retry, RetryPolicy, deliver, outgoing, too_large
 from mockpipe.relay.recording import read_calls
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

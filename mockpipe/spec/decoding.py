@@ -1,4 +1,5 @@
-"""Reading requests as the real API does: bodies, encodings and credentials. No web framework here."""
+"""Reading requests as the real API does: body bytes, content encodings and credentials, before the JSON
+is cut into calls (`mockpipe.spec.requests`). No web framework here."""
 
 from __future__ import annotations
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mockpipe.spec.validation import parse_timestamp
+from mockpipe.spec.times import format_time, parse_timestamp
 from mockpipe.types import CALL_TYPE_SET
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from mockpipe.types import JSONObject
-
-
-def format_time(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds and a Z, as the SDKs write it."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def enrich(call_type: str, payload: JSONObject, received_at: datetime, received_text: str) -> None:

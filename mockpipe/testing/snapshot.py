@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from mockpipe.journal.journal import Call, RequestRecord
-from mockpipe.spec.validation import parse_timestamp
+from mockpipe.spec.times import parse_timestamp
 
 if TYPE_CHECKING:
     from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData

@@ -17,7 +17,7 @@ from mockpipe.bench.loadgen import SCENARIOS
 from mockpipe.bench.targets import TARGETS, TargetProcess
 from mockpipe.cli import build_parser, main
 from mockpipe.cli.bench import options_from_args
-from mockpipe.spec.validation import validate
+from mockpipe.spec.validator import validate
 
 FIGURES = (
     "single calls: mockpipe req/s ÷ bare Starlette",

@@ -16,7 +16,7 @@ import pytest
 from mockpipe import factories
 from mockpipe.cli import main
 from mockpipe.spec.rules import RULES
-from mockpipe.spec.validation import validate
+from mockpipe.spec.validator import validate
 
 
 def _lines(text: str) -> list[dict[str, Any]]:

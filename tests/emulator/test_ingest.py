@@ -481,8 +481,7 @@ def test_received_at_text_is_format_time_and_the_journal_reads_its_milliseconds_
     from datetime import UTC, datetime, timedelta
 
     from mockpipe.emulator.ingest import _received_text
-    from mockpipe.journal.packed import time_ms
-    from mockpipe.spec.enrich import format_time
+    from mockpipe.spec.times import format_time, time_ms
 
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
     for moment in (

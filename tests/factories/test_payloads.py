@@ -16,8 +16,11 @@ from faker import Faker
 
 from mockpipe import MockPipeServer, factories
 from mockpipe.factories.payloads import CHANNELS, DROP, InvalidCase, PayloadFactory, PipelinesProvider
+from mockpipe.spec.fields import SEMANTIC_EVENTS
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.spec.rules import RULES, Violation
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES, SEMANTIC_EVENTS, parse_timestamp, validate
+from mockpipe.spec.times import parse_timestamp
+from mockpipe.spec.validator import validate
 from mockpipe.types import CALL_TYPES
 
 SEEDS = range(1000)

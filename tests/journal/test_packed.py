@@ -1,20 +1,9 @@
-"""Packed rows: times, text keys, and the tables' bookkeeping."""
+"""Packed rows: text keys and the tables' bookkeeping (received-at times: tests/spec/test_times.py)."""
 
 from __future__ import annotations
 
-from mockpipe.journal.packed import UNUSUAL_TIME, CallTable, text_key, time_ms, time_text
+from mockpipe.journal.packed import CallTable, text_key
 from mockpipe.journal.records import Call
-
-
-def test_times_come_back_as_the_same_text() -> None:
-    for text in ("2026-01-02T03:04:05.678Z", "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z"):
-        assert time_text(time_ms(text)) == text
-    assert time_ms("2026-01-02T03:04:05.678Z") == 1767323045678
-
-
-def test_texts_that_would_not_come_back_the_same_are_unusual() -> None:
-    for text in ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.678+00:00", "2026-01-02T03:04:05.678", "t", ""):
-        assert time_ms(text) == UNUSUAL_TIME
 
 
 def test_text_keys() -> None:
@@ -70,8 +59,3 @@ def test_dropping_frees_a_blob_with_its_last_call_and_trims_the_front() -> None:
     assert len(table) == 998 and table.call(table.head).id == 2003
     assert table.head < 300 and table.base > 0  # the front was trimmed along the way
     assert table.index_of(2003) == table.head and table.index_of(1) is None
-
-
-def test_times_out_of_range_in_utc_are_unusual_not_errors() -> None:
-    for text in ("0001-01-01T00:00:00.000+01:00", "9999-12-31T23:59:59.999-01:00"):
-        assert time_ms(text) == UNUSUAL_TIME

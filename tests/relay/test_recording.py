@@ -20,7 +20,7 @@ from mockpipe.relay.delivery import RetryPolicy, send
 from mockpipe.relay.forward import DEFAULT_POLICY
 from mockpipe.relay.recording import Recorder, read_calls, recording_path
 from mockpipe.relay.replay import Progress, replay
-from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
+from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from tests.support.flaky import flaky_server, terse_server
 from tests.support.paths import SDK_CAPTURES
 from tests.support.serve_process import ServeProcess

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from mockpipe.spec.enrich import enrich, format_time
+from mockpipe.spec.enrich import enrich
+from mockpipe.spec.times import format_time
 
 RECEIVED = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 RECEIVED_TEXT = format_time(RECEIVED)
