@@ -7,18 +7,17 @@ mistakes users really make, a Faker provider, and Hypothesis strategies (`mockpi
     factories.invalid("track.event.required")
 """
 
+from mockpipe.factories.calls import EVENTS as EVENTS, SEMANTIC_EVENT_NAMES as SEMANTIC_EVENT_NAMES
+from mockpipe.factories.cases import FactoryError as FactoryError, InvalidCase as InvalidCase
+from mockpipe.factories.data import BASE_TIME as BASE_TIME, CHANNELS as CHANNELS
+from mockpipe.factories.overrides import DROP as DROP
 from mockpipe.factories.payloads import (
-    BASE_TIME as BASE_TIME,
-    CHANNELS as CHANNELS,
     DEFAULT_SEED as DEFAULT_SEED,
     DEFAULT_WRITE_KEY as DEFAULT_WRITE_KEY,
-    DROP as DROP,
-    EVENTS as EVENTS,
-    SEMANTIC_EVENT_NAMES as SEMANTIC_EVENT_NAMES,
-    FactoryError as FactoryError,
-    InvalidCase as InvalidCase,
     PayloadFactory as PayloadFactory,
-    PipelinesProvider as PipelinesProvider,
+)
+from mockpipe.factories.provider import PipelinesProvider as PipelinesProvider
+from mockpipe.factories.shortcuts import (
     alias as alias,
     batch as batch,
     default_factory as default_factory,

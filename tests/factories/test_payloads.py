@@ -15,7 +15,7 @@ import pytest
 from faker import Faker
 
 from mockpipe import MockPipeServer, factories
-from mockpipe.factories.payloads import CHANNELS, DROP, InvalidCase, PayloadFactory, PipelinesProvider
+from mockpipe.factories import CHANNELS, DROP, InvalidCase, PayloadFactory, PipelinesProvider
 from mockpipe.spec.rules import RULES, Violation
 from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES, SEMANTIC_EVENTS, parse_timestamp, validate
 from mockpipe.types import CALL_TYPES
