@@ -1,183 +1,37 @@
-"""Load for `mockpipe bench`: the request bodies, a built-in keep-alive load generator, and wrk.
+"""The built-in load generator of `mockpipe bench`, and what a load run measured (`LoadResult`).
 
-Every call carries a messageId of its own (a resend would take the journal's duplicate path), so
-bodies are templates with a fixed-width placeholder that each request fills with a counter: the
-Content-Length stays the same and a request costs the client one `bytes.join`.
-
-The built-in generator runs in its own process (`python -m mockpipe.bench.loadgen ...`), one asyncio
+The generator runs in its own process (`python -m mockpipe.bench.loadgen ...`), one asyncio
 protocol per keep-alive connection and pre-built request heads, so that it is not what limits a
-single-worker server. Its results are histograms that merge across processes.
+single-worker server. Its results are histograms that merge across processes. The bodies are in
+`mockpipe.bench.scenarios`; wrk, when it is on PATH, is driven by `mockpipe.bench.wrk`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import functools
-import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
+from mockpipe.bench.scenarios import SCENARIOS, Scenario, next_run, request_head
 from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-PLACEHOLDER = b"@ID@"
-ID_WIDTH = 18  # run (4) + client (2) + connection (3) + counter (9) digits
-# Each run of a generator (a warm-up, a turn) gets its own run number: a run that reused the ids of
-# the one before would send nothing but resends, which the emulator reads back to mark.
-_runs = itertools.count(1)
-
-
-def next_run() -> int:
-    """A run number for ids no earlier run of this process sent (four digits)."""
-    return next(_runs) % 10_000
-
-
-WRITE_KEY = "wk_bench"
-BATCH_SIZE = 100
 # Latencies are kept in buckets of this many microseconds: fine enough for p50/p99 of ms answers.
 BUCKET_US = 10
-SENT_AT = "2026-01-02T03:04:05.678Z"
 
 
 class LoadError(MockpipeError):
     """The load generator failed, or the server answered something that is not HTTP."""
-
-
-# -- bodies ------------------------------------------------------------------------------------------
-
-
-def _context(index: int) -> dict[str, Any]:
-    return {
-        "library": {"name": "analytics-node", "version": "6.2.0"},
-        "ip": f"203.0.113.{index % 250 + 1}",
-        "locale": "en-US",
-        "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 "
-        "Safari/537.36",
-        "page": {"path": "/checkout", "url": "https://shop.example.com/checkout", "title": "Checkout"},
-    }
-
-
-def track_call(index: int = 0) -> dict[str, Any]:
-    """A realistic server-side track call of about 600 bytes, messageId left as the placeholder."""
-    return {
-        "userId": f"user-{index:06d}",
-        "event": "Order Completed",
-        "properties": {
-            "order_id": f"o-{index}",
-            "revenue": 99.5,
-            "currency": "USD",
-            "coupon": None,
-            "products": [
-                {"sku": "sku-1", "name": "Blue Mug", "price": 12.5, "qty": 2},
-                {"sku": "sku-7", "name": "Tea Tin", "price": 74.5, "qty": 1},
-            ],
-        },
-        "context": _context(index),
-        "timestamp": SENT_AT,
-        "messageId": PLACEHOLDER.decode(),
-    }
-
-
-def batch_item(index: int) -> dict[str, Any]:
-    """One item of a batch (about 400 bytes): tracks, identifies and pages in turn."""
-    kind = ("track", "identify", "page")[index % 3]
-    item: dict[str, Any] = {
-        "type": kind,
-        "userId": f"user-{index:06d}",
-        "anonymousId": f"anon-{index:08d}-5f1c3b2a",
-        "timestamp": SENT_AT,
-        "messageId": f"{PLACEHOLDER.decode()}-{index:03d}",
-        "context": {
-            "library": {"name": "analytics-node", "version": "6.2.0"},
-            "ip": f"203.0.113.{index % 250 + 1}",
-            "locale": "en-US",
-            "timezone": "Europe/Paris",
-        },
-    }
-    if kind == "track":
-        item["event"] = "Product Viewed"
-        item["properties"] = {
-            "product_id": f"p-{index}",
-            "name": "Blue Mug",
-            "price": 12.5,
-            "currency": "USD",
-            "category": "Kitchen",
-        }
-    elif kind == "identify":
-        item["traits"] = {
-            "email": f"user{index}@example.com",
-            "name": "Ada Lovelace",
-            "plan": "pro",
-            "createdAt": "2025-06-07T08:09:10.000Z",
-        }
-    else:
-        item["name"] = "Product"
-        item["properties"] = {
-            "path": f"/products/{index}",
-            "url": f"https://shop.example.com/products/{index}",
-            "title": "Blue Mug",
-        }
-    return item
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """A kind of request the benchmark sends: its path and body template."""
-
-    name: str
-    path: str
-    events: int  # calls per request
-    template: bytes  # JSON with PLACEHOLDER where each request puts its own id
-
-    @property
-    def size(self) -> int:
-        return len(self.template) + self.events * (ID_WIDTH - len(PLACEHOLDER))
-
-    def body(self, request_id: bytes) -> bytes:
-        return request_id.join(self.template.split(PLACEHOLDER))
-
-    def parts(self) -> list[bytes]:
-        """The template cut at each placeholder (for clients that join them with an id)."""
-        return self.template.split(PLACEHOLDER)
-
-
-SCENARIOS: dict[str, Scenario] = {
-    "single": Scenario("single", "/v1/track", 1, orjson.dumps(track_call())),
-    "batch": Scenario(
-        "batch",
-        "/v1/batch",
-        BATCH_SIZE,
-        orjson.dumps({"batch": [batch_item(i) for i in range(BATCH_SIZE)], "sentAt": SENT_AT}),
-    ),
-}
-
-AUTHORIZATION = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
-HEADERS = {"Authorization": AUTHORIZATION, "Content-Type": "application/json", "User-Agent": "mockpipe-bench"}
-
-
-def request_head(scenario: Scenario, host: str, port: int) -> bytes:
-    lines = [
-        f"POST {scenario.path} HTTP/1.1",
-        f"Host: {host}:{port}",
-        *(f"{name}: {value}" for name, value in HEADERS.items()),
-        f"Content-Length: {scenario.size}",
-    ]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 # -- results -----------------------------------------------------------------------------------------
@@ -425,107 +279,6 @@ def run_builtin(
             raise LoadError(f"the load generator failed ({child.returncode}): {err.decode(errors='replace')[-2000:]}")
         reports.append(json.loads(out))
     return merge(reports, f"built-in ({processes} process{'es' if processes > 1 else ''})")
-
-
-# -- wrk -----------------------------------------------------------------------------------------------
-
-# wrk runs this in each of its threads: every request gets the body with a fresh id, and `done`
-# prints the figures as one JSON line. `prefix` is a global that `setup` sets per thread.
-_WRK_SCRIPT = """
-local template = assert(io.open(__TEMPLATE__, "rb")):read("*a")
-local headers = {__HEADERS__}
-local threads = 0
-local counter = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("prefix", string.format("%04d%02d000", __RUN__, 50 + threads))
-end
-request = function()
-  counter = counter + 1
-  local body = template:gsub("@ID@", string.format("%s%09d", prefix or "999999000", counter))
-  return wrk.format("POST", __PATH__, headers, body)
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('MOCKPIPE-BENCH {"requests": %d, "duration_us": %d, "errors": %d, ' ..
-    '"p50_us": %d, "p99_us": %d}\\n', summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-def wrk_path() -> str | None:
-    return shutil.which("wrk")
-
-
-def _lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def run_wrk(
-    scenario: Scenario,
-    host: str,
-    port: int,
-    *,
-    connections: int,
-    duration: float,
-    warmup: float = 0.0,
-    threads: int = 1,
-    server_pid: int | None = None,
-) -> LoadResult:
-    """Drive the server with wrk (whole seconds only); raises `LoadError` if wrk is missing or fails."""
-    wrk = wrk_path()
-    if wrk is None:
-        raise LoadError("wrk is not on PATH")
-    with tempfile.TemporaryDirectory(prefix="mockpipe-wrk-") as folder:
-        template = Path(folder, "body.json")
-        template.write_bytes(scenario.template)
-        script = Path(folder, "bench.lua")
-        headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in HEADERS.items())
-        text = (
-            _WRK_SCRIPT.replace("__TEMPLATE__", _lua_string(str(template)))
-            .replace("__HEADERS__", headers)
-            .replace("__PATH__", _lua_string(scenario.path))
-        )
-        url = f"http://{host}:{port}{scenario.path}"
-
-        def wrk_run(seconds: float) -> dict[str, Any]:
-            script.write_text(text.replace("__RUN__", str(next_run())))
-            command = [
-                wrk,
-                "-t",
-                str(max(1, min(threads, connections))),
-                "-c",
-                str(connections),
-                "-d",
-                f"{max(1, round(seconds))}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                url,
-            ]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-            for line in done.stdout.splitlines():
-                if line.startswith("MOCKPIPE-BENCH "):
-                    report: dict[str, Any] = json.loads(line.split(" ", 1)[1])
-                    return report
-            raise LoadError(f"wrk failed ({done.returncode}): {(done.stderr or done.stdout)[-2000:]}")
-
-        if warmup > 0:
-            wrk_run(warmup)
-        cpu_before = None if server_pid is None else process_cpu_seconds(server_pid)
-        report = wrk_run(duration)
-        cpu_after = None if server_pid is None else process_cpu_seconds(server_pid)
-    return LoadResult(
-        requests=report["requests"],
-        seconds=report["duration_us"] / 1e6,
-        p50_ms=report["p50_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000,
-        errors=report["errors"],
-        driver="wrk",
-        server_cpu_seconds=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

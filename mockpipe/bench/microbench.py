@@ -1,13 +1,12 @@
 """The in-process figures of `mockpipe bench`: server start and stop, `wait_for` latency, the
-validator alone, ingestion without HTTP, journal memory, and the pytest fixture's per-test cost.
+validator alone, ingestion without HTTP, journal memory, and how long `mockpipe validate` takes to
+start. The pytest fixture's cost is measured in `mockpipe.bench.fixture`.
 """
 
 from __future__ import annotations
 
 import gc
 import http.client
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mockpipe.bench.loadgen import AUTHORIZATION, SCENARIOS, Scenario
+from mockpipe.bench.scenarios import AUTHORIZATION, ID_WIDTH, SCENARIOS, Scenario
 from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.ingest import Ingest
 from mockpipe.emulator.server import MockPipeServer
@@ -263,110 +262,47 @@ def journal_memory(calls: int = 20_000, *, scenario: str = "single", max_calls: 
     return JournalMemory(len(kept), json_bytes, growth, max_calls, fill, max(samples[half:]), max(samples[:half]))
 
 
-# -- the pytest fixture ----------------------------------------------------------------------------
+# -- command-line start-up -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class FixtureOverhead:
-    """The `mockpipe` fixture's cost: per test, and once for the first test (the session's server)."""
+class StartupTime:
+    """Wall time of a command-line run that does next to nothing, against the bare interpreter."""
 
-    tests: int
-    with_fixture_s: float | None  # setup + call + teardown of the tests using `mockpipe`, first one aside
-    without_fixture_s: float | None
-    first_test_ms: float | None = None  # the first test using it, minus a first test without it
-    skipped: str | None = None  # why it could not be measured
+    validate_s: float  # median of `python -m mockpipe validate <one small file>`
+    python_s: float  # median of `python -c pass`: what any Python command costs on this machine now
+    runs: int
 
     @property
-    def per_test_ms(self) -> float | None:
-        if self.with_fixture_s is None or self.without_fixture_s is None:
-            return None
-        return _ms((self.with_fixture_s - self.without_fixture_s) / max(1, self.tests - 1))
+    def own_s(self) -> float:
+        """What mockpipe adds to the interpreter's own start-up."""
+        return self.validate_s - self.python_s
 
 
-FIXTURE_MISSING = "fixture 'mockpipe' not found"
+def startup_time(runs: int = 10) -> StartupTime:
+    """Median wall times of `python -m mockpipe validate` on one valid track call and of `python -c pass`.
 
-# Sums each test file's setup, call and teardown times (what a fixture adds to every test), the
-# first test of each file apart (one-time costs: imports, the session's server); pytest's own
-# start-up and reporting are the same for both files and left out.
-_TIMING_PLUGIN = """
-import json
-import os
-
-_seconds = {}
-
-
-def pytest_runtest_logreport(report):
-    name, _, test = report.nodeid.partition("::")
-    key = name + (":first" if test == "test_0" else "")
-    _seconds[key] = _seconds.get(key, 0.0) + report.duration
-
-
-def pytest_sessionfinish(session):
-    with open(os.environ["MOCKPIPE_BENCH_TIMES"], "w") as out:
-        json.dump(_seconds, out)
-"""
-
-
-def fixture_overhead(tests: int = 1000, *, repeats: int = 2, conftest: str = "") -> FixtureOverhead:
-    """Time of `tests` tests using the `mockpipe` fixture against as many tests without it.
-
-    One pytest subprocess per repeat runs both generated files in a scratch folder (its own empty
-    config, `conftest` as its conftest.py); a small plugin sums each file's setup, call and teardown
-    times. Skipped, with the reason, when the fixture is not available or the run fails.
+    The two commands take turns, so that a machine whose load changes over the run slows both alike.
+    Raises `RuntimeError` when the validate run fails (then the time would be that of an error path).
     """
-    if tests < 2:
-        raise ValueError("fixture_overhead needs at least 2 tests: the first one is counted apart")
-    with tempfile.TemporaryDirectory(prefix="mockpipe-bench-fixture-") as scratch:
-        folder = Path(scratch)
-        (folder / "pytest.ini").write_text("[pytest]\n")
-        (folder / "conftest.py").write_text(conftest)
-        (folder / "mockpipe_bench_timing.py").write_text(_TIMING_PLUGIN)
-        (folder / "test_with.py").write_text(
-            "".join(f"def test_{n}(mockpipe):\n    assert mockpipe is not None\n\n\n" for n in range(tests))
+    if runs < 1:
+        raise ValueError("startup_time needs at least one run")
+    validate_times: list[float] = []
+    python_times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="mockpipe-bench-startup-") as scratch:
+        call = Path(scratch, "call.json")
+        call.write_bytes(SCENARIOS["single"].body(b"0" * ID_WIDTH))  # as sent to /v1/track: no `type`
+        validate_command = [sys.executable, "-m", "mockpipe", "validate", "--call-type", "track", str(call)]
+        commands = (
+            (validate_command, validate_times),
+            ([sys.executable, "-c", "pass"], python_times),
         )
-        (folder / "test_without.py").write_text(
-            "".join(f"def test_{n}():\n    assert {n} >= 0\n\n\n" for n in range(tests))
-        )
-        times = folder / "times.json"
-        with_times: list[float] = []
-        without_times: list[float] = []
-        first: list[float] = []
-        for _ in range(repeats):
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-x",
-                    "-p",
-                    "no:cacheprovider",
-                    "-p",
-                    "mockpipe_bench_timing",
-                    "test_with.py",
-                    "test_without.py",
-                ],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-                env={
-                    **os.environ,
-                    "MOCKPIPE_BENCH_TIMES": str(times),
-                    "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])),
-                },
-            )
-            if done.returncode != 0:
-                output = done.stdout + done.stderr
-                reason = (
-                    "the pytest plugin has no `mockpipe` fixture yet"
-                    if FIXTURE_MISSING in output
-                    else f"the pytest run failed ({done.returncode}): {output.strip()[-300:]}"
-                )
-                return FixtureOverhead(tests, None, None, None, reason)
-            seconds = json.loads(times.read_text())
-            with_times.append(seconds.get("test_with.py", 0.0))
-            without_times.append(seconds.get("test_without.py", 0.0))
-            first.append(seconds["test_with.py:first"] - seconds["test_without.py:first"])
-    return FixtureOverhead(tests, min(with_times), min(without_times), _ms(min(first)))
+        for _ in range(runs):
+            for command, times in commands:
+                began = time.perf_counter()
+                done = subprocess.run(command, cwd=scratch, capture_output=True, timeout=120, check=False)
+                times.append(time.perf_counter() - began)
+                if done.returncode != 0:
+                    output = (done.stdout + done.stderr).decode(errors="replace").strip()[-300:]
+                    raise RuntimeError(f"{' '.join(command[1:])} failed ({done.returncode}): {output}")
+    return StartupTime(statistics.median(validate_times), statistics.median(python_times), runs)

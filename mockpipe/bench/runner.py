@@ -3,377 +3,26 @@
 Absolute numbers depend on the machine and on what else runs on it; the targets are ratios and
 bounds within one run. Each HTTP server runs in its own process on one Hypercorn worker and is
 driven from another process (wrk when it is on PATH, else the built-in generator of
-`mockpipe.bench.loadgen`). The other figures are measured in this process (`mockpipe.bench.microbench`).
+`mockpipe.bench.loadgen`): `mockpipe.bench.http_runs`. The other figures are measured from this
+process (`mockpipe.bench.microbench`, `mockpipe.bench.fixture`); `mockpipe.bench.report` holds them
+against their targets, and `format_report` here prints them.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mockpipe.bench import microbench
-from mockpipe.bench.loadgen import SCENARIOS, LoadResult, Scenario, run_builtin, run_wrk, wrk_path
-from mockpipe.bench.targets import TARGETS, TargetProcess
-from mockpipe.errors import MockpipeError
+from mockpipe.bench import fixture, microbench
+from mockpipe.bench.http_runs import run_scenario
+from mockpipe.bench.report import BenchReport
+from mockpipe.bench.scenarios import SCENARIOS
+from mockpipe.bench.targets import TARGETS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-MB = 1024 * 1024
-DRIVERS = ("auto", "wrk", "builtin")
-FLAT_DRIFT = 0.05  # a bounded journal is "flat" when its later peaks stay within this of its earlier ones
-
-
-# -- options -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class BenchOptions:
-    """How long and how hard to measure. `quick()` is the CI smoke version (a few seconds)."""
-
-    duration: float = 10.0  # seconds per HTTP run
-    warmup: float = 1.0
-    # The servers take turns this many times, each for duration / rounds: a machine whose speed
-    # drifts over the run (a shared VM) then slows them all alike, instead of whichever ran last.
-    rounds: int = 5
-    connections: int = 16
-    driver: str = "auto"
-    client_processes: int = 1
-    scenarios: tuple[str, ...] = ("single", "batch")
-    start_stop_samples: int = 20
-    wait_samples: int = 50
-    rate_seconds: float = 1.0
-    journal_calls: int = 20_000
-    bounded_max_calls: int = 2_000
-    fixture_tests: int = 1000
-    fixture_repeats: int = 2
-
-    @classmethod
-    def quick(cls, **overrides: Any) -> BenchOptions:
-        settings: dict[str, Any] = {
-            "duration": 0.25,
-            "warmup": 0.05,
-            "rounds": 1,
-            "driver": "builtin",
-            "start_stop_samples": 5,
-            "wait_samples": 10,
-            "rate_seconds": 0.1,
-            "journal_calls": 1000,
-            "bounded_max_calls": 200,
-            "fixture_tests": 20,
-            "fixture_repeats": 1,
-        }
-        return cls(**(settings | overrides))
-
-    def resolved_driver(self) -> str:
-        """`wrk` or `builtin`; raises `BenchError` when wrk is asked for and missing."""
-        if self.driver == "wrk" and wrk_path() is None:
-            raise BenchError("--driver wrk: wrk is not on PATH (on Debian: apt-get install -y wrk)")
-        if self.driver == "auto":
-            return "wrk" if wrk_path() is not None else "builtin"
-        return self.driver
-
-
-class BenchError(MockpipeError):
-    """The benchmark could not run as asked."""
-
-
-# -- HTTP runs -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRun:
-    """One server under one scenario."""
-
-    scenario: str
-    target: str
-    requests_per_s: float
-    events_per_s: float
-    p50_ms: float
-    p99_ms: float
-    rss_before_mb: float
-    rss_after_mb: float
-    cpu_us_per_request: float  # server CPU time per answered request: steadier than rates on a busy machine
-    requests: int
-    errors: int
-    driver: str
-
-
-def _drive(
-    scenario: Scenario,
-    server: TargetProcess,
-    options: BenchOptions,
-    driver: str,
-    *,
-    duration: float,
-    warmup: float,
-) -> LoadResult:
-    if driver == "wrk":
-        return run_wrk(
-            scenario,
-            "127.0.0.1",
-            server.port,
-            connections=options.connections,
-            duration=duration,
-            warmup=warmup,
-            server_pid=server.pid,
-        )
-    return run_builtin(
-        scenario,
-        "127.0.0.1",
-        server.port,
-        connections=options.connections,
-        duration=duration,
-        warmup=warmup,
-        processes=options.client_processes,
-        server_pid=server.pid,
-    )
-
-
-def run_scenario(
-    name: str,
-    options: BenchOptions,
-    *,
-    driver: str,
-    targets: Sequence[str] = tuple(TARGETS),
-) -> list[HttpRun]:
-    """Each target in a fresh server process (started side by side), driven in turns: `options.rounds`
-    slices of `duration / rounds` each, warmed up before its first slice."""
-    scenario = SCENARIOS[name]
-    servers = [TargetProcess(target) for target in targets]
-    rounds = max(1, options.rounds)
-    # wrk counts whole seconds: fewer, longer slices rather than slices it would round up
-    if driver == "wrk":
-        rounds = max(1, min(rounds, int(options.duration)))
-    runs: list[HttpRun] = []
-    try:
-        for server in servers:
-            server.wait_ready()
-        rss_before = {server.name: server.rss_bytes() for server in servers}
-        slices: dict[str, list[LoadResult]] = {server.name: [] for server in servers}
-        for round_ in range(rounds):
-            for server in servers:
-                slices[server.name].append(
-                    _drive(
-                        scenario,
-                        server,
-                        options,
-                        driver,
-                        duration=options.duration / rounds,
-                        warmup=options.warmup if round_ == 0 else 0.0,
-                    )
-                )
-        for server in servers:
-            result = combined(slices[server.name])
-            cpu = result.server_cpu_seconds or 0.0
-            runs.append(
-                HttpRun(
-                    scenario=name,
-                    target=server.name,
-                    requests_per_s=result.requests_per_second,
-                    events_per_s=result.requests_per_second * scenario.events,
-                    p50_ms=result.p50_ms,
-                    p99_ms=result.p99_ms,
-                    rss_before_mb=rss_before[server.name] / MB,
-                    rss_after_mb=server.rss_bytes() / MB,
-                    cpu_us_per_request=cpu * 1e6 / result.requests if result.requests else 0.0,
-                    requests=result.requests,
-                    errors=result.errors,
-                    driver=result.driver,
-                )
-            )
-    finally:
-        for server in servers:
-            server.stop()
-    return runs
-
-
-def combined(slices: Sequence[LoadResult]) -> LoadResult:
-    """One result from the slices of a server's turns: counts and times add up; the latency
-    percentiles are the slices' own, weighted by their requests (the drivers keep no histogram)."""
-    requests = sum(part.requests for part in slices)
-
-    def weighted(value: Callable[[LoadResult], float]) -> float:
-        return sum(value(part) * part.requests for part in slices) / requests if requests else 0.0
-
-    cpu = [part.server_cpu_seconds for part in slices]
-    return LoadResult(
-        requests=requests,
-        seconds=sum(part.seconds for part in slices),
-        p50_ms=weighted(lambda part: part.p50_ms),
-        p99_ms=weighted(lambda part: part.p99_ms),
-        errors=sum(part.errors for part in slices),
-        driver=slices[0].driver,
-        server_cpu_seconds=None if any(seconds is None for seconds in cpu) else sum(c or 0.0 for c in cpu),
-    )
-
-
-# -- the report ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One figure against its target from issue 7 (`met` is None when it could not be measured)."""
-
-    figure: str
-    measured: str
-    target: str
-    met: bool | None
-
-    @property
-    def status(self) -> str:
-        return "skipped" if self.met is None else "met" if self.met else "NOT MET"
-
-
-@dataclass
-class BenchReport:
-    options: BenchOptions
-    driver: str
-    http: list[HttpRun] = field(default_factory=list)
-    start_stop: microbench.StartStop | None = None
-    wait: microbench.WaitDelay | None = None
-    rates: microbench.Rates | None = None
-    memory_single: microbench.JournalMemory | None = None
-    memory_batch: microbench.JournalMemory | None = None
-    fixture: microbench.FixtureOverhead | None = None
-    seconds: float = 0.0
-
-    def run_of(self, scenario: str, target: str) -> HttpRun | None:
-        return next((r for r in self.http if r.scenario == scenario and r.target == target), None)
-
-    def ratio(self, scenario: str, target: str, baseline: str) -> float | None:
-        """Requests (and so events) per second of `target` over `baseline` in `scenario`."""
-        run, base = self.run_of(scenario, target), self.run_of(scenario, baseline)
-        if run is None or base is None or base.requests_per_s <= 0:
-            return None
-        return run.requests_per_s / base.requests_per_s
-
-    def cpu_ratio(self, scenario: str, target: str, baseline: str) -> float | None:
-        """The throughput ratio CPU time predicts (baseline's CPU per request over target's): on a
-        machine shared with other work it moves less than the measured rates do."""
-        run, base = self.run_of(scenario, target), self.run_of(scenario, baseline)
-        if run is None or base is None or run.cpu_us_per_request <= 0 or base.cpu_us_per_request <= 0:
-            return None
-        return base.cpu_us_per_request / run.cpu_us_per_request
-
-    def _rate_measure(self, ratio: float, scenario: str, baseline: str) -> str:
-        cpu = self.cpu_ratio(scenario, "mockpipe", baseline)
-        return f"{ratio:.2f}" + ("" if cpu is None else f" (by CPU/req: {cpu:.2f})")
-
-    def checks(self) -> list[Check]:
-        out: list[Check] = []
-        single_bare = self.ratio("single", "mockpipe", "bare")
-        if single_bare is not None:
-            out.append(
-                Check(
-                    "single calls: mockpipe req/s ÷ bare Starlette",
-                    self._rate_measure(single_bare, "single", "bare"),
-                    "≥ 0.85",
-                    single_bare >= 0.85,
-                )
-            )
-        single = self.run_of("single", "mockpipe")
-        if single is not None and single.p50_ms > 0:
-            spread = single.p99_ms / single.p50_ms
-            out.append(Check("single calls: mockpipe p99 ÷ p50", f"{spread:.2f}", "≤ 3", spread <= 3))
-        batch_naive = self.ratio("batch", "mockpipe", "naive")
-        if batch_naive is not None:
-            out.append(
-                Check(
-                    "batches: mockpipe events/s ÷ naive recorder",
-                    self._rate_measure(batch_naive, "batch", "naive"),
-                    "≥ 2",
-                    batch_naive >= 2,
-                )
-            )
-        for label, memory in (("single calls", self.memory_single), ("batch items", self.memory_batch)):
-            if memory is not None:
-                out.append(
-                    Check(
-                        f"journal memory ÷ JSON bytes kept ({label})",
-                        f"{memory.ratio:.2f}",
-                        "≤ 1.5",
-                        memory.ratio <= 1.5,
-                    )
-                )
-        if self.memory_single is not None:
-            drift = self.memory_single.bounded_drift
-            out.append(
-                Check(
-                    f"--max-calls {self.memory_single.bounded_max_calls}: peak over refills 9-16 vs 1-8",
-                    f"{drift:+.1%}",
-                    f"flat (≤ {FLAT_DRIFT:.0%})",
-                    drift <= FLAT_DRIFT,
-                )
-            )
-        if self.start_stop is not None:
-            out.append(
-                Check(
-                    "MockPipeServer start (median)",
-                    f"{self.start_stop.start_ms:.1f} ms",
-                    "≤ 50 ms",
-                    self.start_stop.start_ms <= 50,
-                )
-            )
-            out.append(
-                Check(
-                    "MockPipeServer stop (median)",
-                    f"{self.start_stop.stop_ms:.1f} ms",
-                    "≤ 50 ms",
-                    self.start_stop.stop_ms <= 50,
-                )
-            )
-        if self.fixture is not None:
-            per_test = self.fixture.per_test_ms
-            out.append(
-                Check(
-                    "`mockpipe` fixture overhead per test",
-                    self.fixture.skipped or f"{per_test:.2f} ms",
-                    "≤ 1 ms",
-                    None if per_test is None else per_test <= 1,
-                )
-            )
-        if self.wait is not None:
-            worst = max(self.wait.after_landing_p99_ms, self.wait.after_200_p99_ms)
-            out.append(Check("wait_for return after the call lands (p99)", f"{worst:.2f} ms", "≤ 5 ms", worst <= 5))
-        if self.rates is not None:
-            rate = self.rates.check_call_per_s
-            out.append(
-                Check("validator alone (check_call), valid calls/s", f"{rate:,.0f}", "≥ 200,000", rate >= 200_000)
-            )
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        ratios = {
-            f"{scenario}:mockpipe/{base}": self.ratio(scenario, "mockpipe", base)
-            for scenario in self.options.scenarios
-            for base in ("bare", "naive")
-        }
-        cpu_ratios = {
-            f"{scenario}:mockpipe/{base}": self.cpu_ratio(scenario, "mockpipe", base)
-            for scenario in self.options.scenarios
-            for base in ("bare", "naive")
-        }
-        parts: dict[str, Any] = {
-            "options": asdict(self.options),
-            "driver": self.driver,
-            "seconds": round(self.seconds, 2),
-            "http": [asdict(run) for run in self.http],
-            "ratios": ratios,
-            "cpu_ratios": cpu_ratios,
-        }
-        for name in ("start_stop", "wait", "rates", "memory_single", "memory_batch", "fixture"):
-            value = getattr(self, name)
-            parts[name] = None if value is None else asdict(value)
-        for name in ("memory_single", "memory_batch"):
-            memory = getattr(self, name)
-            if memory is not None:
-                parts[name] |= {"ratio": memory.ratio, "bounded_drift": memory.bounded_drift}
-        if self.fixture is not None:
-            parts["fixture"]["per_test_ms"] = self.fixture.per_test_ms
-        parts["checks"] = [asdict(check) | {"status": check.status} for check in self.checks()]
-        return parts
+    from mockpipe.bench.options import BenchOptions
 
 
 def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None) -> BenchReport:
@@ -400,8 +49,10 @@ def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None)
     report.memory_batch = microbench.journal_memory(
         options.journal_calls, scenario="batch", max_calls=options.bounded_max_calls
     )
+    say(f"`mockpipe validate` start-up beside `python -c pass`, median of {options.startup_runs}")
+    report.startup = microbench.startup_time(options.startup_runs)
     say(f"pytest fixture overhead, {options.fixture_tests} tests with and without")
-    report.fixture = microbench.fixture_overhead(options.fixture_tests, repeats=options.fixture_repeats)
+    report.fixture = fixture.fixture_overhead(options.fixture_tests, repeats=options.fixture_repeats)
     report.seconds = time.perf_counter() - began
     return report
 
@@ -512,6 +163,15 @@ def format_report(report: BenchReport) -> str:
             [
                 "`mockpipe` fixture, first test of a session (imports, server start)",
                 f"{report.fixture.first_test_ms:.0f} ms",
+                "",
+                "",
+            ]
+        )
+    if report.startup is not None:
+        figures.append(
+            [
+                "`python -c pass`, the interpreter alone (median; baseline of the start-up below)",
+                f"{report.startup.python_s:.3f} s",
                 "",
                 "",
             ]

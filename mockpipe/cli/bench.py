@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
-    from mockpipe.bench.runner import BenchOptions
+    from mockpipe.bench.options import BenchOptions
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,8 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
-    from mockpipe.bench.loadgen import SCENARIOS
-    from mockpipe.bench.runner import BenchError, BenchOptions
+    from mockpipe.bench.options import BenchError, BenchOptions
+    from mockpipe.bench.scenarios import SCENARIOS
 
     overrides: dict[str, Any] = {}
     for name in ("duration", "rounds", "connections", "driver", "client_processes"):

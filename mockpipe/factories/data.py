@@ -120,7 +120,7 @@ ZERO_DECIMAL_CURRENCIES = ("JPY",)
 
 
 @dataclass(frozen=True, slots=True)
-class Device:
+class PhoneModel:
     """A phone model: what analytics-swift / analytics-kotlin put in context.device and context.screen."""
 
     manufacturer: str
@@ -131,28 +131,28 @@ class Device:
     density: float
 
 
-IOS_DEVICES: tuple[Device, ...] = (
-    Device("Apple", "iPhone14,5", "iPhone", 390, 844, 3.0),  # iPhone 13
-    Device("Apple", "iPhone14,6", "iPhone", 375, 667, 2.0),  # iPhone SE (3rd generation)
-    Device("Apple", "iPhone14,7", "iPhone", 390, 844, 3.0),  # iPhone 14
-    Device("Apple", "iPhone15,2", "iPhone", 393, 852, 3.0),  # iPhone 14 Pro
-    Device("Apple", "iPhone15,3", "iPhone", 430, 932, 3.0),  # iPhone 14 Pro Max
-    Device("Apple", "iPhone15,4", "iPhone", 393, 852, 3.0),  # iPhone 15
-    Device("Apple", "iPhone16,1", "iPhone", 393, 852, 3.0),  # iPhone 15 Pro
-    Device("Apple", "iPhone16,2", "iPhone", 430, 932, 3.0),  # iPhone 15 Pro Max
-    Device("Apple", "iPhone17,1", "iPhone", 402, 874, 3.0),  # iPhone 16 Pro
+IOS_DEVICES: tuple[PhoneModel, ...] = (
+    PhoneModel("Apple", "iPhone14,5", "iPhone", 390, 844, 3.0),  # iPhone 13
+    PhoneModel("Apple", "iPhone14,6", "iPhone", 375, 667, 2.0),  # iPhone SE (3rd generation)
+    PhoneModel("Apple", "iPhone14,7", "iPhone", 390, 844, 3.0),  # iPhone 14
+    PhoneModel("Apple", "iPhone15,2", "iPhone", 393, 852, 3.0),  # iPhone 14 Pro
+    PhoneModel("Apple", "iPhone15,3", "iPhone", 430, 932, 3.0),  # iPhone 14 Pro Max
+    PhoneModel("Apple", "iPhone15,4", "iPhone", 393, 852, 3.0),  # iPhone 15
+    PhoneModel("Apple", "iPhone16,1", "iPhone", 393, 852, 3.0),  # iPhone 15 Pro
+    PhoneModel("Apple", "iPhone16,2", "iPhone", 430, 932, 3.0),  # iPhone 15 Pro Max
+    PhoneModel("Apple", "iPhone17,1", "iPhone", 402, 874, 3.0),  # iPhone 16 Pro
 )
 IOS_VERSIONS = ("16.7.8", "17.2.1", "17.4.1", "17.5.1", "17.6.1", "18.0.1", "18.1.1", "18.2", "18.3.2")
-ANDROID_DEVICES: tuple[Device, ...] = (
-    Device("Google", "Pixel 7", "panther", 1080, 2400, 2.625),
-    Device("Google", "Pixel 8", "shiba", 1080, 2400, 2.625),
-    Device("Google", "Pixel 8 Pro", "husky", 1344, 2992, 3.5),
-    Device("samsung", "SM-S911U", "dm1q", 1080, 2340, 3.0),
-    Device("samsung", "SM-S918B", "dm3q", 1440, 3088, 3.5),
-    Device("samsung", "SM-A546B", "a54x", 1080, 2340, 2.625),
-    Device("OnePlus", "CPH2449", "OP594DL1", 1240, 2772, 3.5),
-    Device("Xiaomi", "23049PCD8G", "marble", 1220, 2712, 2.75),
-    Device("motorola", "moto g power 5G - 2023", "devonn", 1080, 2400, 2.625),
+ANDROID_DEVICES: tuple[PhoneModel, ...] = (
+    PhoneModel("Google", "Pixel 7", "panther", 1080, 2400, 2.625),
+    PhoneModel("Google", "Pixel 8", "shiba", 1080, 2400, 2.625),
+    PhoneModel("Google", "Pixel 8 Pro", "husky", 1344, 2992, 3.5),
+    PhoneModel("samsung", "SM-S911U", "dm1q", 1080, 2340, 3.0),
+    PhoneModel("samsung", "SM-S918B", "dm3q", 1440, 3088, 3.5),
+    PhoneModel("samsung", "SM-A546B", "a54x", 1080, 2340, 2.625),
+    PhoneModel("OnePlus", "CPH2449", "OP594DL1", 1240, 2772, 3.5),
+    PhoneModel("Xiaomi", "23049PCD8G", "marble", 1220, 2712, 2.75),
+    PhoneModel("motorola", "moto g power 5G - 2023", "devonn", 1080, 2400, 2.625),
 )
 # (Android version, build id) pairs as they appear in Dalvik user agents.
 ANDROID_VERSIONS = (

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
+from mockpipe.factories.cases import InvalidCase
 from mockpipe.factories.data import CHANNELS
-from mockpipe.factories.payloads import InvalidCase, PayloadFactory
+from mockpipe.factories.payloads import PayloadFactory
 from mockpipe.spec.rules import RULES
 from mockpipe.types import CALL_TYPES, JSONObject
 

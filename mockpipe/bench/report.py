@@ -1,0 +1,192 @@
+"""The report of one `mockpipe bench` run: every figure measured, and each against its target."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockpipe.bench import microbench
+    from mockpipe.bench.fixture import FixtureOverhead
+    from mockpipe.bench.http_runs import HttpRun
+    from mockpipe.bench.options import BenchOptions
+
+FLAT_DRIFT = 0.05  # a bounded journal is "flat" when its later peaks stay within this of its earlier ones
+STARTUP_TARGET_S = 0.2  # `mockpipe validate` start-up, issue 12: under half of the 0.41 s it took before
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One figure against its target from issues 7 and 12 (`met` is None when it could not be measured)."""
+
+    figure: str
+    measured: str
+    target: str
+    met: bool | None
+
+    @property
+    def status(self) -> str:
+        return "skipped" if self.met is None else "met" if self.met else "NOT MET"
+
+
+@dataclass
+class BenchReport:
+    options: BenchOptions
+    driver: str
+    http: list[HttpRun] = field(default_factory=list)
+    start_stop: microbench.StartStop | None = None
+    wait: microbench.WaitDelay | None = None
+    rates: microbench.Rates | None = None
+    memory_single: microbench.JournalMemory | None = None
+    memory_batch: microbench.JournalMemory | None = None
+    fixture: FixtureOverhead | None = None
+    startup: microbench.StartupTime | None = None
+    seconds: float = 0.0
+
+    def run_of(self, scenario: str, target: str) -> HttpRun | None:
+        return next((r for r in self.http if r.scenario == scenario and r.target == target), None)
+
+    def ratio(self, scenario: str, target: str, baseline: str) -> float | None:
+        """Requests (and so events) per second of `target` over `baseline` in `scenario`."""
+        run, base = self.run_of(scenario, target), self.run_of(scenario, baseline)
+        if run is None or base is None or base.requests_per_s <= 0:
+            return None
+        return run.requests_per_s / base.requests_per_s
+
+    def cpu_ratio(self, scenario: str, target: str, baseline: str) -> float | None:
+        """The throughput ratio CPU time predicts (baseline's CPU per request over target's): on a
+        machine shared with other work it moves less than the measured rates do."""
+        run, base = self.run_of(scenario, target), self.run_of(scenario, baseline)
+        if run is None or base is None or run.cpu_us_per_request <= 0 or base.cpu_us_per_request <= 0:
+            return None
+        return base.cpu_us_per_request / run.cpu_us_per_request
+
+    def _rate_measure(self, ratio: float, scenario: str, baseline: str) -> str:
+        cpu = self.cpu_ratio(scenario, "mockpipe", baseline)
+        return f"{ratio:.2f}" + ("" if cpu is None else f" (by CPU/req: {cpu:.2f})")
+
+    def checks(self) -> list[Check]:
+        out: list[Check] = []
+        single_bare = self.ratio("single", "mockpipe", "bare")
+        if single_bare is not None:
+            out.append(
+                Check(
+                    "single calls: mockpipe req/s ÷ bare Starlette",
+                    self._rate_measure(single_bare, "single", "bare"),
+                    "≥ 0.85",
+                    single_bare >= 0.85,
+                )
+            )
+        single = self.run_of("single", "mockpipe")
+        if single is not None and single.p50_ms > 0:
+            spread = single.p99_ms / single.p50_ms
+            out.append(Check("single calls: mockpipe p99 ÷ p50", f"{spread:.2f}", "≤ 3", spread <= 3))
+        batch_naive = self.ratio("batch", "mockpipe", "naive")
+        if batch_naive is not None:
+            out.append(
+                Check(
+                    "batches: mockpipe events/s ÷ naive recorder",
+                    self._rate_measure(batch_naive, "batch", "naive"),
+                    "≥ 2",
+                    batch_naive >= 2,
+                )
+            )
+        for label, memory in (("single calls", self.memory_single), ("batch items", self.memory_batch)):
+            if memory is not None:
+                out.append(
+                    Check(
+                        f"journal memory ÷ JSON bytes kept ({label})",
+                        f"{memory.ratio:.2f}",
+                        "≤ 1.5",
+                        memory.ratio <= 1.5,
+                    )
+                )
+        if self.memory_single is not None:
+            drift = self.memory_single.bounded_drift
+            out.append(
+                Check(
+                    f"--max-calls {self.memory_single.bounded_max_calls}: peak over refills 9-16 vs 1-8",
+                    f"{drift:+.1%}",
+                    f"flat (≤ {FLAT_DRIFT:.0%})",
+                    drift <= FLAT_DRIFT,
+                )
+            )
+        if self.start_stop is not None:
+            out.append(
+                Check(
+                    "MockPipeServer start (median)",
+                    f"{self.start_stop.start_ms:.1f} ms",
+                    "≤ 50 ms",
+                    self.start_stop.start_ms <= 50,
+                )
+            )
+            out.append(
+                Check(
+                    "MockPipeServer stop (median)",
+                    f"{self.start_stop.stop_ms:.1f} ms",
+                    "≤ 50 ms",
+                    self.start_stop.stop_ms <= 50,
+                )
+            )
+        if self.fixture is not None:
+            per_test = self.fixture.per_test_ms
+            out.append(
+                Check(
+                    "`mockpipe` fixture overhead per test",
+                    self.fixture.skipped or f"{per_test:.2f} ms",
+                    "≤ 1 ms",
+                    None if per_test is None else per_test <= 1,
+                )
+            )
+        if self.startup is not None:
+            startup = self.startup
+            out.append(
+                Check(
+                    "mockpipe validate start",
+                    f"{startup.validate_s:.2f} s (python alone: {startup.python_s:.2f} s)",
+                    f"≤ {STARTUP_TARGET_S:g} s",
+                    startup.validate_s <= STARTUP_TARGET_S,
+                )
+            )
+        if self.wait is not None:
+            worst = max(self.wait.after_landing_p99_ms, self.wait.after_200_p99_ms)
+            out.append(Check("wait_for return after the call lands (p99)", f"{worst:.2f} ms", "≤ 5 ms", worst <= 5))
+        if self.rates is not None:
+            rate = self.rates.check_call_per_s
+            out.append(
+                Check("validator alone (check_call), valid calls/s", f"{rate:,.0f}", "≥ 200,000", rate >= 200_000)
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        ratios = {
+            f"{scenario}:mockpipe/{base}": self.ratio(scenario, "mockpipe", base)
+            for scenario in self.options.scenarios
+            for base in ("bare", "naive")
+        }
+        cpu_ratios = {
+            f"{scenario}:mockpipe/{base}": self.cpu_ratio(scenario, "mockpipe", base)
+            for scenario in self.options.scenarios
+            for base in ("bare", "naive")
+        }
+        parts: dict[str, Any] = {
+            "options": asdict(self.options),
+            "driver": self.driver,
+            "seconds": round(self.seconds, 2),
+            "http": [asdict(run) for run in self.http],
+            "ratios": ratios,
+            "cpu_ratios": cpu_ratios,
+        }
+        for name in ("start_stop", "wait", "rates", "memory_single", "memory_batch", "fixture", "startup"):
+            value = getattr(self, name)
+            parts[name] = None if value is None else asdict(value)
+        for name in ("memory_single", "memory_batch"):
+            memory = getattr(self, name)
+            if memory is not None:
+                parts[name] |= {"ratio": memory.ratio, "bounded_drift": memory.bounded_drift}
+        if self.fixture is not None:
+            parts["fixture"]["per_test_ms"] = self.fixture.per_test_ms
+        if self.startup is not None:
+            parts["startup"]["own_s"] = self.startup.own_s
+        parts["checks"] = [asdict(check) | {"status": check.status} for check in self.checks()]
+        return parts

@@ -1,0 +1,34 @@
+"""The built-in load generator: percentiles merge across processes, and no run resends an earlier run's ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+import pytest
+
+from mockpipe.bench import loadgen, scenarios
+from mockpipe.bench.scenarios import SCENARIOS
+from mockpipe.bench.targets import TargetProcess
+
+
+def test_latency_percentiles_merge_across_generator_processes() -> None:
+    fast = {"requests": 99, "seconds": 1.0, "errors": 0, "latency": {"100": 99}}  # 1.000-1.010 ms
+    slow = {"requests": 1, "seconds": 1.0, "errors": 1, "latency": {"5000": 1}}  # 50 ms
+    merged = loadgen.merge([fast, slow], "built-in (2 processes)")
+    assert (merged.requests, merged.errors, merged.requests_per_second) == (100, 1, 100.0)
+    assert merged.p50_ms == pytest.approx(1.005)
+    assert merged.p99_ms == pytest.approx(1.005)  # the 99th of 100 answers is still a fast one
+    assert loadgen._percentile(Counter({100: 98, 5000: 2}), 0.99) == pytest.approx(50.005)
+
+
+def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
+    with TargetProcess("mockpipe").wait_ready() as server:
+        runs = [
+            loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=0.2, warmup=0.05)
+            for _ in range(2)
+        ]
+        source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{scenarios.WRITE_KEY}").json()
+    assert all(run.requests > 0 and run.errors == 0 for run in runs)
+    assert source["calls"] >= sum(run.requests for run in runs) * SCENARIOS["batch"].events
+    assert (source["duplicates"], source["invalid"]) == (0, 0)

@@ -1,0 +1,26 @@
+"""What the benchmark sends: every request valid, each call with its own messageId."""
+
+from __future__ import annotations
+
+import orjson
+
+from mockpipe.bench import scenarios
+from mockpipe.bench.scenarios import SCENARIOS
+from mockpipe.spec.validator import validate
+
+
+def test_every_request_of_a_scenario_is_valid_with_its_own_message_ids() -> None:
+    for scenario in SCENARIOS.values():
+        first, second = scenario.body(b"1" * scenarios.ID_WIDTH), scenario.body(b"2" * scenarios.ID_WIDTH)
+        assert len(first) == len(second) == scenario.size
+        endpoint = scenario.path.rsplit("/", 1)[1]
+        payload = orjson.loads(first)
+        assert validate(payload, call_type=endpoint) == []
+        items = payload["batch"] if endpoint == "batch" else [payload]
+        ids = [item["messageId"] for item in items] + [
+            item["messageId"]
+            for item in (orjson.loads(second)["batch"] if endpoint == "batch" else [orjson.loads(second)])
+        ]
+        assert len(ids) == len(set(ids)) == 2 * scenario.events
+    assert 550 <= SCENARIOS["single"].size <= 650
+    assert 35_000 <= SCENARIOS["batch"].size <= 45_000
