@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from mockpipe.emulator.live import LiveFeed
 from mockpipe.emulator.responses import not_found
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from mockpipe.journal.journal import Journal
+    from mockpipe.emulator.live import LiveFeed
 
 UI_PATH = "/mockpipe/ui"
 EVENTS_PATH = "/mockpipe/events"
@@ -48,8 +47,8 @@ def _asset(name: str) -> bytes:
 class WebUI:
     """The page, its assets, the SSE feed (`/mockpipe/events`) and `/`."""
 
-    def __init__(self, journal: Journal) -> None:
-        self.live = LiveFeed(journal)
+    def __init__(self, live: LiveFeed) -> None:
+        self.live = live
         self._assets: dict[str, bytes] = {}
 
     def routes(self) -> list[Route]:

@@ -142,7 +142,7 @@ def stream_call(server: MockPipeServer, call_id: int) -> tuple[str, dict[str, An
 
 def test_stop_ends_open_streams_quickly(server: MockPipeServer, events: EventStream) -> None:
     assert events.next()[0] == "hello"
-    assert server.app.state.live.clients == 1
+    assert server.app.emulator.live.clients == 1
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 1.0
