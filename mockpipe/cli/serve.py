@@ -1,4 +1,8 @@
-"""`mockpipe serve`: the emulator on Hypercorn in the foreground, until Ctrl-C or SIGTERM."""
+"""`mockpipe serve`: the emulator on Hypercorn in the foreground, until Ctrl-C or SIGTERM.
+
+Only its handler imports the web stack (Starlette, Hypercorn): building the parser, as every other
+command does, loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.errors import MockpipeError
-from mockpipe.journal.store import SYNCHRONOUS
 from mockpipe.spec.validation import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.types import REGIONS
 from mockpipe.version import __version__
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.app import EmulatorApp
     from mockpipe.emulator.emulator import Emulator
+
+# `mockpipe.journal.store.SYNCHRONOUS` (a test keeps them equal), not imported: sqlite3 would load with the parser.
+STORE_SYNC = ("normal", "full")
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +110,7 @@ def add_offline_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--store-sync",
-        choices=SYNCHRONOUS,
+        choices=STORE_SYNC,
         default="normal",
         help="normal: an answered call survives the process being killed; full: also an OS "
         "crash or power cut, with an fsync per request (default %(default)s)",

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mockpipe.emulator.faults import Faults
     from mockpipe.journal.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people.model import People, Person
+    from mockpipe.types import JSONObject
 
 log = logging.getLogger("mockpipe.emulator.server")
 
@@ -234,9 +235,18 @@ class MockPipeServer:
 
     # -- the journal ---------------------------------------------------------------------------
 
-    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
-        """Calls received, filtered by `write_key`, `type`, `event`, `user_id`, ... (see `CallQuery`)."""
+    def records(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The journal's records of the calls received, oldest first, filtered by `write_key`, `type`,
+        `event`, `user_id`, ... (see `CallQuery`)."""
         return self.journal.calls(query, **filters)
+
+    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The same as `records()`."""
+        return self.journal.calls(query, **filters)
+
+    def payloads(self, query: CallQuery | None = None, /, **filters: Any) -> list[JSONObject]:
+        """The enriched payloads of the calls received (plain dicts), oldest first; filters as `records()`."""
+        return [call.payload for call in self.journal.calls(query, **filters)]
 
     def wait_for(
         self,
