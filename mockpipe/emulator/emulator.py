@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.faults import Faults
-from mockpipe.emulator.live import LiveFeed
+from mockpipe.emulator.live_feed import LiveFeed
 from mockpipe.journal.journal import Journal
 from mockpipe.people.model import People
 
