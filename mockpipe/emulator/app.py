@@ -1,4 +1,5 @@
-"""The emulator as a Starlette app: tracking endpoints, browser settings, inspection API, CORS."""
+"""The emulator as a Starlette app: the routes of one `Emulator` (tracking endpoints, browser settings, the
+APIs under `/mockpipe/`, the web UI), CORS, and a fast lane for the tracking POSTs."""
 
 from __future__ import annotations
 
