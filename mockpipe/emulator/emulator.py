@@ -131,7 +131,7 @@ class Emulator:
         told = []
         if not self.closed:
             self.closed = True
-            told = _Parts.finish(self.forwarder, self.recorder, self.store)
+            told = _finish(self.forwarder, self.recorder, self.store)
         if self.store is not None:
             self.store.close()
         return told
@@ -182,20 +182,20 @@ class _Parts:
                 self.notes.append(f"{count} call(s) left pending for {url}: start with --forward {url} to send them")
 
     def close(self) -> None:
-        self.finish(self.forwarder, self.recorder, self.store)
+        _finish(self.forwarder, self.recorder, self.store)
         if self.store is not None:
             self.store.close()
 
-    @staticmethod
-    def finish(forwarder: Forwarder | None, recorder: Recorder | None, store: Store | None) -> list[str]:
-        """Let the forwarder deliver what it can, close the recording; returns what to tell of them."""
-        told = []
-        if forwarder is not None:
-            left = forwarder.close(FORWARD_CLOSE_SECONDS)
-            told.append(f"forwarded {forwarder.delivered} call(s), {forwarder.failed} failed, {left} left undelivered")
-            if left and store is not None:
-                told[-1] += " (kept pending in the store: sent at the next start with this --forward)"
-        if recorder is not None:
-            recorder.close()
-            told.append(f"recorded {recorder.calls} call(s) to {recorder.path}")
-        return told
+
+def _finish(forwarder: Forwarder | None, recorder: Recorder | None, store: Store | None) -> list[str]:
+    """Let the forwarder deliver what it can, close the recording; returns what to tell of them."""
+    told = []
+    if forwarder is not None:
+        left = forwarder.close(FORWARD_CLOSE_SECONDS)
+        told.append(f"forwarded {forwarder.delivered} call(s), {forwarder.failed} failed, {left} left undelivered")
+        if left and store is not None:
+            told[-1] += " (kept pending in the store: sent at the next start with this --forward)"
+    if recorder is not None:
+        recorder.close()
+        told.append(f"recorded {recorder.calls} call(s) to {recorder.path}")
+    return told
