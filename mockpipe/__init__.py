@@ -42,15 +42,17 @@ from mockpipe.version import __version__ as __version__
 _moved.install()  # old import paths (`mockpipe.validation`, ...) keep working for one release
 
 _LAZY = {
-    "MockPipeServer": "mockpipe.emulator.server",
-    "create_app": "mockpipe.emulator.app",
-    "FaultError": "mockpipe.emulator.faults",
-    "StoreError": "mockpipe.journal.store",
+    "MockPipeServer": "mockpipe.emulator.server",  # Hypercorn and Starlette
+    "create_app": "mockpipe.emulator.app",  # Starlette
+    "Emulator": "mockpipe.emulator.emulator",
+    "FaultError": "mockpipe.emulator.fault_specs",
+    "StoreError": "mockpipe.journal.store",  # sqlite3
 }
 
 if TYPE_CHECKING:
     from mockpipe.emulator.app import create_app as create_app
-    from mockpipe.emulator.faults import FaultError as FaultError
+    from mockpipe.emulator.emulator import Emulator as Emulator
+    from mockpipe.emulator.fault_specs import FaultError as FaultError
     from mockpipe.emulator.server import MockPipeServer as MockPipeServer
     from mockpipe.journal.store import StoreError as StoreError
 
@@ -71,6 +73,7 @@ __all__ = [
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "Emulator",
     "FaultError",
     "GroupObject",
     "Journal",

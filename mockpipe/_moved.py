@@ -31,7 +31,7 @@ MOVED = {
     "mockpipe.server": "mockpipe.emulator.server",
     "mockpipe.inspection": "mockpipe.emulator.inspection",
     "mockpipe.webui": "mockpipe.emulator.webui",
-    "mockpipe.live": "mockpipe.emulator.live",
+    "mockpipe.live": "mockpipe.emulator.live_feed",
     "mockpipe.recording": "mockpipe.relay.recording",
     "mockpipe.replay": "mockpipe.relay.replay",
     "mockpipe.forward": "mockpipe.relay.forward",

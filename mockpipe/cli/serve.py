@@ -1,4 +1,8 @@
-"""`mockpipe serve`: the emulator on Hypercorn in the foreground, until Ctrl-C or SIGTERM."""
+"""`mockpipe serve`: the emulator on Hypercorn in the foreground, until Ctrl-C or SIGTERM.
+
+Only its handler imports the web stack (Starlette, Hypercorn): building the parser, as every other
+command does, loads none of it.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,20 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from mockpipe.emulator.app import begin_shutdown, create_app
 from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
-from mockpipe.emulator.server import base_url, hypercorn_config, listen_socket, serve_app
 from mockpipe.errors import MockpipeError
-from mockpipe.relay.offline import Offline, add_offline_options
 from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.types import REGIONS
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
-    from starlette.applications import Starlette
+
+    from mockpipe.emulator.app import EmulatorApp
+    from mockpipe.emulator.emulator import Emulator
+
+# `mockpipe.journal.store.SYNCHRONOUS` (a test keeps them equal), not imported: sqlite3 would load with the parser.
+STORE_SYNC = ("normal", "full")
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +100,37 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     )
 
 
+def add_offline_options(parser: argparse.ArgumentParser) -> None:
+    """--store, --record and --forward: the options of `Emulator.build` that keep, record and relay calls."""
+    group = parser.add_argument_group("offline development")
+    group.add_argument(
+        "--store",
+        metavar="FILE",
+        help="keep the journal in this SQLite file: it survives restarts and kill -9 (default: in memory)",
+    )
+    group.add_argument(
+        "--store-sync",
+        choices=STORE_SYNC,
+        default="normal",
+        help="normal: an answered call survives the process being killed; full: also an OS "
+        "crash or power cut, with an fsync per request (default %(default)s)",
+    )
+    group.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append every accepted call to this JSON-lines file as it arrives (a bare file "
+        "name goes into recordings/)",
+    )
+    group.add_argument(
+        "--forward",
+        metavar="URL",
+        help="relay every accepted call to this Data Pipelines endpoint (the real service or "
+        "another mockpipe), retrying 429 and 5xx; with --store, what a crash or a stop left "
+        "undelivered is sent at the next start with the same --forward",
+    )
+    group.add_argument("--forward-key", metavar="KEY", help="write key for --forward (default: each call's own)")
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -106,13 +143,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def serve(args: argparse.Namespace) -> int:
+    # The web stack loads here, not with the parser: `mockpipe validate` needs none of it.
+    from mockpipe.emulator.app import create_app
+    from mockpipe.emulator.emulator import Emulator
+    from mockpipe.emulator.server import base_url, hypercorn_config, listen_socket
+
     try:
         config = config_from_args(args)
     except ValueError as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 2
+    if args.forward_key and args.forward is None:  # named as the command line spells it
+        print("mockpipe: --forward-key needs --forward", file=sys.stderr)
+        return 1
     try:
-        offline = Offline.from_args(args, max_calls=config.max_calls)  # --store, --record, --forward
+        emulator = Emulator.build(
+            config,
+            store=args.store,
+            store_sync=args.store_sync,
+            record=args.record,
+            forward=args.forward,
+            forward_key=args.forward_key or None,  # "" is each call's own key, as no key is
+        )
     except (ValueError, OSError, MockpipeError) as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 1
@@ -120,11 +172,10 @@ def serve(args: argparse.Namespace) -> int:
         sock = listen_socket(config.host, config.port)
     except OSError as exc:
         print(f"mockpipe: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
-        offline.close()
+        emulator.close()
         return 1
     host, port = sock.getsockname()[:2]
     url = base_url(host, port)
-    journal = offline.journal
 
     def announce() -> None:
         keys = ", ".join(sorted(config.write_keys)) or "any"
@@ -138,25 +189,27 @@ def serve(args: argparse.Namespace) -> int:
             f"inspect them at {url}/mockpipe/calls",
             flush=True,
         )
-        for note in offline.notes:
+        for note in emulator.notes:
             print(f"  {note}", flush=True)
 
-    app = create_app(config, journal, on_ready=announce)
+    app = create_app(emulator=emulator, on_ready=announce)
     try:
-        asyncio.run(_serve_until_signalled(app, hypercorn_config(sock)))
+        asyncio.run(_serve_until_signalled(app, emulator, hypercorn_config(sock)))
     finally:
-        for line in offline.close():
+        for line in emulator.close():
             print(line, flush=True)
-    print(f"mockpipe stopped after {len(journal)} call(s)", flush=True)
+    print(f"mockpipe stopped after {len(emulator.journal)} call(s)", flush=True)
     return 0
 
 
-async def _serve_until_signalled(app: Starlette, config: HypercornConfig) -> None:
+async def _serve_until_signalled(app: EmulatorApp, emulator: Emulator, config: HypercornConfig) -> None:
+    from mockpipe.emulator.server import serve_app
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def on_signal() -> None:
-        begin_shutdown(app)
+        emulator.begin_shutdown()
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):

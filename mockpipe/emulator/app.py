@@ -1,4 +1,5 @@
-"""The emulator as a Starlette app: tracking endpoints, browser settings, inspection API, CORS."""
+"""The emulator as a Starlette app: the routes of one `Emulator` (tracking endpoints, browser settings, the
+APIs under `/mockpipe/`, the web UI), CORS, and a fast lane for the tracking POSTs."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
-from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.cors import CORSMiddleware, cors_headers
-from mockpipe.emulator.faults import RAW_SEND, FaultsAPI
+from mockpipe.emulator.emulator import Emulator
+from mockpipe.emulator.fault_delivery import RAW_SEND
+from mockpipe.emulator.faults_api import FaultsAPI
 from mockpipe.emulator.ingest import ENDPOINT_TYPES, Ingest
 from mockpipe.emulator.inspection import Inspection
 from mockpipe.emulator.people_api import PeopleAPI
 from mockpipe.emulator.responses import error_response, not_found
 from mockpipe.emulator.webui import WebUI
-from mockpipe.journal.journal import Journal
-from mockpipe.people.model import People
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -29,20 +29,26 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from starlette.types import Receive, Scope, Send
 
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.journal.journal import Journal
+
 
 def create_app(
     config: ServerConfig | None = None,
     journal: Journal | None = None,
     *,
+    emulator: Emulator | None = None,
     on_ready: Callable[[], None] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
-) -> Starlette:
-    """Build the emulator. `on_ready` runs once the app has started (the lifespan's startup)."""
-    config = config or ServerConfig()
-    journal = journal if journal is not None else Journal(max_calls=config.max_calls)
-    ingest = Ingest(config, journal)
-    people = People.from_journal(journal)  # replays what a persistent store reloaded
-    web_ui = WebUI(journal)
+) -> EmulatorApp:
+    """Serve an emulator: `emulator`, or one built from `config` and `journal` (see `Emulator.build`
+    for a store, a recording or forwarding). `on_ready` runs once the app has started (the lifespan's startup)."""
+    if emulator is None:
+        emulator = Emulator.build(config, journal=journal)
+    elif config is not None or journal is not None:
+        raise TypeError("pass either an emulator or a config and journal, not both")
+    config = emulator.config
+    ingest = Ingest(config, emulator.journal, emulator.faults)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -57,13 +63,14 @@ def create_app(
         Route(
             "/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION), methods=["GET"]
         ),
-        *Inspection(config, journal).routes(),
-        *FaultsAPI(ingest.faults).routes(),
-        *PeopleAPI(people).routes(),
-        *web_ui.routes(),
+        *Inspection(config, emulator.journal).routes(),
+        *FaultsAPI(emulator.faults).routes(),
+        *PeopleAPI(emulator.people).routes(),
+        *WebUI(emulator.live).routes(),
         *extra_routes,
     ]
     app = EmulatorApp(
+        emulator,
         ingest,
         routes=routes,
         middleware=[Middleware(CORSMiddleware)],
@@ -71,11 +78,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # `/v1/track/` is not an endpoint: a 404, not a redirect
-    app.state.config = config
-    app.state.journal = journal
-    app.state.faults = ingest.faults
-    app.state.people = people
-    app.state.live = web_ui.live  # its streams are ended before a shutdown
     return app
 
 
@@ -90,8 +92,9 @@ class EmulatorApp(Starlette):
     `send`, and a `close` fault needs the server's, to reach the connection under it.
     """
 
-    def __init__(self, ingest: Ingest, **options: Any) -> None:
+    def __init__(self, emulator: Emulator, ingest: Ingest, **options: Any) -> None:
         super().__init__(**options)
+        self.emulator = emulator  # what it serves: journal, faults, people, ...
         self.ingest = ingest
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -104,15 +107,6 @@ class EmulatorApp(Starlette):
                 await self.ingest.respond(scope, receive, send, cors_headers(scope))
                 return
         await super().__call__(scope, receive, send)
-
-
-def begin_shutdown(app: Starlette) -> None:
-    """End what would otherwise hang until Hypercorn cuts it (and logs a traceback): UI streams, long-polls.
-
-    Call it on the app's event loop, just before triggering the server's shutdown."""
-    app.state.live.close()
-    app.state.journal.release_waiters()
-    app.state.faults.release()  # answers held by a delay fault go out now, as they would have
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 
+from mockpipe.emulator.responses import error_response
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
@@ -52,9 +54,7 @@ def settings_endpoint(config: ServerConfig, integration: str) -> Any:
     async def settings(request: Request) -> JSONResponse:
         write_key = request.path_params["write_key"]
         if not config.accepts_key(write_key):
-            return JSONResponse(
-                {"code": "auth.unknown_key", "message": f"no project with write key {write_key!r}"}, status_code=404
-            )
+            return error_response("auth.unknown_key", f"no project with write key {write_key!r}", 404)
         host = request.headers.get("host") or f"{config.host}:{config.port}"
         return JSONResponse(project_settings(write_key, host, request.url.scheme, integration))
 

@@ -18,79 +18,37 @@ of such a request are still not taken. Error bodies have the `code` and `message
 
 Faults are consulted once the request's write key is known and accepted, after its body was read
 (the browser bundles put the key in the body); preflights and unreadable requests are never faulted.
+
+This module holds the rules and their lookup on the hot path (no web code): `fault_specs` checks a
+rule's options, `fault_delivery` answers a request as its fault says, `faults_api` is the HTTP API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import itertools
-import logging
 import random
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from mockpipe.emulator.responses import error_response
-from mockpipe.errors import MockpipeError
+from mockpipe.emulator.error_body import tracking_error
+from mockpipe.emulator.fault_specs import (
+    MAX_DELAY_MS as MAX_DELAY_MS,
+    MAX_RETRY_AFTER as MAX_RETRY_AFTER,
+    FaultError as FaultError,
+    RuleSpec,
+    check_rule,
+    rule_from_json,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-    from starlette.requests import Request
-    from starlette.types import Receive, Scope, Send
+    from collections.abc import Iterable
 
     from mockpipe.types import JSONObject
-
-log = logging.getLogger("mockpipe.emulator.faults")
-
-MAX_DELAY_MS = 300_000  # five minutes: longer than any SDK's request timeout
-MAX_RETRY_AFTER = 86_400  # seconds: a day is more than any client waits
-# The ASGI `send` of the server itself, kept in the scope's extensions by `mockpipe.emulator.app.EmulatorApp`.
-RAW_SEND = "mockpipe.raw_send"
-DISCONNECT_WAIT = 1.0  # seconds to wait for the server to notice a connection it was told to abort
-_FIELDS = frozenset(
-    {"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action", "body"}
-)
-_ACTIONS = ("status", "close", "delay")
-# How errors name the options: as `Faults.add` spells them, or as `POST /mockpipe/faults` does.
-_PYTHON_NAMES = {"retry_after": "retry_after", "delay_ms": "delay_ms", "close": "close=True", "every": "None"}
-_HTTP_NAMES = {"retry_after": "retryAfter", "delay_ms": "delayMs", "close": 'action "close"', "every": '"all": true'}
-
-
-class FaultError(MockpipeError, ValueError):
-    """A fault rule that cannot be set (a status out of range, a count and `all` together, ...)."""
-
-
-class InjectedFault(MockpipeError):
-    """Raised by `Ingest.handle` when a fault answers the request (already journaled); never escapes
-    the tracking endpoints, whose ASGI layer delivers it with `deliver`."""
-
-    def __init__(self, hit: FaultHit, status: int, body: bytes, content_type: bytes) -> None:
-        super().__init__(hit.label)
-        self.hit = hit
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-
-    async def deliver(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer as the fault says: late, with its status and headers, or by closing the connection."""
-        hit = self.hit
-        if hit.delay > 0:
-            await hit.pause()
-        if hit.close:
-            await close_connection(scope, receive, send)
-            return
-        headers = [(b"content-type", self.content_type), (b"content-length", str(len(self.body)).encode())]
-        if hit.retry_after is not None:
-            headers.append((b"retry-after", hit.retry_after.encode("latin-1")))
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
 
 
 class FaultHit(NamedTuple):
@@ -223,7 +181,7 @@ class Faults:
 
     def release(self) -> None:
         """End the delays being waited out now, so that their requests are answered before a shutdown
-        (see `Pauses`). Call it on the server's event loop (`mockpipe.emulator.app.begin_shutdown` does)."""
+        (see `Pauses`). Call it on the server's event loop (`Emulator.begin_shutdown` does)."""
         self.pauses.release()
 
     # -- setting rules -------------------------------------------------------------------------
@@ -249,68 +207,34 @@ class Faults:
         status with `close`.
         """
         return self._add(
-            write_key=write_key,
-            status=status,
-            count=count,
-            fraction=fraction,
-            seed=seed,
-            retry_after=retry_after,
-            delay_ms=delay_ms,
-            close=close,
-            body=body,
-            names=_PYTHON_NAMES,
+            check_rule(
+                write_key=write_key,
+                status=status,
+                count=count,
+                fraction=fraction,
+                seed=seed,
+                retry_after=retry_after,
+                delay_ms=delay_ms,
+                close=close,
+                body=body,
+            )
         )
 
-    def _add(
-        self,
-        *,
-        write_key: str | None,
-        status: int | None,
-        count: int | None,
-        fraction: float | None,
-        seed: int | None,
-        retry_after: int | str | None,
-        delay_ms: int,
-        close: bool,
-        body: bytes | str | JSONObject | None,
-        names: Mapping[str, str],
-    ) -> FaultRule:
-        """`add`, with errors that name the options as the caller spelt them (`names`: Python or HTTP)."""
-        if close and status is not None:
-            raise FaultError("a rule either answers a status or closes the connection, not both")
-        if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599):
-            raise FaultError(f"status must be an integer from 200 to 599, not {status!r}")
-        if isinstance(delay_ms, bool) or not isinstance(delay_ms, int) or not 0 <= delay_ms <= MAX_DELAY_MS:
-            raise FaultError(f"{names['delay_ms']} must be an integer from 0 to {MAX_DELAY_MS}, not {delay_ms!r}")
-        if status is None and not close and delay_ms == 0:
-            raise FaultError(f"give a status, {names['close']}, or a delay ({names['delay_ms']})")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            raise FaultError(f"count must be a positive integer, or {names['every']} for every request, not {count!r}")
-        if fraction is not None and (
-            isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1
-        ):
-            raise FaultError(f"fraction must be a number in (0, 1], not {fraction!r}")
-        if retry_after is not None and status is None:
-            raise FaultError(f"{names['retry_after']} goes with a status")
-        if body is not None and status is None:
-            raise FaultError("body goes with a status")
-        action = "status" if status is not None else "close" if close else "delay"
-        encoded, content_type = _body(body)
-        retry_header = _retry_after(retry_after, names["retry_after"])
+    def _add(self, spec: RuleSpec) -> FaultRule:
         with self._lock:
             rule = FaultRule(
                 id=next(self._ids),
-                write_key=write_key,
-                action=action,
-                status=status,
-                retry_after=retry_header,
-                delay_ms=delay_ms,
-                remaining=count,
-                fraction=None if fraction is None else float(fraction),
-                seed=seed,
-                body=encoded,
-                content_type=content_type,
-                _random=random.Random(seed),
+                write_key=spec.write_key,
+                action=spec.action,
+                status=spec.status,
+                retry_after=spec.retry_after,
+                delay_ms=spec.delay_ms,
+                remaining=spec.count,
+                fraction=spec.fraction,
+                seed=spec.seed,
+                body=spec.body,
+                content_type=spec.content_type,
+                _random=random.Random(spec.seed),
             )
             self._rules.append(rule)
             self.active = True
@@ -364,42 +288,7 @@ class Faults:
 
     def add_json(self, spec: Any) -> FaultRule:
         """Add a rule from the JSON shape of `POST /mockpipe/faults` (see `FaultsAPI`); raises `FaultError`."""
-        if not isinstance(spec, dict):
-            raise FaultError("the body must be a JSON object")
-        unknown = set(spec) - _FIELDS
-        if unknown:
-            raise FaultError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_FIELDS))}")
-        write_key = spec.get("writeKey")
-        if write_key is not None and (not isinstance(write_key, str) or not write_key):
-            raise FaultError("writeKey must be a non-empty string (leave it out for every key)")
-        action = spec.get("action", "status" if "status" in spec else "delay" if "delayMs" in spec else None)
-        if action not in _ACTIONS:
-            raise FaultError(f"action must be one of {', '.join(_ACTIONS)} (or give a status), not {action!r}")
-        if action == "status" and "status" not in spec:
-            raise FaultError("action status needs a status")
-        if action != "status" and "status" in spec:
-            raise FaultError(f"a status does not go with action {action}")
-        every = spec.get("all", False)
-        if not isinstance(every, bool):
-            raise FaultError("all must be true or false")
-        if every and "count" in spec:
-            raise FaultError("give count or all, not both")
-        default_count = None if every or "fraction" in spec else 1
-        seed = spec.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise FaultError("seed must be an integer")
-        return self._add(
-            write_key=write_key,
-            status=spec.get("status"),
-            count=spec.get("count", default_count),
-            fraction=spec.get("fraction"),
-            seed=seed,
-            retry_after=spec.get("retryAfter"),
-            delay_ms=spec.get("delayMs", 0),
-            close=action == "close",
-            body=spec.get("body"),
-            names=_HTTP_NAMES,
-        )
+        return self._add(rule_from_json(spec))
 
     # -- reading and clearing ------------------------------------------------------------------
 
@@ -481,11 +370,7 @@ def fault_answer(hit: FaultHit) -> tuple[int, bytes, bytes]:
     if hit.status < 300:
         return hit.status, b"{}", b"application/json"
     message = f"mockpipe answered {hit.status} on purpose ({hit.label})"
-    return (
-        hit.status,
-        orjson.dumps({"code": "fault.injected", "message": message, "violations": [], "meta": {"errors": [message]}}),
-        b"application/json",
-    )
+    return hit.status, tracking_error("fault.injected", message), b"application/json"
 
 
 def message_ids(body: JSONObject) -> list[str]:
@@ -497,148 +382,3 @@ def message_ids(body: JSONObject) -> list[str]:
         for call in calls
         if isinstance(call, dict) and isinstance(call.get("messageId"), str) and call["messageId"]
     ]
-
-
-def _retry_after(value: object, name: str) -> str | None:
-    """The Retry-After header of a rule: whole seconds (a number, or digits in a string) up to a day,
-    or an HTTP date. RFC 9110 allows nothing else: `1.5` would be read differently by each client."""
-    if value is None:
-        return None
-    seconds: int | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        # A JSON `2.0` is the number 2; 1.5 or 1e308 are no delay-seconds.
-        seconds = int(value) if isinstance(value, int) or value.is_integer() else None
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        digits = value.strip()
-        seconds = int(digits) if len(digits) <= 9 else MAX_RETRY_AFTER + 1  # int() refuses 4300+ digits
-    elif isinstance(value, str) and not value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        try:
-            email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            pass
-        else:
-            return value.strip()
-    if seconds is None or not 0 <= seconds <= MAX_RETRY_AFTER:
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise FaultError(f"{name} must be whole seconds from 0 to {MAX_RETRY_AFTER}, or an HTTP date, not {shown}")
-    return str(seconds)
-
-
-def _body(body: bytes | str | JSONObject | None) -> tuple[bytes | None, bytes]:
-    """The body a status rule answers, and its content type: JSON for an object, text for a string."""
-    if body is None:
-        return None, b"application/json"
-    if isinstance(body, dict):
-        return orjson.dumps(body), b"application/json"
-    if isinstance(body, str):
-        return body.encode(), b"text/plain; charset=utf-8"
-    if isinstance(body, bytes):
-        return body, b"application/octet-stream"
-    raise FaultError("body must be a JSON object, a string or bytes")
-
-
-# -- closing a connection without an answer ------------------------------------------------------
-
-
-def _abort_transport(scope: Scope) -> bool:
-    """Abort the TCP connection of this request at once (no status line, no body); False if not found.
-
-    ASGI has no way to drop a connection: an app that returns without answering gets a 500 from
-    Hypercorn. So walk Hypercorn's own objects (checked against hypercorn 0.17 and 0.18, HTTP/1.1):
-    the server's `send` is `HTTPStream.app_send`; the stream's `send` is `H11Protocol.stream_send`;
-    the protocol's `send` is `TCPServer.protocol_send`, whose server holds the asyncio StreamWriter.
-    Anything else (another server, HTTP/2 where the connection carries other streams) returns False.
-    """
-    raw_send: Any = (scope.get("extensions") or {}).get(RAW_SEND)
-    try:
-        stream = raw_send.__self__
-        protocol = stream.send.__self__
-        if type(protocol).__name__ != "H11Protocol":
-            return False
-        transport = protocol.send.__self__.writer.transport
-    except AttributeError:
-        return False
-    if not isinstance(transport, asyncio.Transport) or transport.is_closing():
-        return False
-    transport.abort()
-    return True
-
-
-async def close_connection(scope: Scope, receive: Receive, send: Send) -> None:
-    """Drop the connection without an answer; where that is impossible, answer headers that promise a
-    body which never comes, and end the connection there (the client sees a truncated response)."""
-    if not _abort_transport(scope):
-        log.debug("cannot reach the connection of %s; answering a truncated response", scope.get("path"))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 503,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", b"1024"),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        return  # without the promised body: the server ends the connection mid-response
-    # Hypercorn answers 500 for an app that returns before its request was seen to end: wait for it.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(DISCONNECT_WAIT):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-
-
-# -- the HTTP API ------------------------------------------------------------------------------
-
-
-def _error(message: str, status: int = 400) -> JSONResponse:
-    return error_response("fault.invalid" if status == 400 else "not_found", message, status)
-
-
-class FaultsAPI:
-    """`/mockpipe/faults`: set, list and clear fault rules over HTTP.
-
-    `POST /mockpipe/faults` with a JSON object (answers 201 with the rule):
-    `writeKey` (leave out for every key), `status` (200-599), `retryAfter` (whole seconds from 0 to
-    86400, or an HTTP date), `body` (an object answered as JSON, or a string as text; default
-    `{"code","message"}`),
-    `action` (`"status"` when a status is given, `"close"`, or `"delay"`), `delayMs` (0-300000),
-    `count` (the next N requests, default 1) or `all: true`, `fraction` (0-1, with an optional
-    `count` cap and `seed`). `GET /mockpipe/faults?writeKey=` lists the rules (with their `hits` and
-    `remaining`), `DELETE /mockpipe/faults?writeKey=` clears them, `DELETE /mockpipe/faults/{id}` one.
-    """
-
-    def __init__(self, faults: Faults) -> None:
-        self.faults = faults
-
-    def routes(self) -> list[Route]:
-        return [
-            Route("/mockpipe/faults", self.list, methods=["GET"]),
-            Route("/mockpipe/faults", self.add, methods=["POST"]),
-            Route("/mockpipe/faults", self.clear, methods=["DELETE"]),
-            Route("/mockpipe/faults/{rule_id:int}", self.remove, methods=["DELETE"]),
-        ]
-
-    async def list(self, request: Request) -> JSONResponse:
-        rules = self.faults.rules(request.query_params.get("writeKey"))
-        return JSONResponse({"faults": [rule.to_dict() for rule in rules], "count": len(rules)})
-
-    async def add(self, request: Request) -> JSONResponse:
-        try:
-            spec = orjson.loads(await request.body())
-        except orjson.JSONDecodeError as exc:
-            return _error(f"the body is not JSON: {exc}")
-        try:
-            rule = self.faults.add_json(spec)
-        except FaultError as exc:
-            return _error(str(exc))
-        return JSONResponse({"fault": rule.to_dict()}, status_code=201)
-
-    async def clear(self, request: Request) -> JSONResponse:
-        return JSONResponse({"deleted": self.faults.clear(request.query_params.get("writeKey"))})
-
-    async def remove(self, request: Request) -> JSONResponse:
-        rule_id = request.path_params["rule_id"]
-        if not self.faults.remove(rule_id):
-            return _error(f"no fault {rule_id}", 404)
-        return JSONResponse({"deleted": 1})

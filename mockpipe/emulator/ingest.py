@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.emulator.cors import adding_headers
-from mockpipe.emulator.faults import Faults, InjectedFault, fault_answer, message_ids
+from mockpipe.emulator.error_body import tracking_error as _error_body
+from mockpipe.emulator.fault_delivery import InjectedFault
+from mockpipe.emulator.faults import Faults, fault_answer, message_ids
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.records import Call, RequestRecord, index_fields
 from mockpipe.spec.decoding import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
@@ -67,10 +69,10 @@ _CALL_ID = operator.itemgetter(Call._fields.index("id"))  # of a Call, at C spee
 class Ingest:
     """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
 
-    def __init__(self, config: ServerConfig, journal: Journal) -> None:
+    def __init__(self, config: ServerConfig, journal: Journal, faults: Faults | None = None) -> None:
         self.config = config
         self.journal = journal
-        self.faults = Faults()  # rules set through /mockpipe/faults or MockPipeServer.faults
+        self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -369,18 +371,6 @@ async def _discard(receive: Receive, message: Message, budget: int) -> bool:
             return False
         budget -= len(message.get("body", b""))
     return True
-
-
-def _error_body(code: str, message: str, violations: Sequence[Violation] = ()) -> bytes:
-    """The error shape: `code` and `message` (which SDKs read), the violations, and SPEC's `meta.errors`."""
-    return orjson.dumps(
-        {
-            "code": code,
-            "message": message,
-            "violations": [v.to_dict() for v in violations],
-            "meta": {"errors": [v.message for v in violations] or [message]},
-        }
-    )
 
 
 def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:

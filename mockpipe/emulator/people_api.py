@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mockpipe.emulator.responses import bad_query, check_known_params, not_found
+from mockpipe.emulator.responses import bad_query, check_known_params, error_response, not_found
 from mockpipe.people.model import DEFAULT_PAGE_SIZE, AmbiguousIdError
 
 if TYPE_CHECKING:
@@ -34,9 +34,7 @@ OBJECT_PARAMS = frozenset(("writeKey", "typeId", "after", "limit"))
 
 
 def _ambiguous(exc: AmbiguousIdError) -> JSONResponse:
-    return JSONResponse(
-        {"code": "ambiguous", "message": f"{exc} (?writeKey=)", "writeKeys": exc.write_keys}, status_code=409
-    )
+    return error_response("ambiguous", f"{exc} (?writeKey=)", 409, writeKeys=exc.write_keys)
 
 
 def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The JSON error answers of mockpipe's own endpoints (inspection, people, faults, UI): `code` and `message`."""
+"""The JSON error answers of mockpipe's own endpoints (inspection, people, faults, UI), in the shape
+every mockpipe error has (`mockpipe.emulator.error_body`), and the check of their query parameters."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from mockpipe.emulator.error_body import error_body
+
 
 def error_response(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, **extra}, status_code=status)
+    return JSONResponse(error_body(code, message, **extra), status_code=status)
 
 
 def bad_query(message: str) -> JSONResponse:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
-from mockpipe.emulator.app import begin_shutdown, create_app
+from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import ServerConfig
+from mockpipe.emulator.emulator import Emulator
 from mockpipe.errors import ServerError
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, Journal
 
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.faults import Faults
     from mockpipe.journal.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
-    from mockpipe.journal.store import Store
     from mockpipe.people.model import People, Person
+    from mockpipe.types import JSONObject
 
 log = logging.getLogger("mockpipe.emulator.server")
 
@@ -101,7 +102,11 @@ class MockPipeServer:
     """The emulator served on a free port of 127.0.0.1 (by default) from a daemon thread.
 
     Use it as a context manager, or call `start()` and `stop()`. Options are those of
-    `ServerConfig` (`strict=True`, `region="eu"`, `write_keys={"k1"}`, ...).
+    `ServerConfig` (`strict=True`, `region="eu"`, `write_keys={"k1"}`, ...), and those of
+    `Emulator.build`: `store="journal.db"` (and `store_sync="full"`) keeps the journal in an SQLite
+    file, `record="calls.jsonl"` appends every accepted call to a file, `forward=URL` (with
+    `forward_key=`) relays every accepted call to another Data Pipelines endpoint. `stop()` ends the
+    recording and the forwarding (after delivering what it can for a few seconds).
     """
 
     START_TIMEOUT = 10.0
@@ -112,21 +117,26 @@ class MockPipeServer:
         *,
         journal: Journal | None = None,
         store: str | os.PathLike[str] | None = None,
+        store_sync: str = "normal",
+        record: str | os.PathLike[str] | None = None,
+        forward: str | None = None,
+        forward_key: str | None = None,
         **options: Any,
     ) -> None:
         if config is not None and options:
             raise TypeError("pass either a ServerConfig or keyword options, not both")
-        if journal is not None and store is not None:
-            raise TypeError("pass either a journal or a store, not both")
-        self.config = config or ServerConfig(**options)
-        # A store (an SQLite file, see mockpipe.journal.store) reloads its journal and keeps every new call.
-        self.store: Store | None = None
-        if store is not None:
-            from mockpipe.journal.store import Store  # sqlite3 is imported only by those who use it
-
-            self.store = Store(store)
-            journal = self.store.open_journal(max_calls=self.config.max_calls)
-        self.journal = journal if journal is not None else Journal(max_calls=self.config.max_calls)
+        self.emulator = Emulator.build(
+            config or ServerConfig(**options),
+            journal=journal,
+            store=store,
+            store_sync=store_sync,
+            record=record,
+            forward=forward,
+            forward_key=forward_key,
+        )
+        self.config = self.emulator.config
+        self.journal = self.emulator.journal
+        self.store = self.emulator.store  # None without `store=`
         self.host = self.config.host
         self.port = self.config.port
         self._thread: threading.Thread | None = None
@@ -134,7 +144,7 @@ class MockPipeServer:
         self._shutdown: asyncio.Event | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
-        self.app: Starlette = create_app(self.config, self.journal, on_ready=self._ready.set)
+        self.app = create_app(emulator=self.emulator, on_ready=self._ready.set)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -143,6 +153,8 @@ class MockPipeServer:
         running, if the address cannot be bound, or if the server does not come up in `timeout`."""
         if self.is_running():
             raise ServerError("Server is already running")
+        if not self.emulator.restartable:
+            raise ServerError("a stopped server that recorded or forwarded cannot start again: make a new one")
         try:
             sock = listen_socket(self.config.host, self.config.port)
         except (OSError, OverflowError) as exc:  # OverflowError: a port beyond 65535
@@ -181,7 +193,7 @@ class MockPipeServer:
         if thread is None:
             raise ServerError("Server is not running")
         if self._loop is not None and self._shutdown is not None and thread.is_alive():
-            self._loop.call_soon_threadsafe(begin_shutdown, self.app)
+            self._loop.call_soon_threadsafe(self.emulator.begin_shutdown)
             self._loop.call_soon_threadsafe(self._shutdown.set)
         thread.join(timeout)
         if thread.is_alive():
@@ -189,8 +201,8 @@ class MockPipeServer:
         self._thread = None
         self._loop = None
         self._shutdown = None
-        if self.store is not None:
-            self.store.close()  # reopened by the next write, should the server start again
+        for line in self.emulator.close():  # the store reopens on the next write, should the server start again
+            log.info("%s", line)
         failure, self._failure = self._failure, None
         if failure is not None and not isinstance(failure, asyncio.CancelledError):
             raise ServerError("mockpipe's server thread failed") from failure
@@ -223,9 +235,18 @@ class MockPipeServer:
 
     # -- the journal ---------------------------------------------------------------------------
 
-    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
-        """Calls received, filtered by `write_key`, `type`, `event`, `user_id`, ... (see `CallQuery`)."""
+    def records(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The journal's records of the calls received, oldest first, filtered by `write_key`, `type`,
+        `event`, `user_id`, ... (see `CallQuery`)."""
         return self.journal.calls(query, **filters)
+
+    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The same as `records()`."""
+        return self.journal.calls(query, **filters)
+
+    def payloads(self, query: CallQuery | None = None, /, **filters: Any) -> list[JSONObject]:
+        """The enriched payloads of the calls received (plain dicts), oldest first; filters as `records()`."""
+        return [call.payload for call in self.journal.calls(query, **filters)]
 
     def wait_for(
         self,
@@ -250,16 +271,14 @@ class MockPipeServer:
     def faults(self) -> Faults:
         """The fault rules of the tracking endpoints: `server.faults.fail_next(2, status=429, retry_after=1)`,
         `.drop_next()`, `.delay(ms)`, `.clear()` (see `mockpipe.emulator.faults`)."""
-        faults: Faults = self.app.state.faults
-        return faults
+        return self.emulator.faults
 
     # -- people and objects --------------------------------------------------------------------
 
     @property
     def people(self) -> People:
         """People and objects as the service would see them after the calls so far (`mockpipe.people.model`)."""
-        people: People = self.app.state.people
-        return people
+        return self.emulator.people
 
     def person(self, person_id: str, *, write_key: str | None = None) -> Person | None:
         """The person with this userId, anonymousId, aliased id or email, or None. Without

@@ -10,18 +10,22 @@ from __future__ import annotations
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mockpipe.emulator.live import LiveFeed
 from mockpipe.emulator.responses import not_found
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from starlette.requests import Request
 
-    from mockpipe.journal.journal import Journal
+    from mockpipe.emulator.live_feed import LiveEvent, LiveFeed
 
+RECONNECT_MS = 1000  # the `retry:` of the first event: how soon a browser reconnects to a stream that ended
+KEEPALIVE_SECONDS = 15.0  # a comment line this often keeps proxies and browsers from closing an idle stream
 UI_PATH = "/mockpipe/ui"
 EVENTS_PATH = "/mockpipe/events"
 ASSETS = {
@@ -48,8 +52,8 @@ def _asset(name: str) -> bytes:
 class WebUI:
     """The page, its assets, the SSE feed (`/mockpipe/events`) and `/`."""
 
-    def __init__(self, journal: Journal) -> None:
-        self.live = LiveFeed(journal)
+    def __init__(self, live: LiveFeed) -> None:
+        self.live = live
         self._assets: dict[str, bytes] = {}
 
     def routes(self) -> list[Route]:
@@ -92,9 +96,27 @@ class WebUI:
             return not_found(f"nothing at {request.url.path}")
         return self._serve(name)
 
-    async def events(self, request: Request) -> StreamingResponse:
-        return StreamingResponse(
-            self.live.stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    async def events(self, request: Request) -> EventSourceResponse:
+        """The live feed as Server-Sent Events; the stream ends on a shutdown (`Emulator.begin_shutdown`)."""
+        return EventSourceResponse(
+            _server_sent(self.live.stream()),
+            headers={"Cache-Control": "no-cache"},
+            ping=KEEPALIVE_SECONDS,
+            ping_message_factory=_keep_alive,
+            sep="\n",
         )
+
+
+async def _server_sent(events: AsyncIterator[LiveEvent]) -> AsyncIterator[ServerSentEvent]:
+    async for event in events:
+        yield ServerSentEvent(
+            event.data.decode(),
+            event=event.kind,
+            id=str(event.id) if event.kind == "call" else None,  # a reconnect gets a new hello all the same
+            retry=RECONNECT_MS if event.kind == "hello" else None,
+            sep="\n",
+        )
+
+
+def _keep_alive() -> ServerSentEvent:
+    return ServerSentEvent(comment="keep-alive", sep="\n")

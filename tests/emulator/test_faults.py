@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-import mockpipe.emulator.faults as faults_module
+import mockpipe.emulator.fault_delivery as delivery_module
 from mockpipe import MockPipeServer
 from mockpipe.emulator.faults import FaultError, Faults, message_ids
 from mockpipe.journal.journal import MAX_FAILED_ATTEMPTS, Journal
@@ -335,7 +335,7 @@ def test_httpx_sees_a_closed_connection_as_a_network_error(server: MockPipeServe
 
 
 def test_close_falls_back_to_a_truncated_answer(server: MockPipeServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(faults_module, "_abort_transport", lambda scope: False)
+    monkeypatch.setattr(delivery_module, "_abort_transport", lambda scope: False)
     server.faults.drop_next(1, write_key="k")
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     connection.request("POST", "/v1/batch", orjson.dumps(batch("m-1")), {**basic("k")})
@@ -346,8 +346,8 @@ def test_close_falls_back_to_a_truncated_answer(server: MockPipeServer, monkeypa
 
 
 def test_the_connection_is_only_reached_through_hypercorn() -> None:
-    assert faults_module._abort_transport({"type": "http", "extensions": {}}) is False
-    assert faults_module._abort_transport({"type": "http"}) is False
+    assert delivery_module._abort_transport({"type": "http", "extensions": {}}) is False
+    assert delivery_module._abort_transport({"type": "http"}) is False
 
 
 # -- the HTTP API -------------------------------------------------------------------------------

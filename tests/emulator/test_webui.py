@@ -142,9 +142,61 @@ def stream_call(server: MockPipeServer, call_id: int) -> tuple[str, dict[str, An
 
 def test_stop_ends_open_streams_quickly(server: MockPipeServer, events: EventStream) -> None:
     assert events.next()[0] == "hello"
-    assert server.app.state.live.clients == 1
+    assert server.app.emulator.live.clients == 1
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 1.0
     with pytest.raises(EOFError):
         events.next()
+
+
+def _raw_events(server: MockPipeServer, until: bytes, timeout: float = 5.0) -> bytes:
+    """The bytes of `GET /mockpipe/events` up to and including the first occurrence of `until`."""
+    seen = b""
+    with httpx.stream("GET", server.url_for("/mockpipe/events"), timeout=timeout) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        for chunk in response.iter_raw():
+            seen += chunk
+            if until in seen:
+                return seen
+    raise AssertionError(f"the stream ended before {until!r}: {seen!r}")
+
+
+def test_the_feed_is_framed_as_server_sent_events(server: MockPipeServer, client: Client) -> None:
+    client.post("/v1/track", {"userId": "u1", "event": "Before"})
+    hello = _raw_events(server, b"\n\n")
+    # The first event tells the browser to reconnect after a second (the stream ends on shutdown or lag).
+    assert hello.startswith(b"event: hello\ndata: {") and hello.endswith(b"}\nretry: 1000\n\n")
+    assert orjson.loads(hello.split(b"\n")[1][len(b"data: ") :])["total"] == 1
+
+
+def test_calls_carry_their_id(server: MockPipeServer, client: Client, events: EventStream) -> None:
+    assert events.next()[0] == "hello"
+    client.post("/v1/track", {"userId": "u1", "event": "After"})
+    assert events.next() == stream_call(server, 1)
+
+
+def test_an_idle_feed_sends_keep_alives(server: MockPipeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockpipe.emulator.webui as webui
+
+    monkeypatch.setattr(webui, "KEEPALIVE_SECONDS", 0.1)
+    assert _raw_events(server, b": keep-alive\n\n").count(b": keep-alive\n\n") == 1
+
+
+def test_head_of_the_feed_answers_without_streaming(client: Client) -> None:
+    started = time.monotonic()
+    response = client.http.head("/mockpipe/events")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_client_that_goes_away_is_forgotten_at_once(server: MockPipeServer) -> None:
+    stream = EventStream(server)
+    assert stream.next()[0] == "hello"
+    assert server.emulator.live.clients == 1
+    stream.close()
+    deadline = time.monotonic() + 2.0  # well before the next keep-alive would find the connection closed
+    while server.emulator.live.clients and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.emulator.live.clients == 0

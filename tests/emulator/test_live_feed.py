@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from mockpipe.emulator.live import LiveFeed
+from mockpipe.emulator.live_feed import LiveEvent, LiveFeed
 from mockpipe.journal.journal import Call, Journal, RequestRecord
 
 
@@ -55,10 +55,8 @@ def record(journal: Journal, event: str, *, write_key: str = "k", accepted: bool
     )
 
 
-def parse(chunk: bytes) -> tuple[str, dict[str, Any]]:
-    lines = chunk.decode().splitlines()
-    name = next(line[7:] for line in lines if line.startswith("event: "))
-    return name, orjson.loads(next(line[6:] for line in lines if line.startswith("data: ")))
+def parse(event: LiveEvent) -> tuple[str, dict[str, Any]]:
+    return event.kind, orjson.loads(event.data)
 
 
 def test_a_client_that_lags_too_far_is_cut_off() -> None:
@@ -66,10 +64,10 @@ def test_a_client_that_lags_too_far_is_cut_off() -> None:
     feed = LiveFeed(journal)
     feed.QUEUE_SIZE = 3
 
-    async def scenario() -> list[bytes]:
+    async def scenario() -> list[LiveEvent]:
         stream = feed.stream()
         hello = await anext(stream)
-        assert b"event: hello" in hello
+        assert hello.kind == "hello"
         for i in range(5):  # more than the queue holds, while the client reads nothing
             record(journal, f"e{i}")
         return [chunk async for chunk in stream]

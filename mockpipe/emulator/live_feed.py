@@ -1,10 +1,10 @@
-"""The live feed of the web UI: journal events as Server-Sent Events, one bounded queue per client.
+"""The live feed of the web UI: journal events fanned out to each connected browser, one bounded queue each.
 
 A stream starts with a `hello` event (the latest calls, the rejected requests and the counts per
 write key and type), then sends `call`, `request` (a rejected one) and `clear` events as the journal
 records them. A client that falls too far behind is cut off: its browser reconnects and gets a
 fresh `hello`, so a slow tab never holds memory on the server. Nothing is serialised while no
-client listens.
+client listens. The events go out as Server-Sent Events from `mockpipe.emulator.webui`; no web code here.
 """
 
 from __future__ import annotations
@@ -23,17 +23,16 @@ if TYPE_CHECKING:
     from mockpipe.journal.journal import Call, Journal, RequestRecord
     from mockpipe.types import JSONObject
 
-RECONNECT_MS = 1000
-KEEPALIVE_SECONDS = 15.0
 
+class LiveEvent(NamedTuple):
+    """One event of a stream: its kind, the id of its call or request, and its data as JSON."""
 
-class _Message(NamedTuple):
-    kind: str  # "call", "request" or "clear"; "" ends the stream
-    id: int  # call or request id, to skip what the `hello` already had
+    kind: str  # "hello", "call", "request" or "clear"; "" ends the stream
+    id: int  # call or request id, to skip what the `hello` already had (0 for the others)
     data: bytes
 
 
-_END = _Message("", 0, b"")
+_END = LiveEvent("", 0, b"")
 
 
 def call_summary(call: Call) -> JSONObject:
@@ -73,20 +72,14 @@ def request_summary(request: RequestRecord) -> JSONObject:
     }
 
 
-def sse(event: str, data: bytes, event_id: int | None = None) -> bytes:
-    """One Server-Sent Event; `data` is JSON, which has no raw newlines."""
-    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
-    return head.encode() + b"data: " + data + b"\n\n"
-
-
 class _Client:
     __slots__ = ("loop", "queue")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[_Message] = asyncio.Queue(size)
+        self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(size)
 
-    def push(self, message: _Message) -> None:
+    def push(self, message: LiveEvent) -> None:
         """From any thread: the journal is usually written on the client's own loop."""
         try:
             running = asyncio.get_running_loop()
@@ -98,7 +91,7 @@ class _Client:
             with contextlib.suppress(RuntimeError):  # the loop has closed: the stream is gone
                 self.loop.call_soon_threadsafe(self._put, message)
 
-    def _put(self, message: _Message) -> None:
+    def _put(self, message: LiveEvent) -> None:
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:  # too far behind: end the stream, the browser reconnects
@@ -124,7 +117,7 @@ class LiveFeed:
     def clients(self) -> int:
         return len(self._clients)
 
-    def _broadcast(self, messages: list[_Message]) -> None:
+    def _broadcast(self, messages: list[LiveEvent]) -> None:
         for client in list(self._clients):
             for message in messages:
                 client.push(message)
@@ -132,14 +125,14 @@ class LiveFeed:
     def _on_record(self, request: RequestRecord, calls: list[Call]) -> None:
         if not self._clients:
             return
-        messages = [_Message("call", call.id, orjson.dumps(call_summary(call))) for call in calls]
+        messages = [LiveEvent("call", call.id, orjson.dumps(call_summary(call))) for call in calls]
         if not request.accepted:
-            messages.append(_Message("request", request.id, orjson.dumps(request_summary(request))))
+            messages.append(LiveEvent("request", request.id, orjson.dumps(request_summary(request))))
         self._broadcast(messages)
 
     def _on_clear(self, write_key: str | None) -> None:
         if self._clients:
-            self._broadcast([_Message("clear", 0, orjson.dumps({"writeKey": write_key}))])
+            self._broadcast([LiveEvent("clear", 0, orjson.dumps({"writeKey": write_key}))])
 
     def close(self) -> None:
         """End every open stream (their browsers will try to reconnect)."""
@@ -160,19 +153,15 @@ class LiveFeed:
         # Only rejected requests are streamed: the last of them bounds what the snapshot covers.
         return snapshot, calls[-1].id if calls else 0, rejected[-1].id if rejected else 0
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """The event stream of one client, until it disconnects, lags too far or `close()`."""
+    async def stream(self) -> AsyncIterator[LiveEvent]:
+        """The events of one client, `hello` first, until it disconnects, lags too far or `close()`."""
         client = _Client(asyncio.get_running_loop(), self.QUEUE_SIZE)
         self._clients.add(client)  # before the snapshot: nothing recorded in between is missed
         try:
             snapshot, last_call, last_request = self.hello()
-            yield f"retry: {RECONNECT_MS}\n".encode() + sse("hello", orjson.dumps(snapshot))
+            yield LiveEvent("hello", 0, orjson.dumps(snapshot))
             while True:
-                try:
-                    message = await asyncio.wait_for(client.queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
+                message = await client.queue.get()
                 if message is _END:
                     return
                 # Calls recorded from another thread may be both in the snapshot and queued.
@@ -180,6 +169,6 @@ class LiveFeed:
                     message.kind == "request" and message.id <= last_request
                 ):
                     continue
-                yield sse(message.kind, message.data, message.id if message.kind == "call" else None)
+                yield message
         finally:
             self._clients.discard(client)
