@@ -1,5 +1,5 @@
-"""How `mockpipe calls` shows calls: a rich table on a terminal, plain fixed-width columns elsewhere
-(pipes and logs, which scripts and tests read), or JSON lines with `--json`.
+"""How `mockpipe calls` shows calls: a table styled with rich on a terminal, plain fixed-width columns
+elsewhere (pipes and logs, which scripts and tests read), or JSON lines with `--json`.
 
 The column widths are fixed when the command starts, never measured from the rows: with `--follow`
 the rows are printed as they arrive, each batch under the header printed first.
@@ -11,16 +11,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console
-from rich.table import Column, Table
-from rich.text import Text
+from rich.console import COLOR_SYSTEMS, Console
+from rich.style import Style
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mockpipe.types import JSONObject
 
-STATUS_STYLES = {"error": "red", "warning": "yellow", "resend": "dim", "valid": "green"}  # by _outcome
+# The header's style, and each outcome's (`_outcome`) for the STATUS column.
+STYLES = {"header": "bold", "error": "red", "warning": "yellow", "resend": "dim", "valid": "green"}
 # name, width (0: what the others leave, at least MIN_FLEXIBLE)
 COLUMNS = (("ID", 7), ("TIME", 12), ("KEY", 14), ("TYPE", 8), ("EVENT / NAME", 0), ("USER", 22), ("STATUS", 28))
 MIN_FLEXIBLE = 16
@@ -88,51 +88,33 @@ class PlainRows:
         return (" " * GAP).join(_fit(text, width) for text, width in zip(texts, self.widths, strict=True)).rstrip()
 
 
-class TerminalRows:
-    """A rich table: a bold header and statuses coloured by outcome, each batch of rows printed as a
-    table of the same fixed columns, so that they line up under the header."""
+class TerminalRows(PlainRows):
+    """The same columns on a terminal, styled with rich: a bold header, statuses coloured by outcome,
+    in the colours the terminal has (none under TERM=dumb, no colour under NO_COLOR, as rich decides).
+
+    Not a `rich.table.Table`: measured, it lays a row out in ~2 ms, a hundred times these rows, and
+    `calls` lists whole journals (20,000 calls on a terminal: 48 s instead of 6 s)."""
 
     def __init__(self, out: IO[str], width: int) -> None:
-        self.widths = column_widths(width)
-        # As wide as the columns need: a narrower terminal wraps the lines, as it did before rich.
-        needed = sum(self.widths) + GAP * (len(self.widths) - 1)
-        self.console = _Console(file=out, width=max(width, needed), force_terminal=True, highlight=False, emoji=False)
+        super().__init__(out, width)
+        console = Console(file=out, force_terminal=True)
+        self._system = COLOR_SYSTEMS.get(console.color_system or "")
+        styles = {name: Style.parse(style) for name, style in STYLES.items()}
+        self._styles = {name: style.without_color for name, style in styles.items()} if console.no_color else styles
 
     def header(self) -> None:
-        self.console.print(self._table(header=True))
+        self._write([self._paint("header", self._line([name for name, _ in COLUMNS]))])
 
     def show(self, calls: Sequence[JSONObject]) -> None:
-        if not calls:
-            return
-        table = self._table(header=False)
+        lines = []
         for call in calls:
-            texts = cells(call)
-            row = [Text(text) for text in texts]
-            row[-1].stylize(STATUS_STYLES[_outcome(call)])
-            table.add_row(*row)
-        self.console.print(table)
+            fitted = [_fit(text, width) for text, width in zip(cells(call), self.widths, strict=True)]
+            fitted[-1] = self._paint(_outcome(call), fitted[-1].rstrip())
+            lines.append((" " * GAP).join(fitted))
+        self._write(lines)
 
-    def _table(self, *, header: bool) -> Table:
-        columns = [
-            Column(name, width=width, no_wrap=True, overflow="ellipsis")
-            for (name, _), width in zip(COLUMNS, self.widths, strict=True)
-        ]
-        return Table(
-            *columns,
-            show_header=header,
-            header_style="bold",
-            box=None,
-            show_edge=False,
-            pad_edge=False,
-            padding=(0, GAP // 2),
-        )
-
-
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        # rich's own exits with status 1; the command ends quietly with 0, as it did before rich.
-        self.quiet = True
-        raise BrokenPipeError
+    def _paint(self, name: str, text: str) -> str:
+        return self._styles[name].render(text, color_system=self._system)
 
 
 def _outcome(call: JSONObject) -> str:

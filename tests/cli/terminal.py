@@ -16,7 +16,7 @@ def run_on_terminal(*args: str, stream: str = "stdout", columns: int = 150, time
     returns its exit status and what it wrote there (escapes included)."""
     main, secondary = pty.openpty()
     env = dict(os.environ, COLUMNS=str(columns), TERM="xterm-256color")
-    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
+    for name in ("NO_COLOR", "FORCE_COLOR", "COLORTERM", "TTY_COMPATIBLE"):
         env.pop(name, None)
     other = subprocess.DEVNULL
     process = subprocess.Popen(

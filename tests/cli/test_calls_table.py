@@ -42,6 +42,14 @@ CALLS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def colour_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal with colours, whatever the environment running the tests says."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("NO_COLOR", "FORCE_COLOR", "COLORTERM", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_widths_give_the_event_column_what_is_left_and_never_less_than_its_minimum() -> None:
     assert column_widths(200)[4] == 200 - sum(w for _, w in COLUMNS) - 2 * (len(COLUMNS) - 1)
     assert column_widths(80)[4] == 16
@@ -110,8 +118,25 @@ def test_terminal_rows_end_quietly_when_the_reader_left() -> None:
             raise BrokenPipeError
 
     rows = TerminalRows(Gone(), 120)
-    with pytest.raises(BrokenPipeError):  # not rich's SystemExit(1): the command exits 0, quietly
+    with pytest.raises(BrokenPipeError):  # the command catches it and exits 0, quietly
         rows.header()
+
+
+def test_terminal_rows_follow_no_color_and_dumb_terminals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    out = io.StringIO()
+    rows = TerminalRows(out, 120)
+    rows.header()
+    rows.show(CALLS)
+    assert out.getvalue().startswith("\x1b[1mID") and "\x1b[3" not in out.getvalue()  # bold, but no colour
+
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    out = io.StringIO()
+    rows = TerminalRows(out, 120)
+    rows.header()
+    rows.show(CALLS)
+    assert "\x1b" not in out.getvalue()
 
 
 def test_json_rows_are_the_api_view() -> None:
