@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mockpipe.cli.output import reader_left
 from mockpipe.errors import MockpipeError
-from mockpipe.factories.data import BASE_TIME, CHANNELS
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.spec.times import parse_timestamp
 from mockpipe.spec.validator import validate
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
 
 ENDPOINT_TYPES = (*CALL_TYPES, "batch")
+# The factories' channels and base time, not imported from them: importing the factories loads Faker,
+# a tenth of a second that `mockpipe validate` never needs (tests/cli/test_payloads.py keeps them equal).
+CHANNELS = ("browser", "server", "mobile")
+BASE_TIME = "2024-01-02T03:04:05Z"  # parsed by --base-time's type, as a value given on the command line
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,14 +128,8 @@ def run_fake(args: argparse.Namespace) -> int:
         print(f"mockpipe fake: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `mockpipe fake track -n 1000 | head -1`: the reader has all it wanted
-        _reader_left()
+        reader_left()
     return 0
-
-
-def _reader_left() -> None:
-    from mockpipe.cli.calls import _reader_left as quiet_stdout  # the calls and export commands' recipe
-
-    quiet_stdout()
 
 
 def _invalid_payloads(factory: Any, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -209,7 +207,7 @@ def run_validate(args: argparse.Namespace) -> int:
                     print(f"{where}: {severity}: {message}")
         sys.stdout.flush()
     except BrokenPipeError:  # `mockpipe validate big.jsonl | head`: stop; the status says what was seen
-        _reader_left()
+        reader_left()
         return 1 if errors else 0
     print(f"{documents} payload(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0

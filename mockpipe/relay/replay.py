@@ -1,5 +1,5 @@
 """Replay: send a recording to any Data Pipelines endpoint as `/v1/batch` requests within the limits,
-with a plain-text progress bar, and count what the endpoint accepted.
+with a progress bar on a terminal, and count what the endpoint accepted.
 
 The file is streamed, never held: calls are packed into one batch per write key, which is sent when
 the next call does not fit. `rate` paces the calls per second (and caps a batch at that many calls).
@@ -21,6 +21,8 @@ from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+
+    from rich.progress import Progress as RichProgress
 
 PROBLEMS_SHOWN = 10
 LINES_SHOWN = 5  # line numbers named per reason
@@ -75,10 +77,14 @@ class ReplayReport:
 
 
 class Progress:
-    """A progress bar on a text stream, with no dependency: redrawn in place on a terminal (at most
-    ten times a second), one line per tenth of the way otherwise (logs, CI)."""
+    """The progress of a replay on a text stream: on a terminal, a rich progress bar with the counts,
+    redrawn in place; elsewhere (logs, CI) nothing, since the summary printed at the end says it all.
 
-    WIDTH = 30
+    rich loads only when a bar is drawn. `close()` puts the terminal back (the cursor) if the replay
+    ends early; `update(..., final=True)` does it after the last draw.
+    """
+
+    REDRAW_SECONDS = 0.1  # at most ten updates a second: one per call would cost more than the sending
 
     def __init__(self, total_bytes: int | None, *, stream: IO[str] | None = None, interactive: bool | None = None):
         self.stream = stream if stream is not None else sys.stderr
@@ -86,40 +92,60 @@ class Progress:
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self._start = time.monotonic()
         self._last_draw = 0.0
-        self._last_tenth = 0
+        self._bar: RichProgress | None = None
 
     def update(self, done_bytes: int, report: ReplayReport, *, final: bool = False) -> None:
+        if not self.interactive:
+            return
         now = time.monotonic()
-        if self.interactive:
-            if not final and now - self._last_draw < 0.1:
-                return
-            self._last_draw = now
-            self.stream.write("\r" + self._line(done_bytes, report, now) + ("\n" if final else ""))
-        else:
-            tenth = 10 * done_bytes // self.total if self.total else 0
-            if not final and tenth <= self._last_tenth:
-                return
-            self._last_tenth = tenth
-            self.stream.write(self._line(done_bytes, report, now) + "\n")
-        self.stream.flush()
+        if not final and now - self._last_draw < self.REDRAW_SECONDS:
+            return
+        self._last_draw = now
+        bar = self._bar or self._open()
+        bar.update(bar.task_ids[0], completed=done_bytes, counts=self._counts(report, now))
+        if final:
+            self.close()
 
     def note(self, text: str) -> None:
-        """A message on a line of its own, above the bar (redrawn at the next update)."""
-        self.stream.write(("\r\x1b[K" if self.interactive else "") + text + "\n")
-        self.stream.flush()
-        self._last_draw = 0.0
+        """A message on a line of its own, above the bar."""
+        if self._bar is not None:
+            from rich.text import Text
 
-    def _line(self, done_bytes: int, report: ReplayReport, now: float) -> str:
+            self._bar.console.print(Text(text))  # Text: no markup read in a server's answer
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Stop drawing: the bar stays as last drawn."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def _open(self) -> RichProgress:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress as RichProgress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        bar = RichProgress(
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[counts]}"),
+            console=Console(file=self.stream, force_terminal=True, highlight=False),
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        bar.add_task("replay", total=self.total, counts="")
+        bar.start()
+        self._bar = bar
+        return bar
+
+    def _counts(self, report: ReplayReport, now: float) -> str:
         elapsed = max(now - self._start, 1e-9)
-        counts = (
+        return (
             f"{report.calls:,} calls sent, {report.accepted:,} accepted, {report.rejected:,} rejected, "
             f"{report.calls / elapsed:,.0f} calls/s"
         )
-        if not self.total:
-            return counts
-        fraction = min(done_bytes / self.total, 1.0)
-        filled = int(fraction * self.WIDTH)
-        return f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%}  {counts}"
 
 
 class _Replay:

@@ -16,6 +16,7 @@ import pytest
 
 from mockpipe import MockPipeServer
 from mockpipe.cli import main
+from tests.cli.terminal import plain, run_on_terminal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -107,6 +108,17 @@ def test_calls_escapes_what_would_drive_the_terminal(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[2J" in out
+
+
+def test_calls_on_a_terminal_is_a_rich_table_with_the_same_columns(server: MockPipeServer) -> None:
+    status, shown = run_on_terminal("calls", "--url", server.url)
+    assert status == 0, shown
+    assert "\x1b[1mID" in shown and "\x1b[32mvalid" in shown and "\x1b[31minvalid: identity.required" in shown
+    rows = [line.split() for line in plain(shown).splitlines()]
+    assert rows[0] == ["ID", "TIME", "KEY", "TYPE", "EVENT", "/", "NAME", "USER", "STATUS"]
+    assert rows[1][2:] == ["k1", "track", "Order", "Completed", "u1", "valid"]
+    assert rows[2][2:] == ["k2", "page", "Home", "anon:a1", "valid"]
+    assert [row[0] for row in rows[1:]] == ["1", "2", "3"]
 
 
 def test_calls_reports_an_unreachable_server(capsys: pytest.CaptureFixture[str]) -> None:

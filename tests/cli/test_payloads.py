@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from mockpipe import factories
-from mockpipe.cli import main
+from mockpipe.cli import build_parser, main, payloads as cli_payloads
 from mockpipe.spec.rules import RULES
 from mockpipe.spec.validator import validate
 
@@ -115,6 +115,15 @@ def test_fake_rejects_bad_options() -> None:
         main(["fake", "track", "--base-time", "yesterday"])
     with pytest.raises(SystemExit):
         main(["fake", "event"])
+
+
+def test_fake_options_match_the_factories() -> None:
+    # cli/payloads names the channels and the base time itself, so as not to load Faker at start-up.
+    args = build_parser().parse_args(["fake", "track"])
+    assert args.base_time == factories.BASE_TIME and args.channel is None
+    assert cli_payloads.CHANNELS == factories.CHANNELS
+    for channel in factories.CHANNELS:
+        assert build_parser().parse_args(["fake", "track", "--channel", channel]).channel == channel
 
 
 # -- mockpipe validate -------------------------------------------------------------------------------

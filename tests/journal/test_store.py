@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from mockpipe import MockPipeServer
-from mockpipe.cli.calls import InspectionClient
+from mockpipe.cli.inspection_client import InspectionClient
 from mockpipe.journal.store import Store, StoreError, StoreLockedError
 from tests.support.serve_process import ServeProcess
 
@@ -187,8 +187,8 @@ def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
         thread.join(30)
     assert len(acknowledged) >= 600
 
-    with ServeProcess("--store", str(path)) as second:
-        stored = list(InspectionClient(second.url).calls({"duplicates": "true"}))
+    with ServeProcess("--store", str(path)) as second, InspectionClient(second.url) as client:
+        stored = list(client.calls({"duplicates": "true"}))
         received = {call["payload"]["messageId"] for call in stored}
         missing = set(acknowledged) - received
         assert not missing, f"{len(missing)} answered call(s) lost, e.g. {sorted(missing)[:5]}"
@@ -196,7 +196,7 @@ def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
         assert ids == sorted(set(ids))
         after = HTTP.post(second.url + "/v1/track", content=b'{"userId":"u1","event":"After"}', headers=AUTH)
         assert after.status_code == 200
-        newest = InspectionClient(second.url).wait(ids[-1], {})
+        newest = client.wait(ids[-1], {})
         assert [call["id"] for call in newest] == [ids[-1] + 1]
         second.stop()
 

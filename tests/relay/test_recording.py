@@ -192,8 +192,7 @@ def test_replay_of_100_000_calls_arrives_complete_in_batches_near_the_limit(
     sizes = [request.size for request in target.requests()]
     assert len(sizes) == report.requests
     assert max(sizes) <= MAX_BATCH_BYTES and min(sizes[:-1]) > MAX_BATCH_BYTES - 1024  # full batches
-    assert stderr.getvalue().count("\n") == 11  # a line per tenth, and the last one
-    assert "100%" in stderr.getvalue().splitlines()[-1]
+    assert stderr.getvalue() == ""  # not a terminal: no progress lines (the bar is tested in tests/cli)
 
 
 def test_replay_rejects_calls_over_the_limit_and_lines_without_a_key(target: MockPipeServer) -> None:
