@@ -12,6 +12,7 @@ on are kept as 60-bit keys (`text_key`), and every match is confirmed on the cal
 from __future__ import annotations
 
 import bisect
+import operator
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,15 @@ from mockpipe.spec.enrich import format_time
 if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
 
+# What `append` reads of a record, by name (one C call per record, whatever the field order).
+_PACKED_CALL = operator.attrgetter(
+    "id", "request_id", "write_key", "type", "received_at", "region", "path", "valid", "accepted", "violations",
+    "message_id", "user_id", "anonymous_id", "event", "name", "raw", "duplicate_of",
+)  # fmt: skip
+_PACKED_REQUEST = operator.attrgetter(
+    "id", "received_at", "method", "path", "write_key", "auth", "status", "accepted", "reason", "message",
+    "violations", "call_ids", "size", "content_encoding", "user_agent", "retry_count", "body", "fault",
+)  # fmt: skip
 KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 bytes in a dict)
 
 
@@ -227,7 +237,7 @@ class CallTable(PackedRows):
             name,
             raw,
             duplicate_of,
-        ) in calls:
+        ) in map(_PACKED_CALL, calls):
             if call_id <= last_id:
                 self.in_order = False
             last_id = call_id
@@ -286,25 +296,28 @@ class CallTable(PackedRows):
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:  # restored from elsewhere: no fields to index
             payload = None
-        message_id, user_id, anonymous_id, event, name = index_fields(payload if isinstance(payload, dict) else {})
-        return Call(
-            call_id,
-            row[self.REQUEST],
-            write_key,
-            call_type,
-            self._received_text(row[self.RECEIVED], call_id),
-            region,
-            path,
-            valid,
-            accepted,
-            self.violations.get(call_id, ()),
-            message_id,
-            user_id,
-            anonymous_id,
-            event,
-            name,
-            raw,
-            self.duplicate_of.get(call_id),
+        if not isinstance(payload, dict):
+            payload = None
+        message_id, user_id, anonymous_id, event, name = index_fields(payload or {})
+        return Call.reading(
+            payload,
+            id=call_id,
+            request_id=row[self.REQUEST],
+            write_key=write_key,
+            type=call_type,
+            received_at=self._received_text(row[self.RECEIVED], call_id),
+            region=region,
+            path=path,
+            valid=valid,
+            accepted=accepted,
+            violations=self.violations.get(call_id, ()),
+            message_id=message_id,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            event=event,
+            name=name,
+            raw=raw,
+            duplicate_of=self.duplicate_of.get(call_id),
         )
 
     def _forget(self, record_id: int) -> None:
@@ -372,7 +385,7 @@ class RequestTable(PackedRows):
             retry_count,
             body,
             fault,
-        ) = request  # one unpacking, per request
+        ) = _PACKED_REQUEST(request)  # one unpacking, per request, by name
         self._note_id(request_id)
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
         if not (
@@ -408,24 +421,24 @@ class RequestTable(PackedRows):
         if call_ids is None:
             call_ids = tuple(range(first_call, first_call + call_count))
         return RequestRecord(
-            request_id,
-            self._received_text(received, request_id),
-            method,
-            path,
-            write_key,
-            auth,
-            status,
-            accepted,
-            reason,
-            message,
-            violations,
-            call_ids,
-            size,
-            encoding,
-            user_agent,
-            retry_count,
-            body,
-            fault,
+            id=request_id,
+            received_at=self._received_text(received, request_id),
+            method=method,
+            path=path,
+            write_key=write_key,
+            auth=auth,
+            status=status,
+            accepted=accepted,
+            reason=reason,
+            message=message,
+            violations=violations,
+            call_ids=call_ids,
+            size=size,
+            content_encoding=encoding,
+            user_agent=user_agent,
+            retry_count=retry_count,
+            body=body,
+            fault=fault,
         )
 
     def _forget(self, record_id: int) -> None:

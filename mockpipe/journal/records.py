@@ -2,6 +2,10 @@
 
 The index fields of a call (messageId, userId, anonymousId, event, name) are those of its payload,
 as `index_fields` reads them: the journal stores the payload's JSON and derives them again on read.
+
+Each record is defined once, here, and everything else names its fields (`CALL_FIELDS`,
+`REQUEST_FIELDS`): building by keyword, unpacking with `operator.attrgetter(*names)`, and the store's
+columns. Adding a field to `Call` takes an edit here and a schema step in `mockpipe.journal.store`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,8 @@ if TYPE_CHECKING:
     from mockpipe.types import JSONObject
 
 
-class Call(NamedTuple):
-    """One call as the emulator received it (a batch item counts as a call of its own).
-
-    `message_id`, `user_id`, `anonymous_id`, `event` and `name` are `index_fields(payload)`: a call
-    read from the journal has them from its `raw` JSON."""
+class _CallFields(NamedTuple):
+    """The fields of a `Call` (see there)."""
 
     id: int
     request_id: int
@@ -39,10 +40,31 @@ class Call(NamedTuple):
     raw: bytes
     duplicate_of: int | None = None
 
+
+class Call(_CallFields):
+    """One call as the emulator received it (a batch item counts as a call of its own).
+
+    `message_id`, `user_id`, `anonymous_id`, `event` and `name` are `index_fields(payload)`: a call
+    read from the journal has them from its `raw` JSON, and carries that parse (`reading`) for the
+    first `payload` access, so that a listing parses each call's JSON once."""
+
+    # No __slots__: a tuple subclass cannot have any, and the instance dict holds the carried parse.
+
+    @classmethod
+    def reading(cls, payload: JSONObject | None, /, **fields: Any) -> Call:
+        """A call read back from its JSON, carrying `payload`, the parse of its `raw` (None: none made)."""
+        call = cls(**fields)
+        if payload is not None:
+            call.__dict__["_parsed"] = payload
+        return call
+
     @property
     def payload(self) -> JSONObject:
-        """The enriched payload (a fresh dict on every access)."""
-        payload: JSONObject = orjson.loads(self.raw)
+        """The enriched payload: a fresh dict on every access (the first one may be the parse made
+        while the call was read back, handed over)."""
+        payload: JSONObject | None = self.__dict__.pop("_parsed", None)
+        if payload is None:
+            payload = orjson.loads(self.raw)
         return payload
 
     @property
@@ -115,6 +137,10 @@ class RequestRecord(NamedTuple):
             "body": None if self.body is None else self.body.decode("utf-8", "replace"),
             "fault": self.fault,
         }
+
+
+CALL_FIELDS: tuple[str, ...] = Call._fields
+REQUEST_FIELDS: tuple[str, ...] = RequestRecord._fields
 
 
 def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str | None, str | None]:

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.errors import MockpipeError
-from mockpipe.journal.journal import Call, Journal, RequestRecord
+from mockpipe.journal.journal import Journal
+from mockpipe.journal.records import CALL_FIELDS, REQUEST_FIELDS, Call, RequestRecord
 from mockpipe.spec.rules import Violation
 
 if TYPE_CHECKING:
@@ -56,21 +57,60 @@ CREATE TABLE forwards (call_id INTEGER PRIMARY KEY, url TEXT NOT NULL, status TE
 CREATE INDEX forwards_pending ON forwards (url) WHERE status = 'pending';
 """
 
-# Columns in the order of the NamedTuple fields, so that a row is a record with two columns decoded.
+# The SQL type of each column: one per field of the record, same names (checked below). A field added
+# to a record needs its column here and a step in _UPGRADES that adds it to existing stores.
+_REQUEST_COLUMNS = {
+    "id": "INTEGER PRIMARY KEY",
+    "received_at": "TEXT NOT NULL",
+    "method": "TEXT NOT NULL",
+    "path": "TEXT NOT NULL",
+    "write_key": "TEXT",
+    "auth": "TEXT",
+    "status": "INTEGER NOT NULL",
+    "accepted": "INTEGER NOT NULL",
+    "reason": "TEXT",
+    "message": "TEXT",
+    "violations": "TEXT NOT NULL",
+    "call_ids": "TEXT NOT NULL",
+    "size": "INTEGER NOT NULL",
+    "content_encoding": "TEXT",
+    "user_agent": "TEXT",
+    "retry_count": "TEXT",
+    "body": "BLOB",
+    "fault": "TEXT",
+}
+_CALL_COLUMNS = {
+    "id": "INTEGER PRIMARY KEY",
+    "request_id": "INTEGER NOT NULL",
+    "write_key": "TEXT NOT NULL",
+    "type": "TEXT NOT NULL",
+    "received_at": "TEXT NOT NULL",
+    "region": "TEXT NOT NULL",
+    "path": "TEXT NOT NULL",
+    "valid": "INTEGER NOT NULL",
+    "accepted": "INTEGER NOT NULL",
+    "violations": "TEXT NOT NULL",
+    "message_id": "TEXT NOT NULL",
+    "user_id": "TEXT",
+    "anonymous_id": "TEXT",
+    "event": "TEXT",
+    "name": "TEXT",
+    "raw": "BLOB NOT NULL",
+    "duplicate_of": "INTEGER",
+}
+for _columns, _fields in ((_REQUEST_COLUMNS, REQUEST_FIELDS), (_CALL_COLUMNS, CALL_FIELDS)):
+    if set(_columns) != set(_fields):  # a record changed without its table: fail at import, not on write
+        raise RuntimeError(f"store columns {sorted(set(_columns) ^ set(_fields))} do not match the record fields")
+
+
+def _table(name: str, columns: dict[str, str]) -> str:
+    return f"CREATE TABLE {name} ({', '.join(f'{column} {kind}' for column, kind in columns.items())});"
+
+
 _SCHEMA = (
-    """
-CREATE TABLE requests (
-    id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
-    write_key TEXT, auth TEXT, status INTEGER NOT NULL, accepted INTEGER NOT NULL, reason TEXT, message TEXT,
-    violations TEXT NOT NULL, call_ids TEXT NOT NULL, size INTEGER NOT NULL, content_encoding TEXT,
-    user_agent TEXT, retry_count TEXT, body BLOB, fault TEXT
-);
-CREATE TABLE calls (
-    id INTEGER PRIMARY KEY, request_id INTEGER NOT NULL, write_key TEXT NOT NULL, type TEXT NOT NULL,
-    received_at TEXT NOT NULL, region TEXT NOT NULL, path TEXT NOT NULL, valid INTEGER NOT NULL,
-    accepted INTEGER NOT NULL, violations TEXT NOT NULL, message_id TEXT NOT NULL, user_id TEXT,
-    anonymous_id TEXT, event TEXT, name TEXT, raw BLOB NOT NULL, duplicate_of INTEGER
-);
+    _table("requests", _REQUEST_COLUMNS)
+    + _table("calls", _CALL_COLUMNS)
+    + """
 -- The highest ids ever given, so that ids are not reused after a clear and a restart.
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -80,13 +120,15 @@ _UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
 _INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
 _UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
 PENDING = "pending"
-_INSERT_REQUEST = f"INSERT INTO requests VALUES ({', '.join('?' * len(RequestRecord._fields))})"
-_INSERT_CALL = f"INSERT INTO calls VALUES ({', '.join('?' * len(Call._fields))})"
-_REQUEST_VIOLATIONS = RequestRecord._fields.index("violations")
-_CALL_VIOLATIONS = Call._fields.index("violations")
-_CALL_IDS = RequestRecord._fields.index("call_ids")
-_CALL_FLAGS = (Call._fields.index("valid"), Call._fields.index("accepted"))
-_REQUEST_ACCEPTED = RequestRecord._fields.index("accepted")
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    """An INSERT naming every column, with a named placeholder each (`:column`)."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + column for column in columns)})"
+
+
+_INSERT_REQUEST = _insert("requests", REQUEST_FIELDS)
+_INSERT_CALL = _insert("calls", CALL_FIELDS)
 _NO_VIOLATIONS = "[]"
 
 
@@ -289,16 +331,12 @@ class Store:
     def pending_forwards(self, url: str) -> list[Call]:
         """The calls still to forward to `url`, oldest first."""
         with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                    "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
-                    (url, PENDING),
-                )
-                .fetchall()
+            rows = _by_name(self._connection()).execute(
+                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
+                (url, PENDING),
             )
-        return [_call(row) for row in rows]
+            return [_call(row) for row in rows]
 
     def pending_forward_counts(self) -> dict[str, int]:
         """How many calls are still to forward, by destination URL."""
@@ -337,7 +375,7 @@ class Store:
     def _rows(db: sqlite3.Connection, table: str, limit: int, make: Any) -> Iterator[Any]:
         # The newest `limit` rows, oldest first (-1: all of them).
         query = f"SELECT * FROM (SELECT * FROM {table} ORDER BY id DESC LIMIT ?) ORDER BY id"
-        return map(make, db.execute(query, (limit,)))
+        return map(make, _by_name(db).execute(query, (limit,)))
 
     def open_journal(self, *, max_calls: int | None = None) -> Journal:
         """A journal holding what the store holds, and kept in it from now on."""
@@ -356,6 +394,13 @@ class Store:
 # -- rows ----------------------------------------------------------------------------------------
 
 
+def _by_name(db: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor whose rows are read by column name."""
+    cursor = db.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor
+
+
 def _dump_violations(violations: tuple[Violation, ...]) -> str:
     if not violations:
         return _NO_VIOLATIONS
@@ -370,28 +415,29 @@ def _load_violations(text: str) -> tuple[Violation, ...]:
     return tuple(Violation(*fields) for fields in orjson.loads(text))
 
 
-def _call_row(call: Call) -> tuple[Any, ...]:
-    return (*call[:_CALL_VIOLATIONS], _dump_violations(call.violations), *call[_CALL_VIOLATIONS + 1 :])
+def _call_row(call: Call) -> dict[str, Any]:
+    row = call._asdict()
+    row["violations"] = _dump_violations(call.violations)
+    return row
 
 
-def _request_row(request: RequestRecord) -> tuple[Any, ...]:
-    row = list(request)
-    row[_REQUEST_VIOLATIONS] = _dump_violations(request.violations)
-    row[_CALL_IDS] = orjson.dumps(request.call_ids).decode()
-    return tuple(row)
+def _request_row(request: RequestRecord) -> dict[str, Any]:
+    row = request._asdict()
+    row["violations"] = _dump_violations(request.violations)
+    row["call_ids"] = orjson.dumps(request.call_ids).decode()
+    return row
 
 
-def _call(row: tuple[Any, ...]) -> Call:
-    fields = list(row)
-    for flag in _CALL_FLAGS:  # SQLite keeps booleans as 0 and 1
-        fields[flag] = bool(fields[flag])
-    fields[_CALL_VIOLATIONS] = _load_violations(fields[_CALL_VIOLATIONS])
-    return Call._make(fields)
+def _call(row: sqlite3.Row) -> Call:
+    fields = {name: row[name] for name in CALL_FIELDS}
+    fields["valid"], fields["accepted"] = bool(fields["valid"]), bool(fields["accepted"])  # SQLite keeps 0 and 1
+    fields["violations"] = _load_violations(fields["violations"])
+    return Call(**fields)
 
 
-def _request(row: tuple[Any, ...]) -> RequestRecord:
-    fields = list(row)
-    fields[_REQUEST_ACCEPTED] = bool(fields[_REQUEST_ACCEPTED])
-    fields[_REQUEST_VIOLATIONS] = _load_violations(fields[_REQUEST_VIOLATIONS])
-    fields[_CALL_IDS] = tuple(orjson.loads(fields[_CALL_IDS]))
-    return RequestRecord._make(fields)
+def _request(row: sqlite3.Row) -> RequestRecord:
+    fields = {name: row[name] for name in REQUEST_FIELDS}
+    fields["accepted"] = bool(fields["accepted"])
+    fields["violations"] = _load_violations(fields["violations"])
+    fields["call_ids"] = tuple(orjson.loads(fields["call_ids"]))
+    return RequestRecord(**fields)
