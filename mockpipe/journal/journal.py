@@ -4,32 +4,26 @@ Records are packed into rows of integers (`mockpipe.journal.packed`) with each c
 and read back as `Call` / `RequestRecord` on demand: cheap to keep by the million, and nothing for
 the garbage collector to walk.
 
-The journal is written from the server's event loop and read from any thread: a lock guards it,
-a condition wakes blocking `wait_for` callers, and asyncio waiters are woken on their own loop.
+The journal is written from the server's event loop and read from any thread: a lock guards it, and
+`mockpipe.journal.waits` wakes the waiting threads and coroutines. What to read is a query
+(`mockpipe.journal.queries`); each write key's calls are a partition (`mockpipe.journal.partitions`).
 Listeners (persistence, recorders, live views) are called after each request is recorded and
 before its response is sent, so a call is never acknowledged before everything has seen it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import contextlib
 import itertools
 import logging
 import operator
 import threading
-import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import (
-    CALL_ACCEPTED,
-    CALL_TYPE,
-    CALL_VALID,
     CALL_WRITE_KEY,
     KEY_MASK,
     REQUEST_ACCEPTED,
@@ -39,13 +33,14 @@ from mockpipe.journal.packed import (
     RequestTable,
     text_key,
 )
+from mockpipe.journal.partitions import Partition, SourceStatus
+from mockpipe.journal.queries import CallQuery, RequestQuery, WaitResult, call_query, row_filter
 from mockpipe.journal.records import Call, RequestRecord
-
-if TYPE_CHECKING:
-    from mockpipe.types import JSONObject
+from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, Waiters, WaitProgress
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
+    "MAX_FAILED_ATTEMPTS",
     "Call",
     "CallQuery",
     "Journal",
@@ -57,219 +52,13 @@ __all__ = [
 
 log = logging.getLogger("mockpipe.journal.journal")
 
-DEFAULT_WAIT_TIMEOUT = 5.0
 # messageIds of attempts a fault answered, kept per write key until a copy of the call comes through.
 MAX_FAILED_ATTEMPTS = 10_000
 
-
-def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
-    """The query fields set by HTTP query parameters, read as `spec` says; ValueError names a bad one."""
-    values: dict[str, Any] = {}
-    for param, (attribute, read) in spec.items():
-        text = params.get(param)
-        if text is not None:
-            try:
-                values[attribute] = read(text)
-            except ValueError as exc:
-                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
-    return values
-
-
-def _parse_count(text: str) -> int:
-    number = int(text)
-    if number < 0:
-        raise ValueError("must not be negative")
-    return number
-
-
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise ValueError(f"not a boolean: {text!r}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallQuery:
-    """Which calls to return. Every filter given must match; `None` means any."""
-
-    write_key: str | None = None
-    type: str | None = None
-    event: str | None = None
-    name: str | None = None
-    user_id: str | None = None
-    anonymous_id: str | None = None
-    message_id: str | None = None
-    valid: bool | None = None
-    accepted: bool | None = None
-    duplicates: bool = False  # include the resends of a messageId already seen
-    after: int | None = None  # only calls with a larger id (paging)
-    limit: int | None = None
-
-    # HTTP query parameters (camelCase, as on the wire): the field each sets, and how it is read.
-    PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
-        "writeKey": ("write_key", str),
-        "type": ("type", str),
-        "event": ("event", str),
-        "name": ("name", str),
-        "userId": ("user_id", str),
-        "anonymousId": ("anonymous_id", str),
-        "messageId": ("message_id", str),
-        "valid": ("valid", _parse_bool),
-        "accepted": ("accepted", _parse_bool),
-        "duplicates": ("duplicates", _parse_bool),
-        "after": ("after", _parse_count),
-        "limit": ("limit", _parse_count),
-    }
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> CallQuery:
-        """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
-        return cls(**_parse_params(params, cls.PARAMS))
-
-    def matches(self, call: Call) -> bool:
-        """Whether a call passes every filter."""
-        return (
-            (self.write_key is None or call.write_key == self.write_key)
-            and (self.type is None or call.type == self.type)
-            and (self.event is None or call.event == self.event)
-            and (self.name is None or call.name == self.name)
-            and (self.user_id is None or call.user_id == self.user_id)
-            and (self.anonymous_id is None or call.anonymous_id == self.anonymous_id)
-            and (self.message_id is None or call.message_id == self.message_id)
-            and (self.valid is None or call.valid == self.valid)
-            and (self.accepted is None or call.accepted == self.accepted)
-            and (self.duplicates or call.duplicate_of is None)
-            and (self.after is None or call.id > self.after)
-        )
-
-
-CALL_QUERY_FIELDS = frozenset(f.name for f in fields(CallQuery))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestQuery:
-    """Which requests to return."""
-
-    write_key: str | None = None
-    accepted: bool | None = None
-    status: int | None = None
-    after: int | None = None
-    limit: int | None = None
-
-    PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
-        "writeKey": ("write_key", str),
-        "accepted": ("accepted", _parse_bool),
-        "status": ("status", int),
-        "after": ("after", _parse_count),
-        "limit": ("limit", _parse_count),
-    }
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> RequestQuery:
-        """A query from HTTP query parameters; raises ValueError naming a bad parameter."""
-        return cls(**_parse_params(params, cls.PARAMS))
-
-    def matches(self, request: RequestRecord) -> bool:
-        """Whether a request passes every filter."""
-        return (
-            (self.write_key is None or request.write_key == self.write_key)
-            and (self.accepted is None or request.accepted == self.accepted)
-            and (self.status is None or request.status == self.status)
-            and (self.after is None or request.id > self.after)
-        )
-
-
-class WaitResult(NamedTuple):
-    """What `wait_for` found: the matching calls, and whether it gave up before `count` of them."""
-
-    calls: list[Call]
-    timed_out: bool
-
-
-@dataclass(slots=True)
-class SourceStatus:
-    """The seed's "test connection" for one write key: connected once a call has been accepted."""
-
-    write_key: str
-    first_received_at: str | None = None
-    last_received_at: str | None = None
-    calls: int = 0
-    accepted: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    requests: int = 0
-    rejected_requests: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def connected(self) -> bool:
-        return self.accepted > 0
-
-    def to_dict(self) -> JSONObject:
-        return {
-            "writeKey": self.write_key,
-            "connected": self.connected,
-            "firstReceivedAt": self.first_received_at,
-            "lastReceivedAt": self.last_received_at,
-            "calls": self.calls,
-            "accepted": self.accepted,
-            "invalid": self.invalid,
-            "duplicates": self.duplicates,
-            "requests": self.requests,
-            "rejectedRequests": self.rejected_requests,
-            "byType": dict(self.by_type),
-        }
-
-
 _NO_KEY = object()  # no write key seen yet (None is one: a call recorded by hand may have none)
 _WRITE_KEY = operator.attrgetter("write_key")  # of a Call, at C speed
-# What `_count_run` reads of each call, by name.
-_COUNTED = operator.attrgetter("type", "received_at", "valid", "accepted", "duplicate_of")
 
 Listener = Callable[[RequestRecord, list[Call]], None]
-
-
-class _Partition:
-    """The calls of one write key (their sequence numbers in the call table, oldest first), and the
-    first call seen for each of its messageIds."""
-
-    __slots__ = ("collisions", "failed_attempts", "first_by_message", "head", "rows", "source")
-
-    def __init__(self, write_key: str) -> None:
-        self.rows = array("q")
-        self.head = 0  # rows before it are gone (dropped by a bound); trimmed lazily
-        self.first_by_message: dict[int, int] = {}  # text_key(messageId) -> id of the first call with it
-        self.collisions: dict[str, int] = {}  # messageId -> first call id, where another messageId has its key
-        self.failed_attempts: dict[str, int] = {}  # messageId -> attempts a fault answered, call not seen yet
-        self.source = SourceStatus(write_key)
-
-    def __len__(self) -> int:
-        return len(self.rows) - self.head
-
-    def drop_first(self, sequence: int) -> None:
-        if self.head < len(self.rows) and self.rows[self.head] == sequence:
-            self.head += 1
-            if self.head >= 256 and self.head * 8 >= len(self.rows):
-                del self.rows[: self.head]
-                self.head = 0
-        else:  # not reached while sequence numbers grow in order, kept for safety
-            self.rows.remove(sequence)
-
-    def forget_message(self, message_key: int, call_id: int) -> None:
-        """Drop the messageId index entry of a call that is going away."""
-        if self.first_by_message.get(message_key) == call_id:
-            del self.first_by_message[message_key]
-            for message_id in self.collisions:  # another messageId with this key takes it
-                if text_key(message_id) == message_key:
-                    self.first_by_message[message_key] = self.collisions.pop(message_id)
-                    break
-        elif self.collisions:
-            for message_id, first in list(self.collisions.items()):
-                if first == call_id:
-                    del self.collisions[message_id]
 
 
 class Journal:
@@ -281,14 +70,11 @@ class Journal:
     def __init__(self, *, max_calls: int | None = None) -> None:
         self.max_calls = max_calls
         self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         self._calls = CallTable()
         self._requests = RequestTable()
-        self._partitions: dict[str, _Partition] = {}
+        self._partitions: dict[str, Partition] = {}
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
-        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-        self._sync_waits = 0  # threads blocked in wait_for: only they need the condition notified
-        self._released = 0  # bumped by release_waiters(): waits that started before it end
+        self._waiters = Waiters(self._lock)
         self._clears = 0  # bumped by clear(): pending waits start over
         self._listeners: list[Listener] = []
         self._durable: list[Listener] = []  # listeners whose failure fails the request
@@ -302,11 +88,11 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _partition(self, write_key: str) -> _Partition:
+    def _partition(self, write_key: str) -> Partition:
         """The partition of a write key, made on first use (the lock is held)."""
         partition = self._partitions.get(write_key)
         if partition is None:
-            partition = self._partitions[write_key] = _Partition(write_key)
+            partition = self._partitions[write_key] = Partition(write_key)
         return partition
 
     def next_request_id(self) -> int:
@@ -348,10 +134,7 @@ class Journal:
             if stored:  # the usual request's calls share a write key: no need to sort them by key
                 self._append_calls(stored, partition if one_key else None)
             self._append_request(request)
-            if self._sync_waits:
-                self._changed.notify_all()
-            for loop, event in self._async_waiters:
-                loop.call_soon_threadsafe(event.set)
+            self._waiters.wake()
         failure: Exception | None = None
         for listener in self._listeners:
             try:
@@ -365,7 +148,7 @@ class Journal:
         return request, stored
 
     def _first_or_resent(
-        self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
+        self, partition: Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
     ) -> Call:
         """`call` when it is the first of its messageId (another one has the same key, or the copies
         before were turned down by a strict answer), else `call` marked as a resend of the first."""
@@ -377,14 +160,14 @@ class Journal:
         self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
         return call._replace(duplicate_of=first.id)
 
-    def _count_failed_attempts(self, partition: _Partition, call: Call) -> None:
+    def _count_failed_attempts(self, partition: Partition, call: Call) -> None:
         """Count into a call the attempts of it that an injected fault answered before it came through."""
         failed = partition.failed_attempts.pop(call.message_id, 0)
         if failed:
             self._attempts[call.id] = 1 + failed
 
     def _first_call(
-        self, partition: _Partition, message_id: str, message_key: int, unstored: Mapping[int, Call]
+        self, partition: Partition, message_id: str, message_key: int, unstored: Mapping[int, Call]
     ) -> Call | None:
         """The first call of a partition with this messageId, or None (the lock is held)."""
         first_id = partition.first_by_message.get(message_key)
@@ -396,7 +179,7 @@ class Journal:
         collided = partition.collisions.get(message_id)  # another messageId has the same key
         return None if collided is None else self._call_by_id(collided, unstored)
 
-    def _index_message(self, partition: _Partition, call: Call, message_key: int, unstored: Mapping[int, Call]) -> None:
+    def _index_message(self, partition: Partition, call: Call, message_key: int, unstored: Mapping[int, Call]) -> None:
         """Make `call` the first of its messageId in the partition (the lock is held)."""
         holder_id = partition.first_by_message.get(message_key)
         holder = None if holder_id is None else self._call_by_id(holder_id, unstored)
@@ -427,52 +210,20 @@ class Journal:
             while len(failed) > MAX_FAILED_ATTEMPTS:  # calls the client gave up on: forget the oldest
                 del failed[next(iter(failed))]
 
-    def _append_calls(self, calls: list[Call], partition: _Partition | None = None) -> None:
+    def _append_calls(self, calls: list[Call], partition: Partition | None = None) -> None:
         """Store calls (the lock is held); `partition` is the one they all belong to, when the caller knows."""
         first = self._calls.append(calls)
         if partition is None and (len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1):
             partition = self._partitions[calls[0].write_key]
         if partition is not None:
-            self._count_run(partition, calls, range(first, first + len(calls)))
+            partition.add_run(calls, range(first, first + len(calls)))
         else:  # calls of several write keys, restored from a store
             offsets: dict[str, list[int]] = {}
             for offset, call in enumerate(calls):
                 offsets.setdefault(call.write_key, []).append(offset)
             for write_key, of_key in offsets.items():
-                self._count_run(
-                    self._partitions[write_key], [calls[at] for at in of_key], [first + at for at in of_key]
-                )
+                self._partitions[write_key].add_run([calls[at] for at in of_key], [first + at for at in of_key])
         self._keep_bound()
-
-    @staticmethod
-    def _count_run(partition: _Partition, calls: Sequence[Call], sequences: Iterable[int]) -> None:
-        """Add calls of one write key to its partition, and count them into its source."""
-        partition.rows.extend(sequences)
-        by_type: dict[str, int] = {}
-        duplicates = invalid = accepted_calls = 0
-        first_accepted_at: str | None = None
-        last_accepted_at: str | None = None
-        # One unpacking, counts in locals: this runs for every call received.
-        for call_type, received_at, valid, accepted, duplicate_of in map(_COUNTED, calls):
-            by_type[call_type] = by_type.get(call_type, 0) + 1
-            if duplicate_of is not None:
-                duplicates += 1
-            if not valid:
-                invalid += 1
-            if accepted:
-                accepted_calls += 1
-                first_accepted_at = first_accepted_at or received_at
-                last_accepted_at = received_at
-        source = partition.source
-        source.calls += len(calls)
-        source.duplicates += duplicates
-        source.invalid += invalid
-        if accepted_calls:
-            source.accepted += accepted_calls
-            source.first_received_at = source.first_received_at or first_accepted_at
-            source.last_received_at = last_accepted_at
-        for call_type, count in by_type.items():
-            source.by_type[call_type] = source.by_type.get(call_type, 0) + count
 
     def _keep_bound(self, coming: int = 0) -> None:
         """Drop the oldest calls beyond `max_calls`, making room for `coming` more (the lock is held)."""
@@ -503,10 +254,7 @@ class Journal:
 
     def _append_request(self, request: RequestRecord) -> None:
         if request.write_key is not None:
-            partition = self._partition(request.write_key)
-            partition.source.requests += 1
-            if not request.accepted:
-                partition.source.rejected_requests += 1
+            self._partition(request.write_key).count_request(request.accepted)
         self._requests.append(request)
         if self.max_calls is not None and len(self._requests) > self.max_calls:
             self._requests.drop_oldest()
@@ -539,7 +287,7 @@ class Journal:
                 for index in range(table.head, table.stop):
                     self._partitions[table.shape(index)[CALL_WRITE_KEY]].rows.append(table.base + index)
             self._clears += 1
-            self._changed.notify_all()
+            self._waiters.wake()
         for clear_listener in self._clear_listeners:
             try:
                 clear_listener(write_key)
@@ -606,7 +354,7 @@ class Journal:
                 last_request_id = max(last_request_id, request.id)
             self._call_ids = itertools.count(last_call_id + 1)
             self._request_ids = itertools.count(last_request_id + 1)
-            self._changed.notify_all()
+            self._waiters.wake()
 
     def annotate(self, call_id: int, name: str, value: Any) -> None:
         """Attach a side value to a call (its forward status, ...): the inspection API shows it as `name`."""
@@ -622,13 +370,13 @@ class Journal:
 
     def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
         """The calls matching `query` (or keyword filters: `type="track", user_id="u1"`), oldest first."""
-        query = _query(query, filters)
+        query = call_query(query, filters)
         with self._lock:
             return self._matching(self._oldest_first(query.write_key, query.after), query, query.limit)
 
     def latest_calls(self, count: int, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
         """The newest `count` calls matching `query` (or keyword filters), oldest first."""
-        query = _query(query, filters)
+        query = call_query(query, filters)
         with self._lock:
             return self._matching(self._newest_first(query.write_key), query, count)[::-1]
 
@@ -670,7 +418,7 @@ class Journal:
         found: list[Call] = []
         if limit == 0:
             return found
-        candidate, read = self._prefilter(query), self._calls.call
+        candidate, read = row_filter(query, self._calls), self._calls.call
         for index in indexes:
             if candidate(index):
                 call = read(index)
@@ -679,54 +427,6 @@ class Journal:
                     if len(found) == limit:
                         break
         return found
-
-    def _prefilter(self, query: CallQuery) -> Callable[[int], bool]:
-        """A test of a row that rejects most calls the query does not match without reading them."""
-        table = self._calls
-        rows, width, duplicates = table.rows, table.WIDTH, table.duplicate_of
-        keys = [
-            (offset, text_key(value))
-            for offset, value in (
-                (table.MESSAGE, query.message_id),
-                (table.USER, query.user_id),
-                (table.ANONYMOUS, query.anonymous_id),
-                (table.EVENT, query.event),
-                (table.NAME, query.name),
-            )
-            if value is not None
-        ]
-        wanted = [
-            (position, value)
-            for position, value in (
-                (CALL_WRITE_KEY, query.write_key),
-                (CALL_TYPE, query.type),
-                (CALL_VALID, query.valid),
-                (CALL_ACCEPTED, query.accepted),
-            )
-            if value is not None
-        ]
-        shape_fits: dict[tuple[Any, ...], bool] = {}
-        after = query.after
-        skip_duplicates = not query.duplicates
-
-        def candidate(index: int) -> bool:
-            offset = index * width
-            if after is not None and rows[offset] <= after:
-                return False
-            if skip_duplicates and rows[offset] in duplicates:
-                return False
-            for key_offset, key in keys:
-                if rows[offset + key_offset] != key:
-                    return False
-            if wanted:
-                shape = table.shape(index)
-                fits = shape_fits.get(shape)
-                if fits is None:
-                    fits = shape_fits[shape] = all(shape[position] == value for position, value in wanted)
-                return fits
-            return True
-
-        return candidate
 
     def call(self, call_id: int) -> Call | None:
         with self._lock:
@@ -771,12 +471,7 @@ class Journal:
         """The test-connection status of a write key (a copy, safe to keep)."""
         with self._lock:
             partition = self._partitions.get(write_key)
-            if partition is None:
-                return SourceStatus(write_key)
-            status = partition.source
-            return SourceStatus(
-                **{f.name: getattr(status, f.name) for f in fields(status)} | {"by_type": dict(status.by_type)}
-            )
+            return SourceStatus(write_key) if partition is None else partition.source_copy()
 
     def write_keys(self) -> list[str]:
         with self._lock:
@@ -799,14 +494,12 @@ class Journal:
     @property
     def pending_waits(self) -> int:
         """How many asynchronous waits (long-polls) are in progress."""
-        return len(self._async_waiters)
+        return self._waiters.pending_async
 
     def release_waiters(self) -> None:
         """End every pending asynchronous wait now, with what there is (the server is stopping)."""
         with self._lock:
-            self._released += 1
-            for loop, event in self._async_waiters:
-                loop.call_soon_threadsafe(event.set)
+            self._waiters.release()
 
     def wait_for(
         self,
@@ -817,20 +510,9 @@ class Journal:
     ) -> WaitResult:
         """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out.
         A `limit` in the query bounds the calls returned, not the count waited for."""
-        query = _query(query, filters)
-        deadline = time.monotonic() + timeout
-        progress = _WaitProgress(query)
-        with self._changed:
-            self._sync_waits += 1
-            try:
-                while True:
-                    self._gather(progress)
-                    remaining = deadline - time.monotonic()
-                    if len(progress.found) >= count or remaining <= 0:
-                        return progress.result(count)
-                    self._changed.wait(remaining)
-            finally:
-                self._sync_waits -= 1
+        progress = WaitProgress(call_query(query, filters))
+        self._waiters.wait(lambda: self._gather(progress) >= count, timeout)
+        return progress.result(count)
 
     async def wait_for_async(
         self,
@@ -840,29 +522,13 @@ class Journal:
         **filters: Any,
     ) -> WaitResult:
         """`wait_for` for an event loop: suspends instead of blocking the thread."""
-        query = _query(query, filters)
-        deadline = time.monotonic() + timeout
-        progress = _WaitProgress(query)
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        with self._lock:
-            self._async_waiters.add(waiter)
-            released = self._released
-        try:
-            while True:
-                waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
-                with self._lock:
-                    self._gather(progress)
-                remaining = deadline - time.monotonic()
-                if len(progress.found) >= count or remaining <= 0 or self._released > released:
-                    return progress.result(count)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter[1].wait(), remaining)
-        finally:
-            with self._lock:
-                self._async_waiters.discard(waiter)
+        progress = WaitProgress(call_query(query, filters))
+        await self._waiters.wait_async(lambda: self._gather(progress) >= count, timeout)
+        return progress.result(count)
 
-    def _gather(self, progress: _WaitProgress) -> None:
-        """Add to `progress` the matching calls recorded since it last looked (the lock is held).
+    def _gather(self, progress: WaitProgress) -> int:
+        """Add to `progress` the matching calls recorded since it last looked (the lock is held);
+        returns how many it has found in all.
 
         Only the new calls are examined, so a pending wait costs little per recorded request."""
         if progress.clears != self._clears:  # the journal was cleared meanwhile: start over
@@ -879,32 +545,4 @@ class Journal:
         if new:
             progress.seen_up_to = max(progress.seen_up_to, table.field(new[0], table.ID))
         progress.found.extend(self._matching(reversed(new), progress.query, None))
-
-
-class _WaitProgress:
-    """What a pending wait has found so far."""
-
-    __slots__ = ("clears", "found", "query", "seen_up_to")
-
-    def __init__(self, query: CallQuery) -> None:
-        self.query = query
-        self.found: list[Call] = []
-        self.seen_up_to = 0
-        self.clears = -1
-
-    def result(self, count: int) -> WaitResult:
-        limit = self.query.limit
-        return WaitResult(self.found if limit is None else self.found[:limit], len(self.found) < count)
-
-
-def _query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery:
-    if query is not None and filters:
-        raise TypeError("pass either a CallQuery or keyword filters, not both")
-    if query is not None:
-        return query
-    unknown = set(filters) - CALL_QUERY_FIELDS
-    if unknown:
-        raise TypeError(
-            f"unknown call filter(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CALL_QUERY_FIELDS))}"
-        )
-    return CallQuery(**filters)
+        return len(progress.found)
