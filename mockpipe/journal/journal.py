@@ -13,14 +13,14 @@ before its response is sent, so a call is never acknowledged before everything h
 
 from __future__ import annotations
 
-import bisect
+import functools
 import itertools
 import logging
 import operator
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import (
@@ -37,6 +37,9 @@ from mockpipe.journal.partitions import Partition, SourceStatus
 from mockpipe.journal.queries import CallQuery, RequestQuery, WaitResult, call_query, row_filter
 from mockpipe.journal.records import Call, RequestRecord
 from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, Waiters, WaitProgress
+
+if TYPE_CHECKING:
+    from mockpipe.types import JSONObject
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
@@ -135,6 +138,11 @@ class Journal:
                 self._append_calls(stored, partition if one_key else None)
             self._append_request(request)
             self._waiters.wake()
+        self._notify(request, stored)
+        return request, stored
+
+    def _notify(self, request: RequestRecord, stored: list[Call]) -> None:
+        """Hand a recorded request to the listeners; raise JournalWriteError when a durable one failed."""
         failure: Exception | None = None
         for listener in self._listeners:
             try:
@@ -145,17 +153,16 @@ class Journal:
                     failure = exc
         if failure is not None:
             raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
-        return request, stored
 
     def _first_or_resent(
         self, partition: Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
     ) -> Call:
         """`call` when it is the first of its messageId (another one has the same key, or the copies
         before were turned down by a strict answer), else `call` marked as a resend of the first."""
-        first = self._first_call(partition, call.message_id, message_key, unstored)
+        first = partition.first_call(call.message_id, message_key, lambda call_id: self._call_by_id(call_id, unstored))
         if first is None or (call.accepted and not first.accepted):
             self._count_failed_attempts(partition, call)
-            self._index_message(partition, call, message_key, unstored)
+            partition.index_message(call, message_key, lambda call_id: self._call_by_id(call_id, unstored))
             return call
         self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
         return call._replace(duplicate_of=first.id)
@@ -165,28 +172,6 @@ class Journal:
         failed = partition.failed_attempts.pop(call.message_id, 0)
         if failed:
             self._attempts[call.id] = 1 + failed
-
-    def _first_call(
-        self, partition: Partition, message_id: str, message_key: int, unstored: Mapping[int, Call]
-    ) -> Call | None:
-        """The first call of a partition with this messageId, or None (the lock is held)."""
-        first_id = partition.first_by_message.get(message_key)
-        if first_id is None:
-            return None
-        first = self._call_by_id(first_id, unstored)
-        if first is not None and first.message_id == message_id:
-            return first
-        collided = partition.collisions.get(message_id)  # another messageId has the same key
-        return None if collided is None else self._call_by_id(collided, unstored)
-
-    def _index_message(self, partition: Partition, call: Call, message_key: int, unstored: Mapping[int, Call]) -> None:
-        """Make `call` the first of its messageId in the partition (the lock is held)."""
-        holder_id = partition.first_by_message.get(message_key)
-        holder = None if holder_id is None else self._call_by_id(holder_id, unstored)
-        if holder is None or holder.message_id == call.message_id:
-            partition.first_by_message[message_key] = call.id
-        else:
-            partition.collisions[call.message_id] = call.id
 
     def _call_by_id(self, call_id: int, unstored: Mapping[int, Call]) -> Call | None:
         call = unstored.get(call_id)
@@ -201,8 +186,9 @@ class Journal:
         with self._lock:
             partition = self._partition(write_key)
             failed = partition.failed_attempts
+            lookup = functools.partial(self._call_by_id, unstored={})
             for message_id in message_ids:
-                first = self._first_call(partition, message_id, text_key(message_id), {})
+                first = partition.first_call(message_id, text_key(message_id), lookup)
                 if first is not None:
                     self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
                 else:
@@ -345,7 +331,9 @@ class Journal:
                     if call.duplicate_of is not None:
                         self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
                     else:
-                        self._index_message(partition, call, text_key(call.message_id), this_request)
+                        partition.index_message(
+                            call, text_key(call.message_id), functools.partial(self._call_by_id, unstored=this_request)
+                        )
                     this_request[call.id] = call
                     last_call_id = max(last_call_id, call.id)
                 self._append_calls(restored)
@@ -368,11 +356,20 @@ class Journal:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def calls(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
-        """The calls matching `query` (or keyword filters: `type="track", user_id="u1"`), oldest first."""
+    def records(self, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
+        """The calls matching `query` (or keyword filters: `type="track", user_id="u1"`), oldest first.
+
+        Each call read back carries the parse of its JSON made to index it: its first `payload`
+        (and so `to_dict()`) costs no second parse."""
         query = call_query(query, filters)
         with self._lock:
             return self._matching(self._oldest_first(query.write_key, query.after), query, query.limit)
+
+    calls = records  # the older name, kept: the same method
+
+    def payloads(self, query: CallQuery | None = None, /, **filters: Any) -> list[JSONObject]:
+        """The enriched payloads of the calls `records` returns for the same filters (each JSON parsed once)."""
+        return [call.payload for call in self.records(query, **filters)]
 
     def latest_calls(self, count: int, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
         """The newest `count` calls matching `query` (or keyword filters), oldest first."""
@@ -384,34 +381,20 @@ class Journal:
         """Physical indexes in the call table of every call, or of one key's calls, oldest first;
         with `after`, from the first call with a larger id (ids grow along the table)."""
         table = self._calls
-        if not table.in_order:  # ids do not grow along the rows: look at every row (`candidate` checks `after`)
+        if not table.in_order:  # ids do not grow along the rows: look at every row (`row_filter` checks `after`)
             after = None
         if write_key is None:
             return range(table.first_after(after) if after is not None else table.head, table.stop)
         partition = self._partitions.get(write_key)
-        if partition is None:
-            return ()
-        base, rows, start = table.base, partition.rows, partition.head
-        if after is not None:
-            start = (
-                bisect.bisect_right(
-                    range(start, len(rows)), after, key=lambda position: table.field(rows[position] - base, table.ID)
-                )
-                + start
-            )
-        return (sequence - base for sequence in rows[start:])
+        return () if partition is None else partition.oldest_first(table, after)
 
-    def _newest_first(self, write_key: str | None) -> Iterator[int]:
+    def _newest_first(self, write_key: str | None) -> Iterable[int]:
         """`_oldest_first` from the other end, lazily: waits look only at the newest calls."""
         table = self._calls
         if write_key is None:
-            yield from range(table.stop - 1, table.head - 1, -1)
-            return
+            return range(table.stop - 1, table.head - 1, -1)
         partition = self._partitions.get(write_key)
-        if partition is not None:
-            rows, base = partition.rows, table.base
-            for position in range(len(rows) - 1, partition.head - 1, -1):
-                yield rows[position] - base
+        return () if partition is None else partition.newest_first(table)
 
     def _matching(self, indexes: Iterable[int], query: CallQuery, limit: int | None) -> list[Call]:
         """The calls at `indexes` that match, up to `limit` (the lock is held)."""

@@ -3,6 +3,7 @@ first copy of a resent call), and the key's test-connection counts (`SourceStatu
 
 from __future__ import annotations
 
+import bisect
 import operator
 from array import array
 from dataclasses import dataclass, field
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING
 from mockpipe.journal.packed import text_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from mockpipe.journal.packed import CallTable
     from mockpipe.journal.records import Call
     from mockpipe.types import JSONObject
 
@@ -122,6 +124,45 @@ class Partition:
             source.last_received_at = last_accepted_at
         for call_type, count in by_type.items():
             source.by_type[call_type] = source.by_type.get(call_type, 0) + count
+
+    def first_call(self, message_id: str, message_key: int, lookup: Callable[[int], Call | None]) -> Call | None:
+        """The first call of this key with this messageId (`lookup` reads a call by id), or None."""
+        first_id = self.first_by_message.get(message_key)
+        if first_id is None:
+            return None
+        first = lookup(first_id)
+        if first is not None and first.message_id == message_id:
+            return first
+        collided = self.collisions.get(message_id)  # another messageId has the same key
+        return None if collided is None else lookup(collided)
+
+    def index_message(self, call: Call, message_key: int, lookup: Callable[[int], Call | None]) -> None:
+        """Make `call` the first of its messageId."""
+        holder_id = self.first_by_message.get(message_key)
+        holder = None if holder_id is None else lookup(holder_id)
+        if holder is None or holder.message_id == call.message_id:
+            self.first_by_message[message_key] = call.id
+        else:
+            self.collisions[call.message_id] = call.id
+
+    def oldest_first(self, table: CallTable, after: int | None) -> Iterator[int]:
+        """Physical indexes in `table` of this key's calls, oldest first; with `after`, from the first
+        call with a larger id."""
+        base, rows, start = table.base, self.rows, self.head
+        if after is not None:
+            start = (
+                bisect.bisect_right(
+                    range(start, len(rows)), after, key=lambda position: table.field(rows[position] - base, table.ID)
+                )
+                + start
+            )
+        return (sequence - base for sequence in rows[start:])
+
+    def newest_first(self, table: CallTable) -> Iterator[int]:
+        """`oldest_first` from the other end, lazily."""
+        rows, base = self.rows, table.base
+        for position in range(len(rows) - 1, self.head - 1, -1):
+            yield rows[position] - base
 
     def count_request(self, accepted: bool) -> None:
         self.source.requests += 1
