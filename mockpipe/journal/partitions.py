@@ -4,7 +4,6 @@ first copy of a resent call), and the key's test-connection counts (`SourceStatu
 from __future__ import annotations
 
 import bisect
-import operator
 from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -12,14 +11,11 @@ from typing import TYPE_CHECKING
 from mockpipe.journal.packed import text_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterator
 
     from mockpipe.journal.packed import CallTable
     from mockpipe.journal.records import Call
     from mockpipe.types import JSONObject
-
-# What `add_run` reads of each call, by name, at C speed.
-_COUNTED = operator.attrgetter("type", "received_at", "valid", "accepted", "duplicate_of")
 
 
 @dataclass(slots=True)
@@ -96,35 +92,6 @@ class Partition:
                 if first == call_id:
                     del self.collisions[message_id]
 
-    def add_run(self, calls: Sequence[Call], sequences: Iterable[int]) -> None:
-        """Add calls of this write key (at `sequences` in the call table), and count them into its source."""
-        self.rows.extend(sequences)
-        by_type: dict[str, int] = {}
-        duplicates = invalid = accepted_calls = 0
-        first_accepted_at: str | None = None
-        last_accepted_at: str | None = None
-        # One unpacking, counts in locals: this runs for every call received.
-        for call_type, received_at, valid, accepted, duplicate_of in map(_COUNTED, calls):
-            by_type[call_type] = by_type.get(call_type, 0) + 1
-            if duplicate_of is not None:
-                duplicates += 1
-            if not valid:
-                invalid += 1
-            if accepted:
-                accepted_calls += 1
-                first_accepted_at = first_accepted_at or received_at
-                last_accepted_at = received_at
-        source = self.source
-        source.calls += len(calls)
-        source.duplicates += duplicates
-        source.invalid += invalid
-        if accepted_calls:
-            source.accepted += accepted_calls
-            source.first_received_at = source.first_received_at or first_accepted_at
-            source.last_received_at = last_accepted_at
-        for call_type, count in by_type.items():
-            source.by_type[call_type] = source.by_type.get(call_type, 0) + count
-
     def first_call(self, message_id: str, message_key: int, lookup: Callable[[int], Call | None]) -> Call | None:
         """The first call of this key with this messageId (`lookup` reads a call by id), or None."""
         first_id = self.first_by_message.get(message_key)
@@ -163,11 +130,6 @@ class Partition:
         rows, base = self.rows, table.base
         for position in range(len(rows) - 1, self.head - 1, -1):
             yield rows[position] - base
-
-    def count_request(self, accepted: bool) -> None:
-        self.source.requests += 1
-        if not accepted:
-            self.source.rejected_requests += 1
 
     def source_copy(self) -> SourceStatus:
         """The source status, a copy safe to keep."""

@@ -46,6 +46,7 @@ class Waiters:
         self._async: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._sync = 0  # threads blocked in `wait`: only they need the condition notified
         self._released = 0  # bumped by release(): waits that started before it end
+        self.waiting = 0  # waits in progress, threads and coroutines (a plain attribute: read per request)
 
     @property
     def pending_async(self) -> int:
@@ -69,6 +70,7 @@ class Waiters:
         deadline = time.monotonic() + timeout
         with self._changed:
             self._sync += 1
+            self.waiting += 1
             try:
                 while not done():
                     remaining = deadline - time.monotonic()
@@ -77,6 +79,7 @@ class Waiters:
                     self._changed.wait(remaining)
             finally:
                 self._sync -= 1
+                self.waiting -= 1
 
     async def wait_async(self, done: Callable[[], bool], timeout: float) -> None:
         """`wait` for an event loop: suspends instead of blocking the thread; ends early on `release`."""
@@ -84,6 +87,7 @@ class Waiters:
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._async.add(waiter)
+            self.waiting += 1
             released = self._released
         try:
             while True:
@@ -98,3 +102,4 @@ class Waiters:
         finally:
             with self._lock:
                 self._async.discard(waiter)
+                self.waiting -= 1
