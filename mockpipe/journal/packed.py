@@ -20,21 +20,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from mockpipe.journal.records import Call, RequestRecord, index_fields
+from mockpipe.journal.records import Call, RequestRecord, builder, index_fields
 from mockpipe.spec.enrich import format_time
 
 if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
 
-# What `append` reads of a record, by name (one C call per record, whatever the field order).
-_PACKED_CALL = operator.attrgetter(
+# What `append` reads of a record, and what `call` / `request` make of a row, by field name (the
+# order of the values below; one C call per record, whatever the records' own field order).
+_CALL_NAMES = (
     "id", "request_id", "write_key", "type", "received_at", "region", "path", "valid", "accepted", "violations",
     "message_id", "user_id", "anonymous_id", "event", "name", "raw", "duplicate_of",
 )  # fmt: skip
-_PACKED_REQUEST = operator.attrgetter(
+_REQUEST_NAMES = (
     "id", "received_at", "method", "path", "write_key", "auth", "status", "accepted", "reason", "message",
     "violations", "call_ids", "size", "content_encoding", "user_agent", "retry_count", "body", "fault",
 )  # fmt: skip
+_PACKED_CALL, _READ_CALL = operator.attrgetter(*_CALL_NAMES), builder(Call, *_CALL_NAMES)
+_PACKED_REQUEST, _READ_REQUEST = operator.attrgetter(*_REQUEST_NAMES), builder(RequestRecord, *_REQUEST_NAMES)
 KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 bytes in a dict)
 
 
@@ -299,26 +302,27 @@ class CallTable(PackedRows):
         if not isinstance(payload, dict):
             payload = None
         message_id, user_id, anonymous_id, event, name = index_fields(payload or {})
-        return Call.reading(
-            payload,
-            id=call_id,
-            request_id=row[self.REQUEST],
-            write_key=write_key,
-            type=call_type,
-            received_at=self._received_text(row[self.RECEIVED], call_id),
-            region=region,
-            path=path,
-            valid=valid,
-            accepted=accepted,
-            violations=self.violations.get(call_id, ()),
-            message_id=message_id,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            event=event,
-            name=name,
-            raw=raw,
-            duplicate_of=self.duplicate_of.get(call_id),
-        )
+        return _READ_CALL(
+            (
+                call_id,
+                row[self.REQUEST],
+                write_key,
+                call_type,
+                self._received_text(row[self.RECEIVED], call_id),
+                region,
+                path,
+                valid,
+                accepted,
+                self.violations.get(call_id, ()),
+                message_id,
+                user_id,
+                anonymous_id,
+                event,
+                name,
+                raw,
+                self.duplicate_of.get(call_id),
+            )
+        ).carrying(payload)
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)
@@ -420,25 +424,27 @@ class RequestTable(PackedRows):
         reason, message, violations, body, fault, call_ids = self.details.get(request_id, self.DEFAULTS)
         if call_ids is None:
             call_ids = tuple(range(first_call, first_call + call_count))
-        return RequestRecord(
-            id=request_id,
-            received_at=self._received_text(received, request_id),
-            method=method,
-            path=path,
-            write_key=write_key,
-            auth=auth,
-            status=status,
-            accepted=accepted,
-            reason=reason,
-            message=message,
-            violations=violations,
-            call_ids=call_ids,
-            size=size,
-            content_encoding=encoding,
-            user_agent=user_agent,
-            retry_count=retry_count,
-            body=body,
-            fault=fault,
+        return _READ_REQUEST(
+            (
+                request_id,
+                self._received_text(received, request_id),
+                method,
+                path,
+                write_key,
+                auth,
+                status,
+                accepted,
+                reason,
+                message,
+                violations,
+                call_ids,
+                size,
+                encoding,
+                user_agent,
+                retry_count,
+                body,
+                fault,
+            )
         )
 
     def _forget(self, record_id: int) -> None:

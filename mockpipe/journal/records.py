@@ -10,11 +10,14 @@ columns. Adding a field to `Call` takes an edit here and a schema step in `mockp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+import operator
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import orjson
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mockpipe.spec.rules import Violation
     from mockpipe.types import JSONObject
 
@@ -45,18 +48,16 @@ class Call(_CallFields):
     """One call as the emulator received it (a batch item counts as a call of its own).
 
     `message_id`, `user_id`, `anonymous_id`, `event` and `name` are `index_fields(payload)`: a call
-    read from the journal has them from its `raw` JSON, and carries that parse (`reading`) for the
+    read from the journal has them from its `raw` JSON, and carries that parse (`carrying`) for the
     first `payload` access, so that a listing parses each call's JSON once."""
 
     # No __slots__: a tuple subclass cannot have any, and the instance dict holds the carried parse.
 
-    @classmethod
-    def reading(cls, payload: JSONObject | None, /, **fields: Any) -> Call:
-        """A call read back from its JSON, carrying `payload`, the parse of its `raw` (None: none made)."""
-        call = cls(**fields)
+    def carrying(self, payload: JSONObject | None) -> Call:
+        """This call, carrying `payload`, the parse of its `raw` made while reading it back (None: none)."""
         if payload is not None:
-            call.__dict__["_parsed"] = payload
-        return call
+            self.__dict__["_parsed"] = payload
+        return self
 
     @property
     def payload(self) -> JSONObject:
@@ -137,6 +138,28 @@ class RequestRecord(NamedTuple):
             "body": None if self.body is None else self.body.decode("utf-8", "replace"),
             "fault": self.fault,
         }
+
+
+Record = TypeVar("Record", bound=tuple[Any, ...])
+
+
+def builder(record: type[Record], *names: str) -> Callable[[tuple[Any, ...]], Record]:
+    """A function making a `record` from the values of the fields `names`, in that order (the fields
+    not named take their defaults): the mirror of `operator.attrgetter(*names)`, for the hot path,
+    where a keyword call costs three times a tuple. The record's own field order does not matter.
+
+    Raises TypeError now, not on the first call, for a field unknown or missing without a default."""
+    fields: tuple[str, ...] = getattr(record, "_fields")  # noqa: B009 (a NamedTuple's, read from the type)
+    defaults: dict[str, Any] = getattr(record, "_field_defaults")  # noqa: B009
+    unknown = [name for name in names if name not in fields]
+    unset = [name for name in fields if name not in names and name not in defaults]
+    if unknown or unset or len(set(names)) != len(names):
+        raise TypeError(f"cannot build {record.__name__} from {names}: unknown {unknown}, missing {unset}")
+    rest = [name for name in fields if name not in names]
+    tail = tuple(defaults[name] for name in rest)
+    order = operator.itemgetter(*((*names, *rest).index(name) for name in fields))
+    new = tuple.__new__
+    return lambda values: new(record, order(values + tail))
 
 
 CALL_FIELDS: tuple[str, ...] = Call._fields
