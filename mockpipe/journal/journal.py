@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import operator
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -35,7 +34,7 @@ from mockpipe.journal.packed import (
 )
 from mockpipe.journal.partitions import Partition, SourceStatus
 from mockpipe.journal.queries import CallQuery, RequestQuery, WaitResult, call_query, row_filter
-from mockpipe.journal.records import Call, RequestRecord
+from mockpipe.journal.records import Call, RequestRecord, reader
 from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, Waiters, WaitProgress
 
 if TYPE_CHECKING:
@@ -59,9 +58,9 @@ log = logging.getLogger("mockpipe.journal.journal")
 MAX_FAILED_ATTEMPTS = 10_000
 
 _NO_KEY = object()  # no write key seen yet (None is one: a call recorded by hand may have none)
-_WRITE_KEY = operator.attrgetter("write_key")  # of a Call, at C speed
+_WRITE_KEY = reader(Call, "write_key")  # of a Call, at C speed
 # What `_add_run` reads of each call, by name, at C speed.
-_COUNTED = operator.attrgetter("type", "received_at", "valid", "accepted", "duplicate_of")
+_COUNTED = reader(Call, "type", "received_at", "valid", "accepted", "duplicate_of")
 
 Listener = Callable[[RequestRecord, list[Call]], None]
 

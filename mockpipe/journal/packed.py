@@ -12,7 +12,6 @@ on are kept as 60-bit keys (`text_key`), and every match is confirmed on the cal
 from __future__ import annotations
 
 import bisect
-import operator
 from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from mockpipe.journal.records import Call, RequestRecord, builder, index_fields
+from mockpipe.journal.records import Call, RequestRecord, builder, index_fields, reader
 from mockpipe.spec.enrich import format_time
 
 if TYPE_CHECKING:
@@ -36,8 +35,8 @@ _REQUEST_NAMES = (
     "id", "received_at", "method", "path", "write_key", "auth", "status", "accepted", "reason", "message",
     "violations", "call_ids", "size", "content_encoding", "user_agent", "retry_count", "body", "fault",
 )  # fmt: skip
-_PACKED_CALL, _READ_CALL = operator.attrgetter(*_CALL_NAMES), builder(Call, *_CALL_NAMES)
-_PACKED_REQUEST, _READ_REQUEST = operator.attrgetter(*_REQUEST_NAMES), builder(RequestRecord, *_REQUEST_NAMES)
+_PACKED_CALL, _READ_CALL = reader(Call, *_CALL_NAMES), builder(Call, *_CALL_NAMES)
+_PACKED_REQUEST, _READ_REQUEST = reader(RequestRecord, *_REQUEST_NAMES), builder(RequestRecord, *_REQUEST_NAMES)
 KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 bytes in a dict)
 
 

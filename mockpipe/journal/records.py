@@ -4,7 +4,7 @@ The index fields of a call (messageId, userId, anonymousId, event, name) are tho
 as `index_fields` reads them: the journal stores the payload's JSON and derives them again on read.
 
 Each record is defined once, here, and everything else names its fields (`CALL_FIELDS`,
-`REQUEST_FIELDS`): building by keyword, unpacking with `operator.attrgetter(*names)`, and the store's
+`REQUEST_FIELDS`): building (`builder`), unpacking (`reader`) and the store's
 columns. Adding a field to `Call` takes an edit here and a schema step in `mockpipe.journal.store`.
 """
 
@@ -160,6 +160,16 @@ def builder(record: type[Record], *names: str) -> Callable[[tuple[Any, ...]], Re
     order = operator.itemgetter(*((*names, *rest).index(name) for name in fields))
     new = tuple.__new__
     return lambda values: new(record, order(values + tail))
+
+
+def reader(record: type[tuple[Any, ...]], *names: str) -> Callable[[Any], Any]:
+    """The values of the fields `names` of a `record`, in that order (one value for one name): what
+    `operator.attrgetter(*names)` reads, as an itemgetter of their positions, twice as fast."""
+    fields: tuple[str, ...] = getattr(record, "_fields")  # noqa: B009
+    unknown = [name for name in names if name not in fields]
+    if unknown:
+        raise TypeError(f"{record.__name__} has no field {', '.join(unknown)}")
+    return operator.itemgetter(*(fields.index(name) for name in names))
 
 
 CALL_FIELDS: tuple[str, ...] = Call._fields
