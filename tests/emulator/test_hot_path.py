@@ -16,7 +16,9 @@ from mockpipe.emulator.config import ServerConfig
 from mockpipe.journal.journal import Journal
 
 # What the path may cross: the app, the tracking endpoint, the spec's checks and time codec, the
-# record definitions (index fields), the journal and its packed tables.
+# record definitions (index fields), the journal and its packed tables. Issue 12 asks for five; the
+# three above that (CORS headers, the time codec, index_fields) each live where their one definition
+# belongs, and the journal's listeners (live view, store) are not counted: they run after the record.
 ALLOWED = {
     "mockpipe.emulator.app",
     "mockpipe.emulator.cors",  # the CORS headers of the answer
@@ -27,7 +29,7 @@ ALLOWED = {
     "mockpipe.journal.journal",
     "mockpipe.journal.packed",
 }
-MOST_MODULES = 8  # see ALLOWED; issue 12 measured 10 on one request
+MOST_MODULES = 8  # see ALLOWED; issue 12 measured 10 modules (28 hand-offs) on one request
 
 
 def _scope() -> dict[str, Any]:
