@@ -1,5 +1,10 @@
 """The journal: every request received and every call cut out of them, packed in memory, queried,
-waited on, and optionally kept in an SQLite store (`mockpipe.journal.store`)."""
+waited on, and optionally kept in an SQLite store.
+
+records (Call, RequestRecord: one definition each), packed (the rows in memory), journal (recording,
+clearing, listeners), reading (queries and waits over it), queries, partitions (per write key),
+waits, store (the SQLite file) and schema (its tables, from the record fields).
+"""
 
 from mockpipe.journal.journal import (
     DEFAULT_WAIT_TIMEOUT as DEFAULT_WAIT_TIMEOUT,

@@ -18,12 +18,24 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from mockpipe.journal.records import Call, RequestRecord, index_fields
+from mockpipe.journal.records import Call, RequestRecord, builder, index_fields, reader
 from mockpipe.spec.times import UNUSUAL_TIME, time_ms, time_text
 
 if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
 
+# What `append` reads of a record, and what `call` / `request` make of a row, by field name (the
+# order of the values below; one C call per record, whatever the records' own field order).
+_CALL_NAMES = (
+    "id", "request_id", "write_key", "type", "received_at", "region", "path", "valid", "accepted", "violations",
+    "message_id", "user_id", "anonymous_id", "event", "name", "raw", "duplicate_of",
+)  # fmt: skip
+_REQUEST_NAMES = (
+    "id", "received_at", "method", "path", "write_key", "auth", "status", "accepted", "reason", "message",
+    "violations", "call_ids", "size", "content_encoding", "user_agent", "retry_count", "body", "fault",
+)  # fmt: skip
+_PACKED_CALL, _READ_CALL = reader(Call, *_CALL_NAMES), builder(Call, *_CALL_NAMES)
+_PACKED_REQUEST, _READ_REQUEST = reader(RequestRecord, *_REQUEST_NAMES), builder(RequestRecord, *_REQUEST_NAMES)
 KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 bytes in a dict)
 
 
@@ -195,7 +207,7 @@ class CallTable(PackedRows):
             name,
             raw,
             duplicate_of,
-        ) in calls:
+        ) in map(_PACKED_CALL, calls):
             if call_id <= last_id:
                 self.in_order = False
             last_id = call_id
@@ -254,26 +266,30 @@ class CallTable(PackedRows):
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:  # restored from elsewhere: no fields to index
             payload = None
-        message_id, user_id, anonymous_id, event, name = index_fields(payload if isinstance(payload, dict) else {})
-        return Call(
-            call_id,
-            row[self.REQUEST],
-            write_key,
-            call_type,
-            self._received_text(row[self.RECEIVED], call_id),
-            region,
-            path,
-            valid,
-            accepted,
-            self.violations.get(call_id, ()),
-            message_id,
-            user_id,
-            anonymous_id,
-            event,
-            name,
-            raw,
-            self.duplicate_of.get(call_id),
-        )
+        if not isinstance(payload, dict):
+            payload = None
+        message_id, user_id, anonymous_id, event, name = index_fields(payload or {})
+        return _READ_CALL(
+            (
+                call_id,
+                row[self.REQUEST],
+                write_key,
+                call_type,
+                self._received_text(row[self.RECEIVED], call_id),
+                region,
+                path,
+                valid,
+                accepted,
+                self.violations.get(call_id, ()),
+                message_id,
+                user_id,
+                anonymous_id,
+                event,
+                name,
+                raw,
+                self.duplicate_of.get(call_id),
+            )
+        ).carrying(payload)
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)
@@ -340,7 +356,7 @@ class RequestTable(PackedRows):
             retry_count,
             body,
             fault,
-        ) = request  # one unpacking, per request
+        ) = _PACKED_REQUEST(request)  # one unpacking, per request, by name
         self._note_id(request_id)
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
         if not (
@@ -375,25 +391,27 @@ class RequestTable(PackedRows):
         reason, message, violations, body, fault, call_ids = self.details.get(request_id, self.DEFAULTS)
         if call_ids is None:
             call_ids = tuple(range(first_call, first_call + call_count))
-        return RequestRecord(
-            request_id,
-            self._received_text(received, request_id),
-            method,
-            path,
-            write_key,
-            auth,
-            status,
-            accepted,
-            reason,
-            message,
-            violations,
-            call_ids,
-            size,
-            encoding,
-            user_agent,
-            retry_count,
-            body,
-            fault,
+        return _READ_REQUEST(
+            (
+                request_id,
+                self._received_text(received, request_id),
+                method,
+                path,
+                write_key,
+                auth,
+                status,
+                accepted,
+                reason,
+                message,
+                violations,
+                call_ids,
+                size,
+                encoding,
+                user_agent,
+                retry_count,
+                body,
+                fault,
+            )
         )
 
     def _forget(self, record_id: int) -> None:

@@ -25,7 +25,6 @@ messageId, which the service uses to drop the copy).
 from __future__ import annotations
 
 import fcntl
-import functools
 import logging
 import os
 import sqlite3
@@ -37,57 +36,32 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.errors import MockpipeError
-from mockpipe.journal.journal import Call, Journal, RequestRecord
-from mockpipe.spec.rules import Violation
+from mockpipe.journal.journal import Journal
+from mockpipe.journal.schema import (
+    INSERT_CALL,
+    INSERT_FORWARD,
+    INSERT_REQUEST,
+    PENDING,
+    READABLE_VERSIONS,
+    SCHEMA_SQL,
+    SCHEMA_VERSION,
+    UPDATE_FORWARD,
+    UPGRADES,
+    by_name,
+    call_of,
+    call_row,
+    request_of,
+    request_row,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from mockpipe.journal.records import Call, RequestRecord
+
 log = logging.getLogger("mockpipe.journal.store")
 
-SCHEMA_VERSION = 2  # PRAGMA user_version of a store this code writes (and upgrades to)
-READABLE_VERSIONS = (1, 2)  # what it reads without upgrading (1: no forward status)
 SYNCHRONOUS = ("normal", "full")
-
-# Added by schema version 2.
-_FORWARDS = """
--- The forward status of the calls forwarded to `url`; `detail`: the status as the journal shows it (JSON).
-CREATE TABLE forwards (call_id INTEGER PRIMARY KEY, url TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE INDEX forwards_pending ON forwards (url) WHERE status = 'pending';
-"""
-
-# Columns in the order of the NamedTuple fields, so that a row is a record with two columns decoded.
-_SCHEMA = (
-    """
-CREATE TABLE requests (
-    id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
-    write_key TEXT, auth TEXT, status INTEGER NOT NULL, accepted INTEGER NOT NULL, reason TEXT, message TEXT,
-    violations TEXT NOT NULL, call_ids TEXT NOT NULL, size INTEGER NOT NULL, content_encoding TEXT,
-    user_agent TEXT, retry_count TEXT, body BLOB, fault TEXT
-);
-CREATE TABLE calls (
-    id INTEGER PRIMARY KEY, request_id INTEGER NOT NULL, write_key TEXT NOT NULL, type TEXT NOT NULL,
-    received_at TEXT NOT NULL, region TEXT NOT NULL, path TEXT NOT NULL, valid INTEGER NOT NULL,
-    accepted INTEGER NOT NULL, violations TEXT NOT NULL, message_id TEXT NOT NULL, user_id TEXT,
-    anonymous_id TEXT, event TEXT, name TEXT, raw BLOB NOT NULL, duplicate_of INTEGER
-);
--- The highest ids ever given, so that ids are not reused after a clear and a restart.
-CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
-    + _FORWARDS
-)
-_UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
-_INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
-_UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
-PENDING = "pending"
-_INSERT_REQUEST = f"INSERT INTO requests VALUES ({', '.join('?' * len(RequestRecord._fields))})"
-_INSERT_CALL = f"INSERT INTO calls VALUES ({', '.join('?' * len(Call._fields))})"
-_REQUEST_VIOLATIONS = RequestRecord._fields.index("violations")
-_CALL_VIOLATIONS = Call._fields.index("violations")
-_CALL_IDS = RequestRecord._fields.index("call_ids")
-_CALL_FLAGS = (Call._fields.index("valid"), Call._fields.index("accepted"))
-_REQUEST_ACCEPTED = RequestRecord._fields.index("accepted")
-_NO_VIOLATIONS = "[]"
 
 
 class StoreError(MockpipeError):
@@ -196,9 +170,9 @@ class Store:
         if version == 0:
             if db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
                 raise StoreError(f"{self.path} is an SQLite database but not a mockpipe store")
-            db.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
-        elif version in _UPGRADES:
-            db.executescript(f"BEGIN; {_UPGRADES[version]} PRAGMA user_version={version + 1}; COMMIT;")
+            db.executescript(f"BEGIN; {SCHEMA_SQL} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;")
+        elif version in UPGRADES:
+            db.executescript(f"BEGIN; {UPGRADES[version]} PRAGMA user_version={version + 1}; COMMIT;")
             self._prepare(db)  # the next upgrade, if any
         elif version != SCHEMA_VERSION:
             raise StoreError(
@@ -219,13 +193,13 @@ class Store:
         with self._lock:
             db = self._connection()
             with db:
-                db.execute(_INSERT_REQUEST, _request_row(request))
+                db.execute(INSERT_REQUEST, request_row(request))
                 if calls:
-                    db.executemany(_INSERT_CALL, map(_call_row, calls))
+                    db.executemany(INSERT_CALL, map(call_row, calls))
                     if self._forwarding is not None:
                         url, status_of = self._forwarding
                         db.executemany(
-                            _INSERT_FORWARD,
+                            INSERT_FORWARD,
                             [
                                 (call.id, url, detail["status"], orjson.dumps(detail).decode())
                                 for call in calls
@@ -274,7 +248,7 @@ class Store:
                 log.warning("store %s closed: %d forward status(es) not kept", self.path, len(rows))
                 return
             with self._db as db:
-                db.executemany(_UPDATE_FORWARD, rows)
+                db.executemany(UPDATE_FORWARD, rows)
 
     def forwards(self, url: str) -> list[tuple[int, dict[str, Any]]]:
         """The forward status of each call forwarded to `url`, by call id."""
@@ -289,16 +263,12 @@ class Store:
     def pending_forwards(self, url: str) -> list[Call]:
         """The calls still to forward to `url`, oldest first."""
         with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                    "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
-                    (url, PENDING),
-                )
-                .fetchall()
+            rows = by_name(self._connection()).execute(
+                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
+                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
+                (url, PENDING),
             )
-        return [_call(row) for row in rows]
+            return [call_of(row) for row in rows]
 
     def pending_forward_counts(self) -> dict[str, int]:
         """How many calls are still to forward, by destination URL."""
@@ -325,8 +295,8 @@ class Store:
             # One read transaction: the calls and the requests are of the same moment.
             with db:
                 db.execute("BEGIN")
-                calls = list(self._rows(db, "calls", limit, _call))
-                requests = list(self._rows(db, "requests", limit, _request))
+                calls = list(self._rows(db, "calls", limit, call_of))
+                requests = list(self._rows(db, "requests", limit, request_of))
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         journal.restore(
             requests, calls, last_request_id=meta.get("last_request_id", 0), last_call_id=meta.get("last_call_id", 0)
@@ -337,7 +307,7 @@ class Store:
     def _rows(db: sqlite3.Connection, table: str, limit: int, make: Any) -> Iterator[Any]:
         # The newest `limit` rows, oldest first (-1: all of them).
         query = f"SELECT * FROM (SELECT * FROM {table} ORDER BY id DESC LIMIT ?) ORDER BY id"
-        return map(make, db.execute(query, (limit,)))
+        return map(make, by_name(db).execute(query, (limit,)))
 
     def open_journal(self, *, max_calls: int | None = None) -> Journal:
         """A journal holding what the store holds, and kept in it from now on."""
@@ -354,44 +324,3 @@ class Store:
 
 
 # -- rows ----------------------------------------------------------------------------------------
-
-
-def _dump_violations(violations: tuple[Violation, ...]) -> str:
-    if not violations:
-        return _NO_VIOLATIONS
-    return orjson.dumps([(v.code, v.severity, v.path, v.message) for v in violations]).decode()
-
-
-@functools.lru_cache(maxsize=4096)
-def _load_violations(text: str) -> tuple[Violation, ...]:
-    # Cached: most calls share a few shapes of violations, and a Violation is immutable.
-    if text == _NO_VIOLATIONS:
-        return ()
-    return tuple(Violation(*fields) for fields in orjson.loads(text))
-
-
-def _call_row(call: Call) -> tuple[Any, ...]:
-    return (*call[:_CALL_VIOLATIONS], _dump_violations(call.violations), *call[_CALL_VIOLATIONS + 1 :])
-
-
-def _request_row(request: RequestRecord) -> tuple[Any, ...]:
-    row = list(request)
-    row[_REQUEST_VIOLATIONS] = _dump_violations(request.violations)
-    row[_CALL_IDS] = orjson.dumps(request.call_ids).decode()
-    return tuple(row)
-
-
-def _call(row: tuple[Any, ...]) -> Call:
-    fields = list(row)
-    for flag in _CALL_FLAGS:  # SQLite keeps booleans as 0 and 1
-        fields[flag] = bool(fields[flag])
-    fields[_CALL_VIOLATIONS] = _load_violations(fields[_CALL_VIOLATIONS])
-    return Call._make(fields)
-
-
-def _request(row: tuple[Any, ...]) -> RequestRecord:
-    fields = list(row)
-    fields[_REQUEST_ACCEPTED] = bool(fields[_REQUEST_ACCEPTED])
-    fields[_REQUEST_VIOLATIONS] = _load_violations(fields[_REQUEST_VIOLATIONS])
-    fields[_CALL_IDS] = tuple(orjson.loads(fields[_CALL_IDS]))
-    return RequestRecord._make(fields)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mockpipe.journal.records import Call, RequestRecord, id_text, index_fields
+import pytest
+
+from mockpipe.journal.records import CALL_FIELDS, Call, RequestRecord, builder, id_text, index_fields, reader
 
 
 def test_index_fields_take_ids_as_text_and_names_when_they_are_strings() -> None:
@@ -55,3 +57,31 @@ def test_records_as_dictionaries() -> None:
         2, "t", "POST", "/v1/track", "k", "basic", 400, False, "x", "bad", (), (1,), 9, None, None, None, b"\xff{"
     )
     assert request.to_dict()["body"] == "\ufffd{" and request.to_dict()["callIds"] == [1]
+
+
+def test_builder_makes_a_record_from_values_in_a_named_order() -> None:
+    build = builder(Call, "raw", "name", "event", "anonymous_id", "user_id", "message_id", "violations", "accepted",
+                    "valid", "path", "region", "received_at", "type", "write_key", "request_id", "id")  # fmt: skip
+    call = build((b"{}", None, "E", None, "u", "m", (), True, False, "/v1/track", "us", "t", "track", "k", 2, 1))
+    assert type(call) is Call
+    assert call == Call(id=1, request_id=2, write_key="k", type="track", received_at="t", region="us",
+                        path="/v1/track", valid=False, accepted=True, violations=(), message_id="m", user_id="u",
+                        anonymous_id=None, event="E", name=None, raw=b"{}")  # fmt: skip
+    assert call.duplicate_of is None  # not named: its default
+
+
+def test_builder_refuses_unknown_and_missing_fields_at_once() -> None:
+    with pytest.raises(TypeError, match="unknown \\['colour'\\]"):
+        builder(Call, *CALL_FIELDS, "colour")
+    with pytest.raises(TypeError, match="missing \\['raw'\\]"):
+        builder(Call, *(name for name in CALL_FIELDS if name != "raw"))
+    with pytest.raises(TypeError):
+        builder(Call, *CALL_FIELDS, "id")  # twice
+
+
+def test_reader_reads_the_named_fields_in_their_order() -> None:
+    call = Call(1, 2, "k", "track", "t", "us", "/v1/track", True, True, (), "m", "u", None, "E", None, b"{}")
+    assert reader(Call, "event", "id", "duplicate_of")(call) == ("E", 1, None)
+    assert reader(Call, "write_key")(call) == "k"
+    with pytest.raises(TypeError, match="no field colour"):
+        reader(Call, "colour")

@@ -266,3 +266,22 @@ def test_forward_status_is_kept_with_the_call_and_cleared_with_it(tmp_path: Path
         server.clear("k1")
         assert server.store.pending_forward_counts() == {url: 1}
         assert [call_id for call_id, _ in server.store.forwards(url)] == [4]
+
+
+def test_rows_are_read_back_by_column_name_whatever_the_column_order(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with MockPipeServer(store=path) as server:
+        _send(server, "/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "m1"})
+        before = _snapshot(server)
+    db = sqlite3.connect(path)
+    with db:  # the same columns, in the reverse order: nothing may depend on their positions
+        for table in ("calls", "requests"):
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")][::-1]
+            db.execute(f"CREATE TABLE {table}_reversed AS SELECT {', '.join(columns)} FROM {table}")
+            db.execute(f"DROP TABLE {table}")
+            db.execute(f"ALTER TABLE {table}_reversed RENAME TO {table}")
+    db.close()
+    with MockPipeServer(store=path) as server:
+        assert _snapshot(server) == before
+        _send(server, "/v1/track", {"userId": "u2", "event": "Later", "messageId": "m2"})  # written by name too
+        assert [call.message_id for call in server.journal.records()] == ["m1", "m2"]

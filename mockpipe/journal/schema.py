@@ -1,0 +1,147 @@
+"""The SQLite layout of a store (`mockpipe.journal.store`): its tables, made from the records' field
+names (one column per field, same name), the upgrades of older layouts, and rows to and from records,
+read by column name."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from typing import Any
+
+import orjson
+
+from mockpipe.journal.records import CALL_FIELDS, REQUEST_FIELDS, Call, RequestRecord
+from mockpipe.spec.rules import Violation
+
+SCHEMA_VERSION = 2  # PRAGMA user_version of a store this code writes (and upgrades to)
+READABLE_VERSIONS = (1, 2)  # what it reads without upgrading (1: no forward status)
+
+# Added by schema version 2.
+_FORWARDS = """
+-- The forward status of the calls forwarded to `url`; `detail`: the status as the journal shows it (JSON).
+CREATE TABLE forwards (call_id INTEGER PRIMARY KEY, url TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX forwards_pending ON forwards (url) WHERE status = 'pending';
+"""
+
+# The SQL type of each column: one per field of the record, same names (checked below). A field added
+# to a record needs its column here and a step in UPGRADES that adds it to existing stores.
+_REQUEST_COLUMNS = {
+    "id": "INTEGER PRIMARY KEY",
+    "received_at": "TEXT NOT NULL",
+    "method": "TEXT NOT NULL",
+    "path": "TEXT NOT NULL",
+    "write_key": "TEXT",
+    "auth": "TEXT",
+    "status": "INTEGER NOT NULL",
+    "accepted": "INTEGER NOT NULL",
+    "reason": "TEXT",
+    "message": "TEXT",
+    "violations": "TEXT NOT NULL",
+    "call_ids": "TEXT NOT NULL",
+    "size": "INTEGER NOT NULL",
+    "content_encoding": "TEXT",
+    "user_agent": "TEXT",
+    "retry_count": "TEXT",
+    "body": "BLOB",
+    "fault": "TEXT",
+}
+_CALL_COLUMNS = {
+    "id": "INTEGER PRIMARY KEY",
+    "request_id": "INTEGER NOT NULL",
+    "write_key": "TEXT NOT NULL",
+    "type": "TEXT NOT NULL",
+    "received_at": "TEXT NOT NULL",
+    "region": "TEXT NOT NULL",
+    "path": "TEXT NOT NULL",
+    "valid": "INTEGER NOT NULL",
+    "accepted": "INTEGER NOT NULL",
+    "violations": "TEXT NOT NULL",
+    "message_id": "TEXT NOT NULL",
+    "user_id": "TEXT",
+    "anonymous_id": "TEXT",
+    "event": "TEXT",
+    "name": "TEXT",
+    "raw": "BLOB NOT NULL",
+    "duplicate_of": "INTEGER",
+}
+for _columns, _fields in ((_REQUEST_COLUMNS, REQUEST_FIELDS), (_CALL_COLUMNS, CALL_FIELDS)):
+    if set(_columns) != set(_fields):  # a record changed without its table: fail at import, not on write
+        raise RuntimeError(f"store columns {sorted(set(_columns) ^ set(_fields))} do not match the record fields")
+
+
+def _table(name: str, columns: dict[str, str]) -> str:
+    return f"CREATE TABLE {name} ({', '.join(f'{column} {kind}' for column, kind in columns.items())});"
+
+
+SCHEMA_SQL = (
+    _table("requests", _REQUEST_COLUMNS)
+    + _table("calls", _CALL_COLUMNS)
+    + """
+-- The highest ids ever given, so that ids are not reused after a clear and a restart.
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+    + _FORWARDS
+)
+UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
+INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
+UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
+PENDING = "pending"
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    """An INSERT naming every column, with a named placeholder each (`:column`)."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + column for column in columns)})"
+
+
+INSERT_REQUEST = _insert("requests", REQUEST_FIELDS)
+INSERT_CALL = _insert("calls", CALL_FIELDS)
+_NO_VIOLATIONS = "[]"
+
+
+def by_name(db: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor whose rows are read by column name."""
+    cursor = db.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor
+
+
+def _dump_violations(violations: tuple[Violation, ...]) -> str:
+    if not violations:
+        return _NO_VIOLATIONS
+    return orjson.dumps([(v.code, v.severity, v.path, v.message) for v in violations]).decode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _load_violations(text: str) -> tuple[Violation, ...]:
+    # Cached: most calls share a few shapes of violations, and a Violation is immutable.
+    if text == _NO_VIOLATIONS:
+        return ()
+    return tuple(Violation(*fields) for fields in orjson.loads(text))
+
+
+def call_row(call: Call) -> dict[str, Any]:
+    row = call._asdict()
+    row["violations"] = _dump_violations(call.violations)
+    return row
+
+
+def request_row(request: RequestRecord) -> dict[str, Any]:
+    row = request._asdict()
+    row["violations"] = _dump_violations(request.violations)
+    row["call_ids"] = orjson.dumps(request.call_ids).decode()
+    return row
+
+
+def call_of(row: sqlite3.Row) -> Call:
+    fields = {name: row[name] for name in CALL_FIELDS}
+    fields["valid"], fields["accepted"] = bool(fields["valid"]), bool(fields["accepted"])  # SQLite keeps 0 and 1
+    fields["violations"] = _load_violations(fields["violations"])
+    return Call(**fields)
+
+
+def request_of(row: sqlite3.Row) -> RequestRecord:
+    fields = {name: row[name] for name in REQUEST_FIELDS}
+    fields["accepted"] = bool(fields["accepted"])
+    fields["violations"] = _load_violations(fields["violations"])
+    fields["call_ids"] = tuple(orjson.loads(fields["call_ids"]))
+    return RequestRecord(**fields)

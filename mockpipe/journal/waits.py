@@ -1,0 +1,105 @@
+"""Waiting for calls: threads block on a condition of the journal's lock, coroutines on an event of
+their own loop. The journal wakes them after each write; each waiter then looks at the new calls only
+(`WaitProgress` remembers how far it has looked)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from mockpipe.journal.queries import WaitResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mockpipe.journal.queries import CallQuery
+    from mockpipe.journal.records import Call
+
+DEFAULT_WAIT_TIMEOUT = 5.0
+
+
+class WaitProgress:
+    """What a pending wait has found so far."""
+
+    __slots__ = ("clears", "found", "query", "seen_up_to")
+
+    def __init__(self, query: CallQuery) -> None:
+        self.query = query
+        self.found: list[Call] = []
+        self.seen_up_to = 0  # the highest call id looked at
+        self.clears = -1  # the journal's clear count when it last looked (-1: never looked)
+
+    def result(self, count: int) -> WaitResult:
+        limit = self.query.limit
+        return WaitResult(self.found if limit is None else self.found[:limit], len(self.found) < count)
+
+
+class Waiters:
+    """The waits in progress on one journal, woken by `wake` (called with the journal's lock held)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._changed = threading.Condition(lock)
+        self._async: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._sync = 0  # threads blocked in `wait`: only they need the condition notified
+        self._released = 0  # bumped by release(): waits that started before it end
+        self.waiting = 0  # waits in progress, threads and coroutines (a plain attribute: read per request)
+
+    @property
+    def pending_async(self) -> int:
+        return len(self._async)
+
+    def wake(self) -> None:
+        """Let every wait look again (the lock is held)."""
+        if self._sync:
+            self._changed.notify_all()
+        for loop, event in self._async:
+            loop.call_soon_threadsafe(event.set)
+
+    def release(self) -> None:
+        """End every pending asynchronous wait now, with what it found (the lock is held)."""
+        self._released += 1
+        for loop, event in self._async:
+            loop.call_soon_threadsafe(event.set)
+
+    def wait(self, done: Callable[[], bool], timeout: float) -> None:
+        """Block until `done()` (called with the lock held) is true or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._sync += 1
+            self.waiting += 1
+            try:
+                while not done():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    self._changed.wait(remaining)
+            finally:
+                self._sync -= 1
+                self.waiting -= 1
+
+    async def wait_async(self, done: Callable[[], bool], timeout: float) -> None:
+        """`wait` for an event loop: suspends instead of blocking the thread; ends early on `release`."""
+        deadline = time.monotonic() + timeout
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._async.add(waiter)
+            self.waiting += 1
+            released = self._released
+        try:
+            while True:
+                waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
+                with self._lock:
+                    finished = done()
+                remaining = deadline - time.monotonic()
+                if finished or remaining <= 0 or self._released > released:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiter[1].wait(), remaining)
+        finally:
+            with self._lock:
+                self._async.discard(waiter)
+                self.waiting -= 1
