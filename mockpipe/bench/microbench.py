@@ -25,8 +25,7 @@ from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.ingest import Ingest
 from mockpipe.emulator.server import MockPipeServer
 from mockpipe.journal.journal import Journal
-from mockpipe.spec.requests import Item
-from mockpipe.spec.validator import validate, violations_of
+from mockpipe.spec.validator import Item, validate, violations_of
 
 if TYPE_CHECKING:
     from mockpipe.journal.journal import Call

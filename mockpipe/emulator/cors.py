@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from mockpipe.emulator.ingest import adding_headers, allow_origin as _allow_origin
 
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 ALLOW_METHODS = b"GET, POST, DELETE, OPTIONS"
 DEFAULT_ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-strict-mode, x-retry-count"
@@ -77,36 +77,3 @@ def _own_origin(scope: Scope) -> bytes:
             scheme: str = scope.get("scheme", "http")
             return scheme.encode() + b"://" + bytes(value)
     return b"null"
-
-
-def cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    """The CORS headers of the answer to a request to an open path (for apps outside the middleware)."""
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            return _allow_origin(value)
-    return _WILDCARD
-
-
-def _allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
-    """Echo the origin (so credentials work too); a request without one gets the wildcard."""
-    if origin is None:
-        return _WILDCARD
-    return [
-        (b"access-control-allow-origin", origin),
-        (b"vary", b"Origin"),
-        (b"access-control-allow-credentials", b"true"),
-    ]
-
-
-_WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
-
-
-def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
-    """`send`, adding `extra` to the headers of the response it starts."""
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *extra]
-        await send(message)
-
-    return send_with_headers

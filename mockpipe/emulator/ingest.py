@@ -15,25 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mockpipe.emulator.cors import adding_headers
 from mockpipe.emulator.error_body import tracking_error as _error_body
-from mockpipe.emulator.fault_delivery import InjectedFault
+from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault
 from mockpipe.emulator.faults import Faults, fault_answer, message_ids
 from mockpipe.errors import JournalWriteError
-from mockpipe.journal.records import Call, RequestRecord, builder, index_fields, reader
+from mockpipe.journal.packed import index_fields
+from mockpipe.journal.records import Call, RequestRecord, builder, reader
 from mockpipe.spec.decoding import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
 from mockpipe.spec.enrich import enrich
 from mockpipe.spec.jsonvalues import json_kind
-from mockpipe.spec.requests import Item, split_request
 from mockpipe.spec.rules import Violation
 from mockpipe.spec.times import EPOCH as _EPOCH, MILLISECOND as _MILLISECOND, time_text
-from mockpipe.spec.validator import violations_of
+from mockpipe.spec.validator import Item, split_request, violations_of
 from mockpipe.types import CALL_TYPE_SET
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from starlette.types import Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.journal.journal import Journal
@@ -67,7 +66,7 @@ _CALL_ID = reader(Call, "id")  # of a Call, at C speed
 # names in its order); a keyword call costs three times as much, for every call received.
 _BUILD_CALL = builder(
     Call, "id", "request_id", "write_key", "type", "received_at", "region", "path", "valid", "accepted",
-    "violations", "message_id", "user_id", "anonymous_id", "event", "name", "raw",
+    "violations", "message_id", "user_id", "anonymous_id", "event", "name", "raw", "duplicate_of",
 )  # fmt: skip
 _BUILD_REQUEST = builder(
     RequestRecord, "id", "received_at", "method", "path", "write_key", "auth", "status", "accepted", "reason",
@@ -244,6 +243,7 @@ class Ingest:
                     call_violations,
                     *index_fields(item.payload),
                     raw,
+                    None,  # duplicate_of: the journal marks resends
                 )
             )
             for item, valid, call_violations, raw in checked
@@ -293,6 +293,69 @@ class Ingest:
         if self.config.reject_malformed and error.code.startswith("request."):
             return 400
         return 200  # production's permissive mode logs the problem and answers 200
+
+
+TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)
+
+
+class TrackingFastLane:
+    """The emulator app's entry (a mixin of `mockpipe.emulator.app.EmulatorApp`, before Starlette):
+    tracking POSTs go straight to `Ingest`, past the middleware stack and the router (about 35 µs a
+    request, a tenth of the whole), with their CORS headers; everything else goes on to Starlette.
+
+    It also keeps the server's own `send` in the scope (`extensions[RAW_SEND]`): every middleware wraps
+    `send`, and a `close` fault needs the server's, to reach the connection under it.
+    """
+
+    ingest: Ingest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            extensions = scope.get("extensions")
+            if extensions is None:
+                extensions = scope["extensions"] = {}
+            extensions[RAW_SEND] = send
+            if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
+                await self.ingest.respond(scope, receive, send, open_cors_headers(scope))
+                return
+        app: ASGIApp = super().__call__  # type: ignore[misc]  # Starlette's, next in the app's MRO
+        await app(scope, receive, send)
+
+
+# -- CORS of the open paths (tracking, settings): browser SDKs post from pages on any origin --------------
+
+
+def open_cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The CORS headers of the answer to a request to an open path: its origin echoed, or `*`."""
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return allow_origin(value)
+    return _WILDCARD
+
+
+def allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
+    """Echo the origin (so credentials work too); a request without one gets the wildcard."""
+    if origin is None:
+        return _WILDCARD
+    return [
+        (b"access-control-allow-origin", origin),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-credentials", b"true"),
+    ]
+
+
+_WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
+
+
+def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
+    """`send`, adding `extra` to the headers of the response it starts."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *extra]
+        await send(message)
+
+    return send_with_headers
 
 
 class _RequestMeta:
@@ -404,7 +467,12 @@ def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
         and (item.type not in CALL_TYPE_SET or payload.get("type") == item.type)
     ):
         return b'%s,"receivedAt":"%s"}' % (sent[:-1], received_text.encode())
-    enrich(item.type, payload, received, received_text)
+    if payload.get("messageId") and payload.get("timestamp") is not None and item.type in CALL_TYPE_SET:
+        # What SDKs send: enriching only sets the type and receivedAt (`enrich` does the rest).
+        payload["type"] = item.type
+        payload["receivedAt"] = received_text
+    else:
+        enrich(item.type, payload, received, received_text)
     return _json(payload)
 
 

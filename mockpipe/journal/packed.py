@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
-from mockpipe.journal.records import Call, RequestRecord, builder, index_fields, reader
+from mockpipe.journal.records import Call, RequestRecord, builder, reader
 from mockpipe.spec.times import UNUSUAL_TIME, time_ms, time_text
 
 if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
+    from mockpipe.types import JSONObject
 
 # What `append` reads of a record, and what `call` / `request` make of a row, by field name (the
 # order of the values below; one C call per record, whatever the records' own field order).
@@ -422,3 +423,36 @@ class RequestTable(PackedRows):
 # Shape positions the journal filters on.
 CALL_WRITE_KEY, CALL_TYPE, CALL_VALID, CALL_ACCEPTED = 0, 1, 4, 5
 REQUEST_WRITE_KEY, REQUEST_STATUS, REQUEST_ACCEPTED = 2, 4, 5
+
+
+# -- what a call is indexed by ----------------------------------------------------------------------
+
+
+def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str | None, str | None]:
+    """A call's (messageId, userId, anonymousId, event, name) as the journal indexes them: ids as text
+    (SDKs accept numbers; "" for a missing messageId), event and name when they are strings."""
+    message_id, user_id, anonymous_id = payload.get("messageId"), payload.get("userId"), payload.get("anonymousId")
+    event, name = payload.get("event"), payload.get("name")
+    # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
+    return (
+        message_id if message_id.__class__ is str and message_id else id_text(message_id) or "",
+        None if user_id is None else user_id if user_id.__class__ is str and user_id else id_text(user_id),
+        None
+        if anonymous_id is None
+        else anonymous_id
+        if anonymous_id.__class__ is str and anonymous_id
+        else id_text(anonymous_id),
+        event if isinstance(event, str) else None,
+        name if isinstance(name, str) else None,
+    )
+
+
+def id_text(value: Any) -> str | None:
+    """An id as text (SDKs accept numbers); None when missing or empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable

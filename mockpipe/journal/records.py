@@ -1,7 +1,8 @@
 """What the journal keeps of a request and of each call cut out of it, as read back by users.
 
 The index fields of a call (messageId, userId, anonymousId, event, name) are those of its payload,
-as `index_fields` reads them: the journal stores the payload's JSON and derives them again on read.
+as `mockpipe.journal.packed.index_fields` reads them: the journal stores the payload's JSON and
+derives them again on read.
 
 Each record is defined once, here, and everything else names its fields (`CALL_FIELDS`,
 `REQUEST_FIELDS`): building (`builder`), unpacking (`reader`) and the store's
@@ -10,6 +11,7 @@ columns. Adding a field to `Call` takes an edit here and a schema step in `mockp
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -155,6 +157,8 @@ def builder(record: type[Record], *names: str) -> Callable[[tuple[Any, ...]], Re
     unset = [name for name in fields if name not in names and name not in defaults]
     if unknown or unset or len(set(names)) != len(names):
         raise TypeError(f"cannot build {record.__name__} from {names}: unknown {unknown}, missing {unset}")
+    if names == fields:  # every field, in the record's order: tuple.__new__ itself, no Python frame
+        return functools.partial(tuple.__new__, record)
     rest = [name for name in fields if name not in names]
     tail = tuple(defaults[name] for name in rest)
     order = operator.itemgetter(*((*names, *rest).index(name) for name in fields))
@@ -176,31 +180,11 @@ CALL_FIELDS: tuple[str, ...] = Call._fields
 REQUEST_FIELDS: tuple[str, ...] = RequestRecord._fields
 
 
-def index_fields(payload: JSONObject) -> tuple[str, str | None, str | None, str | None, str | None]:
-    """A call's (messageId, userId, anonymousId, event, name) as the journal indexes them: ids as text
-    (SDKs accept numbers; "" for a missing messageId), event and name when they are strings."""
-    message_id, user_id, anonymous_id = payload.get("messageId"), payload.get("userId"), payload.get("anonymousId")
-    event, name = payload.get("event"), payload.get("name")
-    # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
-    return (
-        message_id if message_id.__class__ is str and message_id else id_text(message_id) or "",
-        None if user_id is None else user_id if user_id.__class__ is str and user_id else id_text(user_id),
-        None
-        if anonymous_id is None
-        else anonymous_id
-        if anonymous_id.__class__ is str and anonymous_id
-        else id_text(anonymous_id),
-        event if isinstance(event, str) else None,
-        name if isinstance(name, str) else None,
-    )
+def __getattr__(name: str) -> Any:
+    # `index_fields` and `id_text` are what the packed tables index (mockpipe.journal.packed), and are
+    # read from there on the hot path; they are still found here, where they were first documented.
+    if name in ("index_fields", "id_text"):
+        from mockpipe.journal import packed
 
-
-def id_text(value: Any) -> str | None:
-    """An id as text (SDKs accept numbers); None when missing or empty."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return orjson.dumps(value).decode()  # a wrong type (flagged by id.type): still findable
+        return getattr(packed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,7 @@ import orjson
 
 from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.spec.decoding import parse_authorization
-from mockpipe.spec.requests import split_request
+from mockpipe.spec.validator import split_request
 from mockpipe.types import CALL_TYPES
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The rules of the catalogue asked one by one about a call: what each finds wrong, with JSON pointers.
 
-This is the slow, complete path; `mockpipe.spec.fastlane` proves most calls clean without it, and
+This is the slow, complete path; `mockpipe.spec.validator` proves most calls clean without it, and
 `mockpipe.spec.validator.violations_of` chooses between the two.
 """
 

@@ -1,5 +1,5 @@
 """Reading requests as the real API does: body bytes, content encodings and credentials, before the JSON
-is cut into calls (`mockpipe.spec.requests`). No web framework here."""
+is cut into calls (`mockpipe.spec.validator`). No web framework here."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What the rules know of a call's fields: the keys a call may carry, the documented types of its
 context, the allowed values, Customer.io's reserved (semantic) events and the region a write key names.
 
-Both the checks (`mockpipe.spec.checks`) and the fast proof (`mockpipe.spec.fastlane`) read these
+Both the checks (`mockpipe.spec.checks`) and the fast proof (`mockpipe.spec.validator`) read these
 tables, so that the two cannot disagree on what a field is.
 """
 

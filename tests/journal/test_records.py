@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockpipe.journal.records import CALL_FIELDS, Call, RequestRecord, builder, id_text, index_fields, reader
+from mockpipe.journal.packed import id_text, index_fields
+from mockpipe.journal.records import CALL_FIELDS, Call, RequestRecord, builder, reader
 
 
 def test_index_fields_take_ids_as_text_and_names_when_they_are_strings() -> None:

@@ -16,7 +16,7 @@ from mockpipe.spec.limits import MAX_CALL_BYTES
 from mockpipe.spec.rules import RULES
 from tests.support.rule_cases import CASES, RuleCase
 
-# Found by cutting the request (mockpipe.spec.requests), not by the rules of a call.
+# Found by cutting the request (mockpipe.spec.validator), not by the rules of a call.
 ENVELOPE_CODES = frozenset(("batch.type", "batch.empty", "batch.item.object", "batch.item.type", "type.mismatch"))
 CALL_CASES = [case for case in CASES if case.code not in ENVELOPE_CODES]
 

@@ -12,8 +12,7 @@ import pytest
 from mockpipe import validate
 from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.spec.checks import every_rule
-from mockpipe.spec.requests import Item, split_request
-from mockpipe.spec.validator import violations_of
+from mockpipe.spec.validator import Item, split_request, violations_of
 from tests.support.sdk_captures import captured_requests
 
 

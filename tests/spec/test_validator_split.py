@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from mockpipe.spec.requests import Item, split_request
+from mockpipe.spec.validator import Item, split_request
 
 
 def test_batch_context_and_integrations_merge_into_items_item_wins() -> None:

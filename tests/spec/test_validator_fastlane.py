@@ -16,10 +16,9 @@ import pytest
 from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.factories.payloads import PayloadFactory
 from mockpipe.spec.checks import every_rule
-from mockpipe.spec.fastlane import proves_clean
 from mockpipe.spec.fields import CONTEXT_OBJECT_STRINGS, CONTEXT_STRINGS, KNOWN_KEYS, NETWORK_BOOLS
 from mockpipe.spec.limits import MAX_CALL_BYTES
-from mockpipe.spec.requests import split_request
+from mockpipe.spec.validator import proves_clean, split_request
 from tests.support.rule_cases import CASES
 from tests.support.sdk_captures import captured_requests
 
