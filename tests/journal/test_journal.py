@@ -397,7 +397,7 @@ def test_calls_recorded_by_hand_without_a_write_key_are_kept_and_counted() -> No
     call = Call(
         1,
         1,
-        None,
+        None,  # type: ignore[arg-type]  # what this test is about: no write key
         "track",
         at,
         "us",
@@ -409,7 +409,7 @@ def test_calls_recorded_by_hand_without_a_write_key_are_kept_and_counted() -> No
         "u",
         None,
         "E",
-        None,  # type: ignore[arg-type]
+        None,
         b'{"messageId":"m1","userId":"u","event":"E"}',
     )
     journal.record(request, [call])
