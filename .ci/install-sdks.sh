@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install the real client SDKs used by tests/sdk/ (end-to-end tests).
+# Usage: install-sdks.sh [VENV_PYTHON...]   (the venvs that get Playwright; .venv by default)
 #
 # Idempotent. Each part is independent: a part that fails prints a line
 # starting with "install-sdks: FAILED" and the script goes on; it always
@@ -9,6 +10,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 failed=()
+pythons=("$@")
+[ ${#pythons[@]} -gt 0 ] || pythons=("$root/.venv/bin/python")
 
 note() { echo "install-sdks: $*"; }
 
@@ -33,13 +36,23 @@ install_node_sdks() {
     (cd "$root/tests/sdk/node" && npm install --no-audit --no-fund)
 }
 
-# 3. Playwright's Python package only. Never `playwright install`: it would
-#    download its own browser build, which cannot be fetched here.
+# 3. Playwright's Python package only, in each venv given as an argument (`.venv/bin/python` by default;
+#    it is in the dev group, so this only repairs a venv without it). Never outside a venv, and never
+#    `playwright install`: it would download its own browser build, which cannot be fetched here.
 install_playwright() {
-    local py
-    py="$(command -v python3 || command -v python)" || { note "no python on PATH"; return 1; }
-    note "pip-installing playwright into $py"
-    "$py" -m pip install --disable-pip-version-check playwright
+    local py ok=0
+    for py in "${pythons[@]}"; do
+        if ! "$py" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null; then
+            note "$py is not the python of a venv: not installing playwright there"
+            ok=1
+        elif "$py" -c 'import playwright' 2>/dev/null; then
+            note "playwright already in $py"
+        else
+            note "pip-installing playwright into $py"
+            "$py" -m pip install --disable-pip-version-check playwright || ok=1
+        fi
+    done
+    return $ok
 }
 
 for part in chromium node_sdks playwright; do

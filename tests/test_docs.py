@@ -19,11 +19,6 @@ README_LIMIT = 12 * 1024
 # The docs show the names of the naming decision (issue 12); the fixture and server methods land on another
 # branch. Until they do, an example file may still use the old name: delete this once every example uses
 # the new ones.
-PENDING_RENAMES = {
-    "mockpipe.expect(": "mockpipe.wait_for(",
-    "mockpipe.payloads()": "mockpipe.calls()",
-    "server.records(": "server.calls(",
-}
 
 _BLOCK = re.compile(r"^```python\n# (tests/examples/[\w/]+\.py)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
@@ -69,10 +64,7 @@ def test_every_example_shown_is_in_its_test_file() -> None:
     assert len(shown) >= 3
     for doc, path, code in shown:
         source = (ROOT / path).read_text()
-        pending = code
-        for new, old in PENDING_RENAMES.items():
-            pending = pending.replace(new, old)
-        assert code in source or pending in source, f"{doc.relative_to(ROOT)}: its example differs from {path}"
+        assert code in source, f"{doc.relative_to(ROOT)}: its example differs from {path}"
 
 
 def test_every_example_file_is_shown() -> None:

@@ -1,11 +1,14 @@
 """`MockPipe`: what the `mockpipe` fixture hands a test. One write key on a running server.
 
-Every test gets a fresh write key, and the journal is partitioned by key, so tests sharing one
-server see only their own calls, with no reset between them and in any order. Queries return the
-enriched payloads (plain dicts: what snapshots and `==` compare well); `records()` returns the
-journal's `Call` records with their verdicts. Waits and assertions block on the journal's condition
-until the next call lands, never in a sleep loop. `person(id)` and `object(id)` show what the
-service would make of the test's calls (`mockpipe.person("u1").traits`), on its own write key.
+Every test gets a fresh write key, and the journal is partitioned by key, so tests sharing one server
+see only their own calls, with no reset between them and in any order. The names are those of the
+journal and the server: `payloads()` returns the enriched payloads (plain dicts: what snapshots and `==`
+compare well), `records()` the journal's `Call` records with their verdicts, `source()` the key's "test
+connection" status; `expect()`, like the `assert_*` methods, raises on time-out. `calls()`, `wait_for()`
+(raising) and `source_status()` are the deprecated names of one release. Waits and assertions block on
+the journal's condition until the next call lands, never in a sleep loop. `person(id)` and `object(id)`
+show what the service would make of the test's calls (`mockpipe.person("u1").traits`), on its own write
+key.
 
 This module needs no pytest: a unittest case or a script can build `MockPipe(server)` itself.
 """
@@ -13,18 +16,14 @@ This module needs no pytest: a unittest case or a script can build `MockPipe(ser
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+import warnings
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from mockpipe.errors import CallAssertionError
 from mockpipe.journal.journal import CallQuery, RequestQuery
 from mockpipe.people.model import DEFAULT_OBJECT_TYPE_ID
-from mockpipe.testing.assertions import (
-    Expectation,
-    await_expectation,
-    describe_calls,
-    format_violations,
-    violations_of,
-)
+from mockpipe.testing.assertions import describe_calls, format_violations, violations_of
+from pytest_mockpipe.call_assertions import CallAssertions
 from pytest_mockpipe.options import DEFAULT_GRACE, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.faults import FaultRule
     from mockpipe.emulator.server import MockPipeServer
-    from mockpipe.journal.journal import Call, Journal, RequestRecord, SourceStatus
+    from mockpipe.journal.journal import Call, Journal, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people.model import GroupObject, Person
     from mockpipe.spec.rules import Violation
     from mockpipe.types import JSONObject
@@ -43,12 +42,12 @@ def new_write_key() -> str:
     return f"mockpipe_{uuid.uuid4().hex[:16]}"
 
 
-class MockPipe:
+class MockPipe(CallAssertions):
     """One test's view of an emulator: its own write key, the calls sent with it, and assertions on them.
 
     :param server: a running `MockPipeServer`.
     :param write_key: the key to use; a fresh one by default. A given key's calls are cleared first.
-    :param timeout: how long assertions and `wait_for` wait by default, in seconds.
+    :param timeout: how long assertions and `expect` wait by default, in seconds.
     :param grace: how long `assert_no_calls` watches for late calls by default, in seconds.
     """
 
@@ -100,10 +99,10 @@ class MockPipe:
             ) from None
 
     def records(self, **filters: Any) -> list[Call]:
-        """The journal's records of this test's calls, oldest first (filters as `calls`)."""
+        """The journal's records of this test's calls, oldest first (filters as `payloads`)."""
         return self.journal.calls(self._query(filters))
 
-    def calls(self, **filters: Any) -> list[JSONObject]:
+    def payloads(self, **filters: Any) -> list[JSONObject]:
         """The enriched payloads of this test's calls, oldest first: plain dicts, ready for `==` and snapshots.
 
         Filters: `type`, `event`, `name`, `user_id`, `anonymous_id`, `message_id`, `valid`, `accepted`,
@@ -111,13 +110,23 @@ class MockPipe:
         """
         return [call.payload for call in self.records(**filters)]
 
+    def calls(self, **filters: Any) -> list[JSONObject]:
+        """Deprecated: `payloads()`, under the name that returns records on the journal and the server."""
+        _deprecated("calls()", "use payloads(), which returns the same payloads")
+        return self.payloads(**filters)
+
     def requests(self) -> list[RequestRecord]:
         """The HTTP requests made with this write key (accepted or not), oldest first."""
         return self.journal.requests(RequestQuery(write_key=self.write_key))
 
-    def source_status(self) -> SourceStatus:
+    def source(self) -> SourceStatus:
         """The "test connection" status of this write key: connected once a call was accepted."""
         return self.journal.source(self.write_key)
+
+    def source_status(self) -> SourceStatus:
+        """Deprecated: `source()`, the name the journal and the server use."""
+        _deprecated("source_status()", "use source()")
+        return self.source()
 
     def clear(self) -> int:
         """Forget this key's calls and requests; returns how many calls went."""
@@ -126,7 +135,7 @@ class MockPipe:
     @property
     def violations(self) -> list[Violation]:
         """Every rule this test's traffic broke, errors and warnings (paths point into
-        `{"calls": mockpipe.calls(), "requests": ...}`). Reading it tells the teardown check that the
+        `{"calls": mockpipe.payloads(), "requests": ...}`). Reading it tells the teardown check that the
         test looked at its violations itself, so invalid calls no longer fail it."""
         self.violations_inspected = True
         return self.peek_violations()
@@ -140,7 +149,7 @@ class MockPipe:
     def person(self, person_id: str) -> Person | None:
         """The person this test's calls made, found by userId, anonymousId, aliased id or any email seen in
         their traits (`mockpipe.person("u1").traits`); None if there is none. A snapshot of the calls
-        that arrived: after an asynchronous SDK's flush, `wait_for` them first."""
+        that arrived: after an asynchronous SDK's flush, `expect` them first."""
         return self.server.person(person_id, write_key=self.write_key)
 
     def object(self, object_id: str, *, type_id: str = DEFAULT_OBJECT_TYPE_ID) -> GroupObject | None:
@@ -201,10 +210,11 @@ class MockPipe:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    def wait_for(self, count: int = 1, timeout: float | None = None, **filters: Any) -> list[JSONObject]:
-        """Block until at least `count` calls match `filters`; returns their payloads.
+    def expect(self, count: int = 1, *, timeout: float | None = None, **filters: Any) -> list[JSONObject]:
+        """Block until at least `count` calls match `filters` (as for `payloads`); returns their payloads.
 
-        Raises `CallAssertionError` (an AssertionError) if they do not all arrive within `timeout`.
+        Raises `CallAssertionError` (an AssertionError) if they do not all arrive within `timeout`
+        (the fixture's default, ini `mockpipe_timeout`), listing the calls that did.
         """
         __tracebackhide__ = True
         wait = self.timeout if timeout is None else timeout
@@ -215,174 +225,49 @@ class MockPipe:
                 f"waited {wait:g} s for {count} call(s){' with ' + wanted if wanted else ''}, "
                 f"{len(result.calls)} arrived"
             ]
-            lines.extend("  " + line for line in describe_calls(self.calls()))
+            lines.extend("  " + line for line in describe_calls(self.payloads()))
             raise CallAssertionError("\n".join(lines))
         return [call.payload for call in result.calls]
 
-    # -- assertions ----------------------------------------------------------------------------
+    @overload
+    def wait_for(
+        self, count: int = ..., timeout: float | None = ..., *, raises: Literal[True] = ..., **filters: Any
+    ) -> list[JSONObject]: ...
 
-    def assert_call(
-        self,
-        call_type: str,
-        fields: Mapping[str, Any] | None = None,
-        *,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """Assert that a call of `call_type` whose payload contains `fields` arrives (exactly `count`
-        of them if given); waits up to `timeout` (with `count=0`: watches for the grace period).
-        Returns the matching payloads, oldest first.
+    @overload
+    def wait_for(
+        self, count: int = ..., timeout: float | None = ..., *, raises: Literal[False], **filters: Any
+    ) -> WaitResult: ...
 
-        Dicts match as subsets at any depth; `None` expects a field absent or null. Raises
-        `CallAssertionError` naming what was expected and how the closest calls differ.
+    def wait_for(
+        self, count: int = 1, timeout: float | None = None, *, raises: bool = True, **filters: Any
+    ) -> list[JSONObject] | WaitResult:
+        """With `raises=False`: the journal's `wait_for`, on this test's key. Block until `count` calls
+        match `filters` or `timeout` passes, and return the `WaitResult` (`calls` records, `timed_out`);
+        never raises on time-out.
+
+        Deprecated without it: raises `CallAssertionError` on time-out and returns the payloads, which is
+        `expect()` (the fixture's `wait_for` will not raise, as on the journal and the server).
         """
         __tracebackhide__ = True
-        expectation = Expectation(type=call_type, fields=dict(fields or {}), count=count)
-        if timeout is None:
-            timeout = self.grace if count == 0 else self.timeout
-        return await_expectation(self.journal, self.write_key, expectation, timeout=timeout)
+        if not raises:
+            return self.journal.wait_for(count, self.timeout if timeout is None else timeout, self._query(filters))
+        _deprecated("wait_for()", "use expect(), which raises on time-out, or wait_for(..., raises=False)")
+        return self.expect(count, timeout=timeout, **filters)
 
-    def assert_tracked(
-        self,
-        event: str,
-        *,
-        user_id: Any = None,
-        anonymous_id: Any = None,
-        properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """A track call of `event` (with these ids, and properties/context containing those given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "track",
-            _fields(event=event, userId=user_id, anonymousId=anonymous_id, properties=properties, context=context),
-            count=count,
-            timeout=timeout,
-        )
-
-    def assert_identified(
-        self,
-        user_id: Any = None,
-        *,
-        anonymous_id: Any = None,
-        traits: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """An identify call (of `user_id` if given, with traits containing those given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "identify",
-            _fields(userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
-            count=count,
-            timeout=timeout,
-        )
-
-    def assert_paged(
-        self,
-        name: str | None = None,
-        *,
-        user_id: Any = None,
-        anonymous_id: Any = None,
-        category: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """A page call (named `name` if given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "page",
-            _fields(
-                name=name,
-                userId=user_id,
-                anonymousId=anonymous_id,
-                category=category,
-                properties=properties,
-                context=context,
-            ),
-            count=count,
-            timeout=timeout,
-        )
-
-    def assert_screened(
-        self,
-        name: str | None = None,
-        *,
-        user_id: Any = None,
-        anonymous_id: Any = None,
-        category: str | None = None,
-        properties: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """A screen call (named `name` if given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "screen",
-            _fields(
-                name=name,
-                userId=user_id,
-                anonymousId=anonymous_id,
-                category=category,
-                properties=properties,
-                context=context,
-            ),
-            count=count,
-            timeout=timeout,
-        )
-
-    def assert_grouped(
-        self,
-        group_id: Any = None,
-        *,
-        user_id: Any = None,
-        anonymous_id: Any = None,
-        traits: Mapping[str, Any] | None = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """A group call (of `group_id` if given, with traits containing those given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "group",
-            _fields(groupId=group_id, userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
-            count=count,
-            timeout=timeout,
-        )
-
-    def assert_aliased(
-        self,
-        user_id: Any = None,
-        *,
-        previous_id: Any = None,
-        context: Mapping[str, Any] | None = None,
-        count: int | None = None,
-        timeout: float | None = None,
-    ) -> list[JSONObject]:
-        """An alias call (merging `previous_id` into `user_id`, when given)."""
-        __tracebackhide__ = True
-        return self.assert_call(
-            "alias", _fields(userId=user_id, previousId=previous_id, context=context), count=count, timeout=timeout
-        )
+    # -- assertions ----------------------------------------------------------------------------
 
     def assert_no_calls(self, *, timeout: float | None = None, **filters: Any) -> None:
-        """Assert that no call (matching `filters`, as for `calls`) arrives within the grace period
+        """Assert that no call (matching `filters`, as for `payloads`) arrives within the grace period
         (ini `mockpipe_grace`, or `timeout`). Fails as soon as one lands."""
         __tracebackhide__ = True
         wait = self.grace if timeout is None else timeout
         result = self.journal.wait_for(1, wait, self._query(filters))
         if result.calls:
             wanted = ", ".join(f"{key}={value!r}" for key, value in filters.items())
-            calls = self.calls(**filters)
-            lines = [f"expected no calls{' with ' + wanted if wanted else ''}, but {len(calls)} arrived:"]
-            lines.extend("  " + line for line in describe_calls(calls))
+            payloads = self.payloads(**filters)
+            lines = [f"expected no calls{' with ' + wanted if wanted else ''}, but {len(payloads)} arrived:"]
+            lines.extend("  " + line for line in describe_calls(payloads))
             raise CallAssertionError("\n".join(lines))
 
     def check(self) -> None:
@@ -403,6 +288,6 @@ def violations_message(pipe: MockPipe, errors: list[Violation]) -> str:
     return "\n".join(lines)
 
 
-def _fields(**given: Any) -> dict[str, Any]:
-    """The payload fields an assertion asks for: those given (None means any)."""
-    return {key: value for key, value in given.items() if value is not None}
+def _deprecated(name: str, instead: str) -> None:
+    # stacklevel 3: the test's line, past this helper and the deprecated method
+    warnings.warn(f"MockPipe.{name} is deprecated: {instead}", DeprecationWarning, stacklevel=3)

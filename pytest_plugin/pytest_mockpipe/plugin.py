@@ -215,7 +215,7 @@ def _add_calls_section(item: pytest.Item) -> None:
 
     lines = []
     for pipe in (view for top in item.stash.get(_PIPES, []) for view in _views(top)):
-        payloads = pipe.calls()
+        payloads = pipe.payloads()
         lines.append(f"write key {pipe.write_key!r} on {pipe.url}: {len(payloads)} call(s)")
         lines.extend("  " + line for line in describe_calls(payloads))
         lines.extend("  " + line for line in format_violations(pipe.peek_violations()))

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from mockpipe import Emulator, MockPipeServer, ServerConfig, ServerError, StoreError, create_app
+from mockpipe.emulator.live_feed import LiveEvent
 from mockpipe.journal.journal import Journal
 from mockpipe.journal.store import Store
 from tests.conftest import basic
@@ -137,7 +138,7 @@ def test_begin_shutdown_ends_streams_waits_and_delays() -> None:
     emulator = Emulator.build()
     emulator.faults.delay(60_000)
 
-    async def scenario() -> tuple[list[bytes], bool, float]:
+    async def scenario() -> tuple[list[LiveEvent], bool, float]:
         stream = emulator.live.stream()
         await anext(stream)  # the hello
         waiting = asyncio.create_task(emulator.journal.wait_for_async(1, 60))

@@ -20,7 +20,7 @@ from tests.support.paths import SDK_CAPTURES
 from tests.support.rule_cases import CASES, RuleCase
 
 TRACK = {"userId": "u1", "event": "Signed Up", "properties": {"plan": "pro"}}
-VALID = {
+VALID: dict[str, dict[str, Any]] = {
     "identify": {"userId": "u1", "traits": {"email": "a@example.com"}},
     "track": TRACK,
     "page": {"userId": "u1", "name": "Pricing"},

@@ -17,4 +17,4 @@ def test_signup_call_meets_the_spec() -> None:
 
 def test_signup_call_matches_the_reviewed_snapshot(mockpipe: MockPipe, mockpipe_snapshot: SnapshotAssertion) -> None:
     httpx.post(f"{mockpipe.url}/v1/track", auth=(mockpipe.write_key, ""), json=signup_call("u1"))
-    assert mockpipe.wait_for(1, event="Signed Up") == mockpipe_snapshot
+    assert mockpipe.expect(1, event="Signed Up") == mockpipe_snapshot

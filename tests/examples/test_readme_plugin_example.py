@@ -22,5 +22,5 @@ def test_checkout_tracks_the_order(analytics: Client, mockpipe: MockPipe, mockpi
 
     # Waits (on the server) for the SDK's background consumer to deliver, then matches a subset.
     mockpipe.assert_tracked("Order Completed", user_id="user-1", properties={"revenue": 99.5})
-    mockpipe.wait_for(2)
-    assert mockpipe.calls() == mockpipe_snapshot
+    mockpipe.expect(2)
+    assert mockpipe.payloads() == mockpipe_snapshot

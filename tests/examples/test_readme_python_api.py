@@ -14,7 +14,7 @@ def test_python_api_example() -> None:
 
         result = server.wait_for(count=2, timeout=5, write_key="wk_test")  # never raises: look at timed_out
         assert not result.timed_out
-        (call,) = server.calls(write_key="wk_test", event="Order Completed")
+        (call,) = server.records(write_key="wk_test", event="Order Completed")
         assert call.payload["properties"] == {"revenue": 99.5} and call.valid
         assert [v.code for v in call.violations] == []
         assert server.source("wk_test").connected  # the test connection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import http.client
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ from mockpipe.journal.store import Store, StoreError, StoreLockedError
 from tests.support.serve_process import ServeProcess
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 # One client for the module: a new one per request costs ~30 ms (its TLS context).
@@ -43,6 +45,14 @@ def _snapshot(server: MockPipeServer) -> tuple[object, ...]:
         [request.to_dict() for request in journal.requests()],
         [journal.source(key).to_dict() for key in sorted(journal.write_keys())],
     )
+
+
+@contextlib.contextmanager
+def own_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of the test's own, committed and closed on leaving: sqlite3's `with` only commits,
+    and a connection left to the collector is a ResourceWarning (an error here) from Python 3.13 on."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        yield db
 
 
 def test_a_restart_keeps_calls_requests_ids_and_source_status(tmp_path: Path) -> None:
@@ -125,7 +135,7 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot use"):
         Store(text)
     other = tmp_path / "other.db"
-    with sqlite3.connect(other) as db:
+    with own_connection(other) as db:
         db.execute("CREATE TABLE t (x)")
     with pytest.raises(StoreError, match="not a mockpipe store"):
         Store(other)
@@ -133,7 +143,7 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
         Store(tmp_path / "missing.db", readonly=True)
     newer = tmp_path / "newer.db"
     Store(newer).close()
-    with sqlite3.connect(newer) as db:
+    with own_connection(newer) as db:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="schema version 99"):
         Store(newer)
@@ -232,14 +242,14 @@ def test_a_store_of_schema_version_1_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     with MockPipeServer(store=path) as server:
         _send(server, "/v1/track", {"userId": "u1", "event": "A"})
-    with sqlite3.connect(path) as db:  # as the first version of the store made it
+    with own_connection(path) as db:  # as the first version of the store made it
         db.executescript("DROP TABLE forwards; PRAGMA user_version = 1;")
     with Store(path, readonly=True) as reader:  # read as it is
         assert reader.count() == 1
     with Store(path) as store:
         assert store.count() == 1
         assert store.pending_forward_counts() == {}
-    with sqlite3.connect(path) as db:
+    with own_connection(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("SELECT count(*) FROM forwards").fetchone()[0] == 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +92,10 @@ def test_each_broken_rule_gets_exactly_its_code_at_its_pointer(
     assert violation.message
 
 
-def _resolve(checker: PlanChecker, plan: dict[str, Any]) -> Any:
+def _resolve(checker: PlanChecker, plan: Mapping[str, Any]) -> Any:
     """The schema node a violation's schema_path names, in the rule it names."""
     kind, _, name = plan["rule"].partition(":")
-    rule = checker.plan.rule(kind, name or None)  # type: ignore[arg-type]
+    rule = checker.plan.rule(kind, name or None)
     assert rule is not None
     node: Any = rule.schema
     for part in plan["schema_path"].split("/")[1:]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from mockpipe.plans import Coverage, load_plan, loads_plan
 from tests.plans.conftest import SHOP_PLANS
@@ -29,7 +31,7 @@ identify:
     file="shop.yaml",
 )
 
-CALLS = [
+CALLS: list[tuple[str, Mapping[str, Any]]] = [
     ("track", {"event": "Order Completed", "properties": {"total": 3, "currency": "USD", "address": {"city": "Oslo"}}}),
     ("track", {"event": "Order Completed", "properties": {"currency": "EUR"}}),
     ("track", {"event": "Order Refunded", "properties": {}}),

@@ -23,7 +23,7 @@ def test_mockpipe_is_a_fresh_key_on_the_session_server(mockpipe: MockPipe, mockp
     assert mockpipe.url == mockpipe_server.url
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", mockpipe.url)
     assert WRITE_KEY_PATTERN.fullmatch(mockpipe.write_key)  # what snapshots replace with <writeKey:N>
-    assert mockpipe.calls() == []
+    assert mockpipe.payloads() == []
 
 
 def test_tests_share_the_server_but_not_their_calls(plugin_tester: pytest.Pytester) -> None:
@@ -35,7 +35,7 @@ def test_tests_share_the_server_but_not_their_calls(plugin_tester: pytest.Pytest
         def test_send(mockpipe, send, n):
             seen.append((mockpipe.url, mockpipe.write_key))
             send(mockpipe, "track", {"userId": f"u{n}", "event": "E"})
-            assert [c["userId"] for c in mockpipe.wait_for(1)] == [f"u{n}"]
+            assert [c["userId"] for c in mockpipe.expect(1)] == [f"u{n}"]
             assert len(mockpipe.server.journal.calls()) == n  # the server kept the others' calls
 
         def test_seen():
@@ -45,7 +45,7 @@ def test_tests_share_the_server_but_not_their_calls(plugin_tester: pytest.Pytest
     plugin_tester.runpytest().assert_outcomes(passed=4)
 
 
-def test_calls_are_payload_dicts_and_records_are_calls(mockpipe: MockPipe, send: Send) -> None:
+def test_payloads_are_dicts_and_records_are_calls(mockpipe: MockPipe, send: Send) -> None:
     send(
         mockpipe,
         "batch",
@@ -58,61 +58,61 @@ def test_calls_are_payload_dicts_and_records_are_calls(mockpipe: MockPipe, send:
             ]
         },
     )
-    calls = mockpipe.calls()
+    calls = mockpipe.payloads()
     assert [c["type"] for c in calls] == ["identify", "track", "track", "page"]
     assert calls[0]["traits"] == {"plan": "pro"} and "receivedAt" in calls[0] and "messageId" in calls[0]
-    assert [c["event"] for c in mockpipe.calls(type="track")] == ["Signed Up", "Viewed"]
-    assert [c["event"] for c in mockpipe.calls(user_id="u1", type="track")] == ["Signed Up"]
-    assert [c["event"] for c in mockpipe.calls(anonymous_id="a1")] == ["Viewed"]
-    assert [c["name"] for c in mockpipe.calls(name="Home")] == ["Home"]
-    assert len(mockpipe.calls(limit=2)) == 2
+    assert [c["event"] for c in mockpipe.payloads(type="track")] == ["Signed Up", "Viewed"]
+    assert [c["event"] for c in mockpipe.payloads(user_id="u1", type="track")] == ["Signed Up"]
+    assert [c["event"] for c in mockpipe.payloads(anonymous_id="a1")] == ["Viewed"]
+    assert [c["name"] for c in mockpipe.payloads(name="Home")] == ["Home"]
+    assert len(mockpipe.payloads(limit=2)) == 2
     records = mockpipe.records(type="track")
     assert [r.event for r in records] == ["Signed Up", "Viewed"]
     assert all(r.write_key == mockpipe.write_key and r.valid for r in records)
-    assert mockpipe.calls(message_id=records[0].message_id) == [records[0].payload]
+    assert mockpipe.payloads(message_id=records[0].message_id) == [records[0].payload]
 
 
 def test_resends_are_hidden_unless_asked(mockpipe: MockPipe, send: Send) -> None:
     call = {"userId": "u1", "event": "E", "messageId": "m-1"}
     send(mockpipe, "track", call)
     send(mockpipe, "track", call)
-    assert len(mockpipe.calls()) == 1
-    assert len(mockpipe.calls(duplicates=True)) == 2
+    assert len(mockpipe.payloads()) == 1
+    assert len(mockpipe.payloads(duplicates=True)) == 2
 
 
 def test_unknown_filters_and_the_write_key_filter_are_refused(mockpipe: MockPipe) -> None:
     with pytest.raises(TypeError, match=r"unknown call filter.*known: type, event"):
-        mockpipe.calls(userId="u1")
+        mockpipe.payloads(userId="u1")
     with pytest.raises(TypeError, match="the write key is the fixture's own"):
-        mockpipe.calls(write_key="other")
+        mockpipe.payloads(write_key="other")
 
 
-def test_requests_and_source_status(mockpipe: MockPipe, send: Send) -> None:
-    assert mockpipe.source_status() == SourceStatus(mockpipe.write_key)
-    assert not mockpipe.source_status().connected
+def test_requests_and_source(mockpipe: MockPipe, send: Send) -> None:
+    assert mockpipe.source() == SourceStatus(mockpipe.write_key)
+    assert not mockpipe.source().connected
     send(mockpipe, "track", {"userId": "u1", "event": "E"}, **{"User-Agent": "probe/1"})
     send(mockpipe, "track", b"not json", **{"Content-Type": "application/json"})
     requests = mockpipe.requests()
     assert (requests[0].path, requests[0].accepted, requests[0].user_agent) == ("/v1/track", True, "probe/1")
     assert requests[1].reason == "request.json.invalid"
-    status = mockpipe.source_status()
+    status = mockpipe.source()
     assert status.connected and status.calls == 1 and status.requests == 2
     assert mockpipe.violations  # the body that is not JSON (read: the test does not fail for it)
 
 
-def test_wait_for_returns_when_calls_arrive_from_another_thread(mockpipe: MockPipe, send: Send) -> None:
+def test_expect_returns_when_calls_arrive_from_another_thread(mockpipe: MockPipe, send: Send) -> None:
     later = threading.Timer(0.05, send, (mockpipe, "track", {"userId": "u1", "event": "Late"}))
     later.start()
     try:
-        assert [c["event"] for c in mockpipe.wait_for(1, timeout=5, event="Late")] == ["Late"]
+        assert [c["event"] for c in mockpipe.expect(1, timeout=5, event="Late")] == ["Late"]
     finally:
         later.join()
 
 
-def test_wait_for_names_what_it_waited_for_when_it_times_out(mockpipe: MockPipe, send: Send) -> None:
+def test_expect_names_what_it_waited_for_when_it_times_out(mockpipe: MockPipe, send: Send) -> None:
     send(mockpipe, "track", {"userId": "u1", "event": "Other"})
     with pytest.raises(CallAssertionError) as failure:
-        mockpipe.wait_for(2, timeout=0.05, type="track")
+        mockpipe.expect(2, timeout=0.05, type="track")
     assert str(failure.value) == (
         "waited 0.05 s for 2 call(s) with type='track', 1 arrived\n  [0] track 'Other' userId='u1'"
     )
@@ -123,7 +123,7 @@ def test_clear_forgets_this_key_only(mockpipe: MockPipe, send: Send) -> None:
     send(mockpipe, "track", {"userId": "u1", "event": "E"})
     send(other, "track", {"userId": "u2", "event": "E"})
     assert mockpipe.clear() == 1
-    assert mockpipe.calls() == [] and len(other.calls()) == 1
+    assert mockpipe.payloads() == [] and len(other.payloads()) == 1
 
 
 def test_person_and_object_are_those_of_the_test_s_own_write_key(plugin_tester: pytest.Pytester) -> None:
@@ -174,7 +174,7 @@ def test_factory_servers_keep_their_settings(
     strict_eu.violations  # noqa: B018  (read: the invalid call is on purpose)
 
     known = mockpipe.using(make_mockpipe_server(strict=True, write_keys={"k1"}), write_key="k1")
-    assert known.write_key == "k1" and known.calls() == []
+    assert known.write_key == "k1" and known.payloads() == []
     assert send(known, "identify", {"userId": "u1"}).status_code == 200
     stranger = mockpipe.using(known.server)
     assert send(stranger, "identify", {"userId": "u1"}).status_code == 401
@@ -185,7 +185,7 @@ def test_a_known_key_is_cleared_for_each_view(make_mockpipe_server: ServerFactor
     server = make_mockpipe_server(write_keys={"k2"})
     first = MockPipe(server, write_key="k2")
     send(first, "identify", {"userId": "u1"})
-    assert MockPipe(server, write_key="k2").calls() == []
+    assert MockPipe(server, write_key="k2").payloads() == []
 
 
 def test_factory_servers_stop_at_the_end_of_the_session(plugin_tester: pytest.Pytester) -> None:

@@ -13,8 +13,8 @@ SNAPSHOT_TEST = """
             {"type": "alias", "previousId": "PREVIOUS", "userId": "u1",
              "context": {"library": {"name": "sdk", "version": "1.2.3"}}},
         ], "sentAt": "2024-01-01T00:00:01.000Z"})
-        mockpipe.wait_for(2)
-        assert mockpipe.calls() == mockpipe_snapshot
+        mockpipe.expect(2)
+        assert mockpipe.payloads() == mockpipe_snapshot
         assert mockpipe.records(type="alias") == mockpipe_snapshot
 """
 
@@ -94,7 +94,7 @@ def test_user_matchers_and_filters_still_apply(plugin_tester: pytest.Pytester) -
 
         def test_calls(mockpipe, send, mockpipe_snapshot):
             send(mockpipe, "identify", {"userId": "u1", "traits": {"plan": "pro", "seed": 42}})
-            assert mockpipe.calls() == mockpipe_snapshot(exclude=props("seed", "receivedAt", "timestamp"))
+            assert mockpipe.payloads() == mockpipe_snapshot(exclude=props("seed", "receivedAt", "timestamp"))
     """
     )
     plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)

@@ -15,7 +15,7 @@ TESTS = """
     def test_isolated(mockpipe, send, mockpipe_snapshot, n):
         send(mockpipe, "track", {"userId": f"u{n}", "event": "Ordered", "properties": {"n": n}})
         mockpipe.assert_tracked("Ordered", user_id=f"u{n}", count=1)
-        assert mockpipe.calls(type="track") == mockpipe_snapshot
+        assert mockpipe.payloads(type="track") == mockpipe_snapshot
         print("worker", os.environ.get("PYTEST_XDIST_WORKER"), mockpipe.url)
 
     def test_warned(mockpipe, send):

@@ -17,7 +17,8 @@ import pytest
 from mockpipe import MockPipeServer
 from tests.conftest import basic
 from tests.support.golden import comparable, golden_key, read_recording
-from tests.support.sdk_scenario import CALL_TYPES, RECORDINGS, SDKS, check_scenario
+from tests.support.paths import RECORDINGS
+from tests.support.sdk_scenario import CALL_TYPES, SDKS, check_scenario
 
 # What a replay changes by itself: the journal's ids, the time of arrival, and the endpoint (each call is
 # posted alone to /v1/<type>, where the SDK may have sent a batch or used /v1/t).

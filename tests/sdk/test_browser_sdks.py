@@ -20,6 +20,8 @@ from tests.support.sdk_scenario import BROWSER_SDKS, SDKS, check_scenario, flush
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from tests.support.sdk_scenario import RecordProperty
+
 SHORT_PATHS = {
     "identify": "/v1/i",
     "track": "/v1/t",
@@ -78,7 +80,7 @@ def pages() -> Iterator[str]:
 def test_browser_bundle_sends_the_whole_scenario_across_origins(
     pages: str,
     name: str,
-    record_property: pytest.RecordProperty,
+    record_property: RecordProperty,
 ) -> None:
     key = f"sdk_{uuid.uuid4().hex[:12]}"
     server = MockPipeServer()

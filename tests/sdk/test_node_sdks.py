@@ -5,6 +5,7 @@ Node or the npm packages are not installed (`.ci/install-sdks.sh` installs them)
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +13,9 @@ from mockpipe import MockPipeServer, RequestQuery
 from tests.sdk.test_python_sdks import FOUND_WITHIN
 from tests.support.golden import assert_matches_recording, machine_values
 from tests.support.sdk_scenario import NODE_SDKS, SDKS, check_scenario, flush_to_journal, node_missing, send_node
+
+if TYPE_CHECKING:
+    from tests.support.sdk_scenario import RecordProperty
 
 USER_AGENTS = {
     "customerio-cdp-analytics-node": "cdp-analytics-node/",
@@ -21,9 +25,7 @@ USER_AGENTS = {
 
 
 @pytest.mark.parametrize("name", NODE_SDKS)
-def test_node_sdk_sends_the_whole_scenario(
-    server: MockPipeServer, name: str, record_property: pytest.RecordProperty
-) -> None:
+def test_node_sdk_sends_the_whole_scenario(server: MockPipeServer, name: str, record_property: RecordProperty) -> None:
     reason = node_missing(name)
     if reason:
         pytest.skip(reason)

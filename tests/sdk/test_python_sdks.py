@@ -4,12 +4,16 @@ valid, as the golden recording has it, and can be found in the journal as soon a
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mockpipe import MockPipeServer, RequestQuery
 from tests.support.golden import assert_matches_recording, machine_values
 from tests.support.sdk_scenario import PYTHON_SDKS, check_scenario, flush_to_journal, python_client, send_python
+
+if TYPE_CHECKING:
+    from tests.support.sdk_scenario import RecordProperty
 
 # The calls are in the journal when the flush returns (flush_to_journal checks it); the lookup itself
 # takes tens of microseconds. This bound only catches a regression by orders of magnitude.
@@ -19,7 +23,7 @@ FOUND_WITHIN = 0.25
 @pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("name", PYTHON_SDKS)
 def test_python_sdk_sends_the_whole_scenario(
-    server: MockPipeServer, name: str, gzip: bool, record_property: pytest.RecordProperty
+    server: MockPipeServer, name: str, gzip: bool, record_property: RecordProperty
 ) -> None:
     key = f"sdk_{uuid.uuid4().hex[:12]}"
     with python_client(name, server.url, key, gzip=gzip) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -109,9 +109,9 @@ class Terse:
         await self.app(scope, replay_body, rewrite)
 
 
-def terse_server(**options: object) -> tuple[MockPipeServer, Terse]:
+def terse_server(**options: Any) -> tuple[MockPipeServer, Terse]:
     """A MockPipeServer (not started, options as MockPipeServer's) whose app is wrapped in a `Terse`."""
     server = MockPipeServer(**options)
-    terse = Terse(server.app)  # type: ignore[arg-type]
+    terse = Terse(server.app)
     server.app = terse  # type: ignore[assignment]
     return server, terse

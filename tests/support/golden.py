@@ -76,7 +76,7 @@ def comparable(
     call: dict[str, Any], replacements: dict[str, str] | None = None, *, also: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """A `Call.to_dict()` with the volatile values masked (and the fields in `also`), after `replacements`."""
-    masked = scrub(call, replacements or {})
+    masked: dict[str, Any] = scrub(call, replacements or {})
     for name in (*VOLATILE_FIELDS, *also):
         if name in masked:
             masked[name] = VOLATILE

@@ -27,9 +27,12 @@ from typing import TYPE_CHECKING, Any
 from tests.support.paths import RECORDINGS, SDK_DIR
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from mockpipe import Call, MockPipeServer
+
+    # The type of pytest's `record_property` fixture, which pytest does not export.
+    RecordProperty = Callable[[str, object], None]
 
 HERE = SDK_DIR
 NODE_DIR = HERE / "node"
@@ -224,11 +227,11 @@ def check_scenario(name: str, calls: list[Call]) -> None:
         assert call.valid and call.accepted, f"{name} {call.type}: {[v.message for v in call.violations]}"
         assert call.errors == ()
     payload = by_type(calls)
-    for kind, call in payload.items():
-        assert call["type"] == kind
-        assert call["messageId"] and call["timestamp"], call
+    for kind, sent in payload.items():
+        assert sent["type"] == kind
+        assert sent["messageId"] and sent["timestamp"], sent
         if kind != "alias":
-            assert call["userId"] == USER_ID, (kind, call)
+            assert sent["userId"] == USER_ID, (kind, sent)
 
     identify = payload["identify"]
     # rudder-sdk-python has no top-level traits: it puts them in context.traits.

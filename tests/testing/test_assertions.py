@@ -9,6 +9,7 @@ import pytest
 from mockpipe.journal.journal import Call, CallQuery, RequestRecord
 from mockpipe.spec.rules import Violation
 from mockpipe.testing.assertions import MISSING, Difference, Expectation, differences, near_misses, violations_of
+from mockpipe.types import JSONObject
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_the_query_narrows_by_the_indexed_fields_given_as_text() -> None:
 
 def test_near_misses_are_same_type_calls_with_fewest_differences_first() -> None:
     expectation = Expectation(type="track", fields={"event": "E", "userId": "u1", "properties": {"n": 1}})
-    payloads = [
+    payloads: list[JSONObject] = [
         {"type": "track", "event": "F", "userId": "u2"},
         {"type": "identify", "userId": "u1"},
         {"type": "track", "event": "E", "userId": "u1", "properties": {"n": 2}},

@@ -16,7 +16,10 @@ def _report(server: MockPipeServer) -> RunReport:
 
 def test_counts_types_events_violations_and_rejections() -> None:
     with MockPipeServer() as server:
-        send = lambda path, body, key="k1": httpx.post(server.url + path, json=body, auth=(key, ""))  # noqa: E731
+
+        def send(path: str, body: object, key: str = "k1") -> None:
+            httpx.post(server.url + path, json=body, auth=(key, ""))
+
         send("/v1/track", {"userId": "u1", "event": "Signed Up"})
         send("/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "m1"})
         send("/v1/track", {"userId": "u1", "event": "Signed Up", "messageId": "m1"})  # a resend: not counted

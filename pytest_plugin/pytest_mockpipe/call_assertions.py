@@ -1,0 +1,182 @@
+"""The `assert_*` methods of the `mockpipe` fixture: one call of a type, with the fields given.
+
+`CallAssertions` is a mixin of `MockPipe` (pytest_mockpipe.fixture): it needs the view's journal, write key
+and default waits, and nothing else, so the fixture module keeps the queries, waits and faults.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mockpipe.testing.assertions import Expectation, await_expectation
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mockpipe.journal.journal import Journal
+    from mockpipe.types import JSONObject
+
+
+class CallAssertions:
+    """Waiting assertions on one write key's calls; each returns the matching payloads, oldest first."""
+
+    journal: Journal
+    write_key: str
+    timeout: float  # how long an assertion waits by default, in seconds
+    grace: float  # how long `count=0` watches for late calls by default, in seconds
+
+    def assert_call(
+        self,
+        call_type: str,
+        fields: Mapping[str, Any] | None = None,
+        *,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """Assert that a call of `call_type` whose payload contains `fields` arrives (exactly `count`
+        of them if given); waits up to `timeout` (with `count=0`: watches for the grace period).
+        Returns the matching payloads, oldest first.
+
+        Dicts match as subsets at any depth; `None` expects a field absent or null. Raises
+        `CallAssertionError` naming what was expected and how the closest calls differ.
+        """
+        __tracebackhide__ = True
+        expectation = Expectation(type=call_type, fields=dict(fields or {}), count=count)
+        if timeout is None:
+            timeout = self.grace if count == 0 else self.timeout
+        return await_expectation(self.journal, self.write_key, expectation, timeout=timeout)
+
+    def assert_tracked(
+        self,
+        event: str,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """A track call of `event` (with these ids, and properties/context containing those given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "track",
+            _fields(event=event, userId=user_id, anonymousId=anonymous_id, properties=properties, context=context),
+            count=count,
+            timeout=timeout,
+        )
+
+    def assert_identified(
+        self,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        traits: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """An identify call (of `user_id` if given, with traits containing those given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "identify",
+            _fields(userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
+            count=count,
+            timeout=timeout,
+        )
+
+    def assert_paged(
+        self,
+        name: str | None = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        category: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """A page call (named `name` if given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "page",
+            _fields(
+                name=name,
+                userId=user_id,
+                anonymousId=anonymous_id,
+                category=category,
+                properties=properties,
+                context=context,
+            ),
+            count=count,
+            timeout=timeout,
+        )
+
+    def assert_screened(
+        self,
+        name: str | None = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        category: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """A screen call (named `name` if given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "screen",
+            _fields(
+                name=name,
+                userId=user_id,
+                anonymousId=anonymous_id,
+                category=category,
+                properties=properties,
+                context=context,
+            ),
+            count=count,
+            timeout=timeout,
+        )
+
+    def assert_grouped(
+        self,
+        group_id: Any = None,
+        *,
+        user_id: Any = None,
+        anonymous_id: Any = None,
+        traits: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """A group call (of `group_id` if given, with traits containing those given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "group",
+            _fields(groupId=group_id, userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
+            count=count,
+            timeout=timeout,
+        )
+
+    def assert_aliased(
+        self,
+        user_id: Any = None,
+        *,
+        previous_id: Any = None,
+        context: Mapping[str, Any] | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> list[JSONObject]:
+        """An alias call (merging `previous_id` into `user_id`, when given)."""
+        __tracebackhide__ = True
+        return self.assert_call(
+            "alias", _fields(userId=user_id, previousId=previous_id, context=context), count=count, timeout=timeout
+        )
+
+
+def _fields(**given: Any) -> dict[str, Any]:
+    """The payload fields an assertion asks for: those given (None means any)."""
+    return {key: value for key, value in given.items() if value is not None}
