@@ -66,6 +66,9 @@ class InspectionGuard:
         headers = {name: value.decode("latin-1") for name, value in scope["headers"] if name in _WANTED}
         refusal = check(self.policy, scope["method"], scope["path"], headers)
         if refusal is not None:
+            if _has_body(headers):
+                # Refused unread: the server would drop the connection under a client that reuses it.
+                refusal.headers["Connection"] = "close"
             await refusal(scope, receive, send)
             return
         origin = headers.get(b"origin")
@@ -102,7 +105,7 @@ def _unsupported_body(method: str, path: str, headers: dict[bytes, str]) -> JSON
     content_type = headers.get(b"content-type")
     accepted = JSON_TYPES | YAML_TYPES if path == PLAN_PATH or path.startswith(PLAN_PATH + "/") else JSON_TYPES
     if content_type is None:
-        if headers.get(b"content-length", "0").strip() in ("", "0") and b"transfer-encoding" not in headers:
+        if not _has_body(headers):
             return None  # no body: `curl -X DELETE`, `fetch(url, {method: "DELETE"})`
         sent = "a body without a Content-Type"
     else:
@@ -117,6 +120,10 @@ def _unsupported_body(method: str, path: str, headers: dict[bytes, str]) -> JSON
         "or --json): no HTML form or simple cross-site request may change mockpipe's state",
         415,
     )
+
+
+def _has_body(headers: dict[bytes, str]) -> bool:
+    return headers.get(b"content-length", "0").strip() not in ("", "0") or b"transfer-encoding" in headers
 
 
 def _forbidden_host(host: str, policy: HostPolicy) -> JSONResponse:
