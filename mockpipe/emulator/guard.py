@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mockpipe.emulator.cors import adding_headers, allow_origin, is_open, preflight
-from mockpipe.emulator.origins import HostPolicy, host_name
+from mockpipe.emulator.origins import HostPolicy, host_name, is_loopback
 from mockpipe.emulator.responses import error_response
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def _has_body(headers: dict[bytes, str]) -> bool:
 def _forbidden_host(host: str, policy: HostPolicy) -> JSONResponse:
     name = host_name(host)
     allowed = ["localhost", "loopback addresses"]
-    if policy.bound_host not in ("0.0.0.0", "::", ""):
+    if policy.bound_host not in ("0.0.0.0", "::", "") and not is_loopback(policy.bound_host):
         allowed.append(policy.bound_host)
     allowed.extend(sorted(policy.allowed))
     suggestion = f"start mockpipe with --allow-host {name}" if name else ALLOW_HOST_HINT
