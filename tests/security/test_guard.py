@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from mockpipe import MockPipeServer
+from mockpipe.emulator.guard import check
+from mockpipe.emulator.origins import HostPolicy
 from tests.conftest import basic
 
 if TYPE_CHECKING:
@@ -330,3 +333,22 @@ def test_tracking_posts_take_any_content_type(http: httpx.Client) -> None:
         "/v1/t", content=b'{"writeKey": "wk", "userId": "u1", "event": "E"}', headers={"Content-Type": "text/plain"}
     )
     assert sent.status_code == 200
+
+
+# -- any header value -------------------------------------------------------------------------------
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=255), max_size=60)
+_NAMES = [b"host", b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"content-type", b"content-length"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "OPTIONS", "PUT", "PATCH"]),
+    path=st.sampled_from(["/", "/mockpipe/calls", "/mockpipe/faults", "/mockpipe/plan", "/x"]),
+    headers=st.dictionaries(
+        st.sampled_from(_NAMES), _HEADER_TEXT | st.sampled_from(["[::1", "http://[", "http://a:x"])
+    ),
+)
+def test_the_guard_decides_on_any_header_value(method: str, path: str, headers: dict[bytes, str]) -> None:
+    refusal = check(HostPolicy("127.0.0.1", frozenset({"devbox"})), method, path, headers)
+    assert refusal is None or refusal.status_code in (403, 415)
