@@ -57,14 +57,14 @@ class InspectionGuard:
 
     def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
         self.app = app
-        self.policy = policy
+        self.verdicts = Verdicts(policy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = {name: value.decode("latin-1") for name, value in scope["headers"] if name in _WANTED}
-        refusal = check(self.policy, scope["method"], scope["path"], headers)
+        refusal = check(self.verdicts, scope["method"], scope["path"], headers)
         if refusal is not None:
             if _has_body(headers):
                 # Refused unread: the server would drop the connection under a client that reuses it.
@@ -80,15 +80,43 @@ class InspectionGuard:
         await self.app(scope, receive, adding_headers(cors, send) if cors else send)
 
 
-def check(policy: HostPolicy, method: str, path: str, headers: dict[bytes, str]) -> JSONResponse | None:
+class Verdicts:
+    """The policy's answers, remembered per header value: a browser sends the same few again and again,
+    and parsing an address takes microseconds. Bounded: endless new values only refill it."""
+
+    LIMIT = 1024
+
+    def __init__(self, policy: HostPolicy) -> None:
+        self.policy = policy
+        self._hosts: dict[str, bool] = {}
+        self._origins: dict[tuple[str, str | None], bool] = {}
+
+    def host(self, header: str) -> bool:
+        verdict = self._hosts.get(header)
+        if verdict is None:
+            if len(self._hosts) >= self.LIMIT:
+                self._hosts.clear()
+            verdict = self._hosts[header] = self.policy.allows_host(host_name(header))
+        return verdict
+
+    def origin(self, origin: str, host: str | None) -> bool:
+        verdict = self._origins.get((origin, host))
+        if verdict is None:
+            if len(self._origins) >= self.LIMIT:
+                self._origins.clear()
+            verdict = self._origins[origin, host] = self.policy.allows_origin(origin, own_host=host)
+        return verdict
+
+
+def check(verdicts: Verdicts, method: str, path: str, headers: dict[bytes, str]) -> JSONResponse | None:
     """The refusal of a request to a guarded path (`headers`: lower-case names, decoded), or None."""
     host = headers.get(b"host")
     # No Host at all (HTTP/1.0) cannot come from a browser, and only a browser can be rebound.
-    if host is not None and not policy.allows_host(host_name(host)):
-        return _forbidden_host(host, policy)
+    if host is not None and not verdicts.host(host):
+        return _forbidden_host(host, verdicts.policy)
     origin = headers.get(b"origin")
     if origin is not None:
-        if not policy.allows_origin(origin, own_host=host):
+        if not verdicts.origin(origin, host):
             return _forbidden_origin(f"a page on {origin!r}", path)
     elif headers.get(b"sec-fetch-site") == "cross-site" and not _navigation_to_ui(method, path, headers):
         return _forbidden_origin("a cross-site request", path)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from mockpipe import MockPipeServer
-from mockpipe.emulator.guard import check
+from mockpipe.emulator.guard import Verdicts, check
 from mockpipe.emulator.origins import HostPolicy
 from tests.conftest import basic
 
@@ -350,5 +350,15 @@ _NAMES = [b"host", b"origin", b"sec-fetch-site", b"sec-fetch-mode", b"content-ty
     ),
 )
 def test_the_guard_decides_on_any_header_value(method: str, path: str, headers: dict[bytes, str]) -> None:
-    refusal = check(HostPolicy("127.0.0.1", frozenset({"devbox"})), method, path, headers)
+    refusal = check(Verdicts(HostPolicy("127.0.0.1", frozenset({"devbox"}))), method, path, headers)
     assert refusal is None or refusal.status_code in (403, 415)
+
+
+def test_verdicts_are_remembered_within_a_bound() -> None:
+    verdicts = Verdicts(HostPolicy())
+    for number in range(Verdicts.LIMIT * 3):
+        assert not verdicts.host(f"h{number}.example")
+        assert not verdicts.origin(f"http://h{number}.example", "localhost")
+    assert len(verdicts._hosts) <= Verdicts.LIMIT and len(verdicts._origins) <= Verdicts.LIMIT
+    assert verdicts.host("localhost:4242") and verdicts.host("localhost:4242")
+    assert verdicts.origin("http://127.0.0.1:3000", None)
