@@ -35,7 +35,7 @@ YAML_TYPES = frozenset(("application/yaml", "text/yaml", "application/x-yaml"))
 PLAN_PATH = "/mockpipe/plan"  # takes a tracking plan, which may be YAML
 # What a link from another site may open: the UI page (and `/`, which sends browsers on to it).
 UI_PAGES = frozenset(("/", "/mockpipe/ui", "/mockpipe/ui/"))
-ALLOW_HOST_HINT = "start mockpipe with --allow-host NAME (repeatable) to allow another name"
+ALLOW_HOST_HINT = "start mockpipe with --allow-host NAME (repeatable)"
 
 _WANTED = frozenset(
     (
@@ -160,12 +160,13 @@ def _forbidden_host(host: str, policy: HostPolicy) -> JSONResponse:
     if policy.bound_host not in ("0.0.0.0", "::", "") and not is_loopback(policy.bound_host):
         allowed.append(policy.bound_host)
     allowed.extend(sorted(policy.allowed))
-    suggestion = f"start mockpipe with --allow-host {name}" if name else ALLOW_HOST_HINT
+    # The way out first: clients (`mockpipe calls`) may show only the start of the message.
+    fix = f"start mockpipe with --allow-host {name}" if name else ALLOW_HOST_HINT
     return error_response(
         "host.forbidden",
-        f"Host {host!r} is not one this server answers on its inspection API and UI ({', '.join(allowed)}): "
-        f"a name that merely resolves here could be DNS rebinding. If you reach mockpipe by this name on "
-        f"purpose, {suggestion} (repeatable)",
+        f"Host {host!r} is refused: {fix} to reach the inspection API and UI by this name. By default they "
+        f"answer {', '.join(allowed)} only, so that a web page whose name was made to resolve here (DNS "
+        "rebinding) reads nothing",
         403,
     )
 
