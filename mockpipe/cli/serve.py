@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
+from mockpipe.emulator.origins import is_loopback
 from mockpipe.errors import MockpipeError
 from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.types import REGIONS
@@ -31,6 +32,15 @@ STORE_SYNC = ("normal", "full")
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options that shape how the emulator answers (shared by every command that starts one)."""
     parser.add_argument("--host", default=DEFAULT_LISTEN_HOST, help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="let the inspection API and web UI also answer requests to this host name or address (repeatable; "
+        "* for any, e.g. in a container behind its own firewall); by default only localhost, loopback addresses "
+        "and --host answer: other names are refused, which stops DNS rebinding",
+    )
     parser.add_argument(
         "--port", type=port_number, default=4242, help="port to bind; 0 picks a free one (default %(default)s)"
     )
@@ -97,6 +107,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_batch_bytes=args.max_batch_bytes,
         reject_malformed=args.reject_malformed,
         max_calls=args.max_calls,
+        allow_hosts=frozenset(args.allow_host),
     )
 
 
@@ -176,6 +187,8 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     host, port = sock.getsockname()[:2]
     url = base_url(host, port)
+    # Bound to every address: the inspection API answers a loopback Host, not 0.0.0.0 (see `HostPolicy`).
+    local_url = base_url("::1" if host == "::" else "127.0.0.1", port) if host in ("0.0.0.0", "::") else url
 
     def announce() -> None:
         keys = ", ".join(sorted(config.write_keys)) or "any"
@@ -186,9 +199,10 @@ def serve(args: argparse.Namespace) -> int:
         )
         print(
             f"  send calls to {url}/v1/track (and identify, page, screen, group, alias, batch); "
-            f"inspect them at {url}/mockpipe/calls",
+            f"inspect them at {local_url}/mockpipe/calls",
             flush=True,
         )
+        print(f"  {_inspection_note(config)}", flush=True)
         for note in emulator.notes:
             print(f"  {note}", flush=True)
 
@@ -200,6 +214,17 @@ def serve(args: argparse.Namespace) -> int:
             print(line, flush=True)
     print(f"mockpipe stopped after {len(emulator.journal)} call(s)", flush=True)
     return 0
+
+
+def _inspection_note(config: ServerConfig) -> str:
+    """Who the inspection API and UI answer (the tracking endpoints answer everyone who reaches the port)."""
+    if "*" in config.allow_hosts:
+        return "the inspection API and UI answer any Host (--allow-host *); pages on other origins stay refused"
+    names = ["localhost"]
+    if config.host not in ("0.0.0.0", "::") and not is_loopback(config.host):
+        names.append(config.host)
+    names.extend(sorted(config.allow_hosts))
+    return f"the inspection API and UI answer requests to {', '.join(names)} only (--allow-host NAME for another)"
 
 
 async def _serve_until_signalled(app: EmulatorApp, emulator: Emulator, config: HypercornConfig) -> None:

@@ -1,5 +1,6 @@
 """The emulator as a Starlette app: the routes of one `Emulator` (tracking endpoints, browser settings, the
-APIs under `/mockpipe/`, the web UI), CORS, and a fast lane for the tracking POSTs."""
+APIs under `/mockpipe/`, the web UI), the guard of the inspection API, CORS, and a fast lane for the
+tracking POSTs (which the guard never sees: they are open to every origin)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_I
 from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
 from mockpipe.emulator.faults_api import FaultsAPI
+from mockpipe.emulator.guard import InspectionGuard
 from mockpipe.emulator.ingest import Ingest, TrackingFastLane
 from mockpipe.emulator.inspection import Inspection
+from mockpipe.emulator.origins import HostPolicy
 from mockpipe.emulator.people_api import PeopleAPI
 from mockpipe.emulator.responses import error_response, not_found
 from mockpipe.emulator.webui import WebUI
@@ -71,7 +74,11 @@ def create_app(
         emulator,
         ingest,
         routes=routes,
-        middleware=[Middleware(CORSMiddleware)],
+        # The guard refuses foreign hosts and origins on everything but the open paths, which CORS opens to all.
+        middleware=[
+            Middleware(InspectionGuard, policy=HostPolicy(config.host, config.allow_hosts)),
+            Middleware(CORSMiddleware),
+        ],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
         lifespan=lifespan,
     )

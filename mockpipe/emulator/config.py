@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mockpipe.emulator.origins import host_name
 from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from mockpipe.types import REGIONS
 
@@ -28,6 +29,9 @@ class ServerConfig:
     reject_malformed: bool = False
     # Keep at most this many calls (and requests); the oldest are dropped and counted.
     max_calls: int | None = None
+    # Host names (or addresses) the inspection API and UI answer besides localhost, loopback addresses and
+    # `host`: `--allow-host`. `*` allows any Host (a container behind its own firewall); origins stay checked.
+    allow_hosts: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:
@@ -37,6 +41,18 @@ class ServerConfig:
         if self.max_calls is not None and self.max_calls <= 0:
             raise ValueError("max_calls must be positive")
         object.__setattr__(self, "write_keys", frozenset(self.write_keys))
+        object.__setattr__(self, "allow_hosts", frozenset(_allowed_host(name) for name in self.allow_hosts))
 
     def accepts_key(self, write_key: str) -> bool:
         return not self.write_keys or write_key in self.write_keys
+
+
+def _allowed_host(name: str) -> str:
+    """An `--allow-host` name, lower case; raises ValueError for a URL, a port or anything not a host."""
+    cleaned = name.strip().lower()
+    if cleaned == "*":
+        return cleaned
+    bare = cleaned[1:-1] if cleaned.startswith("[") and cleaned.endswith("]") else cleaned
+    if not bare or host_name(cleaned) != bare:
+        raise ValueError(f"allowed host {name!r} must be a host name or address, without scheme or port (or *)")
+    return bare

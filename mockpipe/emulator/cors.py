@@ -3,16 +3,20 @@
 analytics-next sends `Authorization`, which forces a preflight; the Customer.io bundle sends simple
 `text/plain` posts. Both need `Access-Control-Allow-Origin` on the answer, or the fetch fails and
 the SDK treats the call as a network error. Preflights are answered 200, never 204.
+
+Only the tracking endpoints and the settings are open to every origin; the inspection API and the UI
+answer allowed origins only (`mockpipe.emulator.guard`, which uses the helpers here).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from mockpipe.emulator.ingest import adding_headers, allow_origin as _allow_origin
+from mockpipe.emulator.ingest import adding_headers, allow_origin
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from starlette.types import ASGIApp, Receive, Scope, Send
 
 ALLOW_METHODS = b"GET, POST, DELETE, OPTIONS"
@@ -21,13 +25,14 @@ MAX_AGE = b"86400"
 
 
 class CORSMiddleware:
-    """Answer every preflight and add the CORS headers to every response, for any origin."""
+    """Answer every preflight and add the CORS headers to every response, for any origin, on the open
+    paths (tracking, settings). The others are `mockpipe.emulator.guard`'s: it passes them through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
         origin = None
@@ -37,43 +42,32 @@ class CORSMiddleware:
                 origin = value
             elif name == b"access-control-request-headers":
                 requested_headers = value
-        if origin is not None and not _open_to(scope["path"], origin):
-            # A page elsewhere on the web must not read or wipe the journal (payloads carry personal data):
-            # the answer names this server's own origin, which the browser finds is not the page's.
-            cors = [(b"access-control-allow-origin", _own_origin(scope)), (b"vary", b"Origin")]
-        else:
-            cors = _allow_origin(origin)
+        cors = allow_origin(origin)
         if scope["method"] == "OPTIONS":  # no route takes OPTIONS: every one is answered as a preflight
-            allow = [
-                (b"access-control-allow-methods", ALLOW_METHODS),
-                (b"access-control-allow-headers", requested_headers or DEFAULT_ALLOW_HEADERS),
-                (b"access-control-max-age", MAX_AGE),
-                (b"content-type", b"application/json"),
-                (b"content-length", b"2"),
-            ]
-            await send({"type": "http.response.start", "status": 200, "headers": cors + allow})
-            await send({"type": "http.response.body", "body": b"{}"})
+            await preflight(send, cors, requested_headers)
             return
-
         await self.app(scope, receive, adding_headers(cors, send))
 
 
 # Paths any origin may call: what the SDKs reach from a page (tracking, settings). The rest (the
-# inspection API, the UI) answers cross-origin requests only from pages served on this machine.
+# inspection API, the UI) is behind `mockpipe.emulator.guard`.
 OPEN_PREFIXES = ("/v1/", "/segment/")
-LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 
 
-def _open_to(path: str, origin: bytes) -> bool:
-    if path.startswith(OPEN_PREFIXES):
-        return True
-    host = urlsplit(origin.decode("latin-1")).hostname or ""
-    return host in LOCAL_HOSTS or host.startswith("127.") or host.endswith(".localhost")
+def is_open(path: str) -> bool:
+    """Whether any page on the web may call this path (the tracking endpoints and browser settings)."""
+    return path.startswith(OPEN_PREFIXES)
 
 
-def _own_origin(scope: Scope) -> bytes:
-    for name, value in scope["headers"]:
-        if name == b"host":
-            scheme: str = scope.get("scheme", "http")
-            return scheme.encode() + b"://" + bytes(value)
-    return b"null"
+async def preflight(send: Send, cors: Sequence[tuple[bytes, bytes]], requested_headers: bytes | None) -> None:
+    """Answer a preflight 200 with `cors` (the allow-origin headers, none for an origin not allowed)."""
+    headers = [
+        *cors,
+        (b"access-control-allow-methods", ALLOW_METHODS),
+        (b"access-control-allow-headers", requested_headers or DEFAULT_ALLOW_HEADERS),
+        (b"access-control-max-age", MAX_AGE),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"2"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})

@@ -23,8 +23,9 @@ class ServerFactory:
     def __call__(self, *, shared: bool = True, **options: Any) -> MockPipeServer:
         """A running server; raises `ServerError` if it cannot start, `TypeError`/`ValueError` for bad options."""
         settings = {**self.defaults, **options}
-        if "write_keys" in settings:
-            settings["write_keys"] = frozenset(settings["write_keys"])
+        for name in ("write_keys", "allow_hosts"):  # any iterable of names, hashable for the key
+            if name in settings:
+                settings[name] = frozenset(settings[name])
         key = tuple(sorted(settings.items()))
         if shared and key in self._shared:
             return self._shared[key]

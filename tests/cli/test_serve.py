@@ -1,13 +1,17 @@
-"""`mockpipe serve`'s module: the web stack loads in its handler only, and its options match the store's."""
+"""`mockpipe serve`'s module: the web stack loads in its handler only, its options match the store's, and
+`--allow-host` reaches the guard of the inspection API."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import httpx
+
 from mockpipe.cli import build_parser
-from mockpipe.cli.serve import STORE_SYNC
+from mockpipe.cli.serve import STORE_SYNC, config_from_args
 from mockpipe.journal.store import SYNCHRONOUS
+from tests.support.serve_process import ServeProcess
 
 
 def test_building_the_parser_loads_no_web_stack() -> None:
@@ -32,3 +36,33 @@ def test_store_sync_choices_are_the_stores() -> None:
         "http://h",
         None,
     )
+
+
+def test_allow_host_is_repeatable_on_serve_and_run() -> None:
+    for command in (["serve"], ["run", "--", "true"]):
+        args = build_parser().parse_args(
+            [*command[:1], "--allow-host", "DevBox", "--allow-host", "10.0.0.7", *command[1:]]
+        )
+        assert config_from_args(args).allow_hosts == frozenset({"devbox", "10.0.0.7"})
+    assert config_from_args(build_parser().parse_args(["serve"])).allow_hosts == frozenset()
+
+
+def test_a_bad_allowed_host_is_refused_with_a_message() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mockpipe", "serve", "--port", "0", "--allow-host", "http://devbox:4242"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "without scheme or port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_answers_the_allowed_host_and_says_who_it_answers() -> None:
+    with ServeProcess("--allow-host", "devbox.internal") as served:
+        allowed = httpx.get(f"{served.url}/mockpipe/health", headers={"Host": "devbox.internal"})
+        refused = httpx.get(f"{served.url}/mockpipe/health", headers={"Host": "other.internal"})
+        out = served.stop()
+    assert allowed.status_code == 200
+    assert refused.status_code == 403 and "--allow-host other.internal" in refused.json()["message"]
+    assert "answer requests to localhost, devbox.internal only" in out

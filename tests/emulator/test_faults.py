@@ -422,7 +422,7 @@ def test_faults_over_http(server: MockPipeServer, client: Client) -> None:
     ],
 )
 def test_bad_fault_requests_are_refused(client: Client, body: bytes, complaint: str) -> None:
-    answer = client.http.post("/mockpipe/faults", content=body)
+    answer = client.http.post("/mockpipe/faults", content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 400
     message = answer.json()["message"]
     assert answer.json()["code"] == "fault.invalid" and complaint in message

@@ -147,7 +147,7 @@ def test_cors_preflight_and_headers(client: Client) -> None:
     assert "POST" in preflight.headers["access-control-allow-methods"]
     posted = client.post("/v1/t", TRACK, headers={"Origin": "http://127.0.0.1:3000"})
     assert posted.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
-    assert client.get("/mockpipe/health").headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in client.get("/mockpipe/health").headers  # only for allowed origins
     assert client.post("/v1/t", content=b"{bad").headers["access-control-allow-origin"] == "*"
 
 
@@ -187,11 +187,15 @@ def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
 
 
 def test_foreign_pages_cannot_read_or_wipe_the_journal(client: Client) -> None:
+    client.post("/v1/t", TRACK)
     evil = {"Origin": "https://evil.example"}
-    own = f"http://127.0.0.1:{client.server.port}"
     preflight = client.http.options("/mockpipe/calls", headers={**evil, "Access-Control-Request-Method": "DELETE"})
-    assert preflight.headers["access-control-allow-origin"] == own  # not the page's: the browser refuses
-    assert client.http.get("/mockpipe/calls", headers=evil).headers["access-control-allow-origin"] == own
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+    read = client.http.get("/mockpipe/calls", headers=evil)
+    assert read.status_code == 403 and read.json()["code"] == "origin.forbidden"
+    assert "access-control-allow-origin" not in read.headers
+    assert client.http.delete("/mockpipe/calls", headers=evil).status_code == 403
+    assert len(client.server.journal) == 1
     local = client.http.get("/mockpipe/calls", headers={"Origin": "http://localhost:5173"})
     assert local.headers["access-control-allow-origin"] == "http://localhost:5173"
     # the tracking and settings endpoints stay open to every origin, as browser SDKs need

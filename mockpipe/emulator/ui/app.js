@@ -546,7 +546,13 @@
     const key = clearTarget();
     cancelClear();
     const query = key ? `?writeKey=${encodeURIComponent(key)}` : "";
-    await fetch(`/mockpipe/calls${query}`, { method: "DELETE" });
+    // No body, so no Content-Type: the server takes state changes with JSON bodies only.
+    const response = await fetch(`/mockpipe/calls${query}`, { method: "DELETE", headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      const answer = await response.json().catch(() => ({}));
+      showDetail(el("p", { className: "empty" }, `Not cleared: ${answer.message ?? response.status}`));
+      return;
+    }
     showDetail(el("p", { className: "empty" }, key ? `Cleared write key ${key}.` : "Cleared."));
   }
 
