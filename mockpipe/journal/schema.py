@@ -83,6 +83,14 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     + _FORWARDS
 )
 UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
+
+
+def table_columns(version: int) -> dict[str, tuple[str, ...]]:
+    """The tables a store of schema `version` has, and their columns (in any order)."""
+    tables = {"requests": tuple(_REQUEST_COLUMNS), "calls": tuple(_CALL_COLUMNS), "meta": ("key", "value")}
+    if version >= 2:
+        tables["forwards"] = ("call_id", "url", "status", "detail")
+    return tables
 INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
 UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
 PENDING = "pending"
@@ -111,12 +119,44 @@ def _dump_violations(violations: tuple[Violation, ...]) -> str:
     return orjson.dumps([(v.code, v.severity, v.path, v.message) for v in violations]).decode()
 
 
+class DamagedRowError(ValueError):
+    """A stored row that cannot be read back as a record: a value of the wrong type, JSON that does not
+    parse (the file was edited, or damaged where `PRAGMA quick_check` does not look)."""
+
+
+def _kinds(column_type: str) -> tuple[type, ...]:
+    # What sqlite3 hands back for a column of this declared type: its one Python type, and None if nullable.
+    kind = {"INTEGER": int, "TEXT": str, "BLOB": bytes}[column_type.split()[0]]
+    return (kind,) if "NOT NULL" in column_type else (kind, type(None))
+
+
+_CALL_KINDS = {name: _kinds(column_type) for name, column_type in _CALL_COLUMNS.items()}
+_REQUEST_KINDS = {name: _kinds(column_type) for name, column_type in _REQUEST_COLUMNS.items()}
+
+
+def _fields(row: sqlite3.Row, kinds: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+    fields = {name: row[name] for name in kinds}
+    for name, allowed in kinds.items():
+        if type(fields[name]) not in allowed:
+            raise DamagedRowError(f"its {name} is {type(fields[name]).__name__}, not {allowed[0].__name__}")
+    return fields
+
+
 @functools.lru_cache(maxsize=4096)
 def _load_violations(text: str) -> tuple[Violation, ...]:
     # Cached: most calls share a few shapes of violations, and a Violation is immutable.
     if text == _NO_VIOLATIONS:
         return ()
-    return tuple(Violation(*fields) for fields in orjson.loads(text))
+    try:
+        loaded = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its violations are not JSON") from None
+    if not isinstance(loaded, list) or not all(
+        isinstance(fields, list) and len(fields) == 4 and all(isinstance(field, str) for field in fields)
+        for fields in loaded
+    ):
+        raise DamagedRowError("its violations are not a list of [code, severity, path, message]")
+    return tuple(Violation(*fields) for fields in loaded)
 
 
 def call_row(call: Call) -> dict[str, Any]:
@@ -133,15 +173,29 @@ def request_row(request: RequestRecord) -> dict[str, Any]:
 
 
 def call_of(row: sqlite3.Row) -> Call:
-    fields = {name: row[name] for name in CALL_FIELDS}
+    """The call a row holds; DamagedRowError if it holds none."""
+    fields = _fields(row, _CALL_KINDS)
     fields["valid"], fields["accepted"] = bool(fields["valid"]), bool(fields["accepted"])  # SQLite keeps 0 and 1
     fields["violations"] = _load_violations(fields["violations"])
+    try:  # every reader of the journal parses it: checked here, not left to fail each of them
+        payload = orjson.loads(fields["raw"])
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its raw JSON does not parse") from None
+    if not isinstance(payload, dict):
+        raise DamagedRowError("its raw JSON is not an object")
     return Call(**fields)
 
 
 def request_of(row: sqlite3.Row) -> RequestRecord:
-    fields = {name: row[name] for name in REQUEST_FIELDS}
+    """The request a row holds; DamagedRowError if it holds none."""
+    fields = _fields(row, _REQUEST_KINDS)
     fields["accepted"] = bool(fields["accepted"])
     fields["violations"] = _load_violations(fields["violations"])
-    fields["call_ids"] = tuple(orjson.loads(fields["call_ids"]))
+    try:
+        call_ids = orjson.loads(fields["call_ids"])
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its call_ids are not JSON") from None
+    if not isinstance(call_ids, list) or not all(type(call_id) is int for call_id in call_ids):
+        raise DamagedRowError("its call_ids are not a list of ids")
+    fields["call_ids"] = tuple(call_ids)
     return RequestRecord(**fields)
