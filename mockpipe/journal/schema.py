@@ -91,6 +91,8 @@ def table_columns(version: int) -> dict[str, tuple[str, ...]]:
     if version >= 2:
         tables["forwards"] = ("call_id", "url", "status", "detail")
     return tables
+
+
 INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
 UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
 PENDING = "pending"

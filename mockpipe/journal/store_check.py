@@ -9,13 +9,10 @@ through a read-only connection, its schema version, its tables and `PRAGMA quick
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from mockpipe.errors import MockpipeError
 from mockpipe.journal.schema import READABLE_VERSIONS, SCHEMA_VERSION, UPGRADES, table_columns
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 _HEADER_SIZE = 100
@@ -49,8 +46,11 @@ def check_store_file(path: Path, *, readonly: bool = False) -> None:
         return
     if len(header) < _HEADER_SIZE or not header.startswith(SQLITE_HEADER):
         raise StoreError(f"cannot use {path} as a mockpipe store: it is not an SQLite database")
+    # Read-only; and with no WAL file beside it (no writer has it open, no crash left commits in one),
+    # immutable too: SQLite then creates no -wal and -shm files next to a file that may not be ours.
+    immutable = "" if Path(f"{path}-wal").exists() else "&immutable=1"
     try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro{immutable}", uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot use {path} as a mockpipe store: {exc}") from None
     try:
@@ -74,9 +74,7 @@ def _check_database(path: Path, db: sqlite3.Connection, *, readonly: bool) -> No
             raise StoreError(
                 f"{path} is not a mockpipe store of a version this mockpipe reads (schema version {version})"
             )
-        raise StoreError(
-            f"{path} is a store of schema version {version}; this mockpipe reads version {SCHEMA_VERSION}"
-        )
+        raise StoreError(f"{path} is a store of schema version {version}; this mockpipe reads version {SCHEMA_VERSION}")
     for table, columns in table_columns(version).items():
         if table not in tables:
             raise StoreError(f"{path} is an SQLite database but not a mockpipe store (no table {table!r})")
