@@ -136,7 +136,7 @@ _CALL_KINDS = {name: _kinds(column_type) for name, column_type in _CALL_COLUMNS.
 _REQUEST_KINDS = {name: _kinds(column_type) for name, column_type in _REQUEST_COLUMNS.items()}
 
 
-def _fields(row: sqlite3.Row, kinds: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+def _typed_fields(row: sqlite3.Row, kinds: dict[str, tuple[type, ...]]) -> dict[str, Any]:
     fields = {name: row[name] for name in kinds}
     for name, allowed in kinds.items():
         if type(fields[name]) not in allowed:
@@ -176,7 +176,7 @@ def request_row(request: RequestRecord) -> dict[str, Any]:
 
 def call_of(row: sqlite3.Row) -> Call:
     """The call a row holds; DamagedRowError if it holds none."""
-    fields = _fields(row, _CALL_KINDS)
+    fields = _typed_fields(row, _CALL_KINDS)
     fields["valid"], fields["accepted"] = bool(fields["valid"]), bool(fields["accepted"])  # SQLite keeps 0 and 1
     fields["violations"] = _load_violations(fields["violations"])
     try:  # every reader of the journal parses it: checked here, not left to fail each of them
@@ -190,7 +190,7 @@ def call_of(row: sqlite3.Row) -> Call:
 
 def request_of(row: sqlite3.Row) -> RequestRecord:
     """The request a row holds; DamagedRowError if it holds none."""
-    fields = _fields(row, _REQUEST_KINDS)
+    fields = _typed_fields(row, _REQUEST_KINDS)
     fields["accepted"] = bool(fields["accepted"])
     fields["violations"] = _load_violations(fields["violations"])
     try:
