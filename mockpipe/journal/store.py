@@ -38,17 +38,18 @@ import orjson
 
 from mockpipe.journal.journal import Journal
 from mockpipe.journal.schema import (
+    CALL_SELECT,
     INSERT_CALL,
     INSERT_FORWARD,
     INSERT_REQUEST,
     PENDING,
     READABLE_VERSIONS,
+    REQUEST_SELECT,
     SCHEMA_SQL,
     SCHEMA_VERSION,
     UPDATE_FORWARD,
     UPGRADES,
     DamagedRowError,
-    by_name,
     call_of,
     call_row,
     request_of,
@@ -266,9 +267,9 @@ class Store:
     def pending_forwards(self, url: str) -> list[Call]:
         """The calls still to forward to `url`, oldest first."""
         with self._lock:
-            rows = by_name(self._connection()).execute(
-                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
+            rows = self._connection().execute(
+                f"SELECT {CALL_SELECT} FROM calls "
+                "WHERE id IN (SELECT call_id FROM forwards WHERE url = ? AND status = ?) ORDER BY id",
                 (url, PENDING),
             )
             return list(_Reader(self.path).known(rows, call_of))
@@ -363,16 +364,16 @@ class _Reader:
         db: sqlite3.Connection,
         table: str,
         limit: int | None,
-        make: Callable[[sqlite3.Row], Record],
+        make: Callable[[tuple[Any, ...]], Record],
         total: int = 0,
     ) -> Iterator[Record]:
         # The newest `limit` rows, oldest first, read in id order (no sort of the whole table).
-        cursor = by_name(db)
+        columns = CALL_SELECT if table == "calls" else REQUEST_SELECT
         if limit is None:
-            rows = cursor.execute(f"SELECT * FROM {table} ORDER BY id")
+            rows = db.execute(f"SELECT {columns} FROM {table} ORDER BY id")
         else:
-            rows = cursor.execute(
-                f"SELECT * FROM {table} WHERE id >= "
+            rows = db.execute(
+                f"SELECT {columns} FROM {table} WHERE id >= "
                 f"(SELECT id FROM {table} ORDER BY id DESC LIMIT 1 OFFSET max(? - 1, 0)) ORDER BY id",
                 (limit,),
             )
@@ -386,7 +387,7 @@ class _Reader:
         if counting and self.progress is not None:
             self.progress(self.loaded, total)
 
-    def known(self, rows: Iterable[sqlite3.Row], make: Callable[[sqlite3.Row], Record]) -> Iterator[Record]:
+    def known(self, rows: Iterable[tuple[Any, ...]], make: Callable[[tuple[Any, ...]], Record]) -> Iterator[Record]:
         kind = "call" if make is call_of else "request"
         for row in rows:
             try:
@@ -394,4 +395,4 @@ class _Reader:
             except DamagedRowError as exc:
                 self.damaged += 1
                 if self.damaged <= _WARNED_ROWS:
-                    log.warning("%s: skipped the damaged %s row %r: %s", self.path, kind, row["id"], exc)
+                    log.warning("%s: skipped the damaged %s row %r: %s", self.path, kind, row[0], exc)
