@@ -332,3 +332,50 @@ def test_health_counts_no_damaged_rows_by_default(tmp_path: Path) -> None:
         assert HTTP.get(server.url_for("/mockpipe/health")).json()["damagedRows"] == 0
     with MockPipeServer() as server:
         assert HTTP.get(server.url_for("/mockpipe/health")).json()["damagedRows"] == 0
+
+
+def test_a_restore_takes_no_more_memory_than_the_calls_took_live(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    path = tmp_path / "journal.db"
+    headers = {b"authorization": b"Basic " + base64.b64encode(b"k1:"), b"content-type": b"application/json"}
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        store = Store(path)
+        live = store.open_journal()
+        ingest = Ingest(ServerConfig(), live)
+        for start in range(0, 30_000, 100):
+            batch = [
+                {
+                    "type": "track",
+                    "userId": f"u{n % 500}",
+                    "event": "Viewed",
+                    "messageId": f"m{n}",
+                    "properties": {"n": n},
+                }
+                for n in range(start, start + 100)
+            ]
+            assert ingest.handle("POST", "/v1/batch", headers, orjson.dumps({"batch": batch}), False)[0] == 200
+        del ingest, batch
+        gc.collect()
+        live_size = tracemalloc.get_traced_memory()[0] - before
+        store.close()
+
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        with Store(path, readonly=True) as reader:
+            restored = reader.open_journal()
+            gc.collect()
+            restored_size, restored_peak = (size - before for size in tracemalloc.get_traced_memory())
+    finally:
+        tracemalloc.stop()
+    assert len(restored) == len(live) == 30_000
+    assert restored_size <= live_size * 1.10, (restored_size, live_size)
+    assert restored_peak <= live_size * 1.10, (restored_peak, live_size)  # streamed: no list of every row first
