@@ -186,9 +186,14 @@ class _Parts:
         """Note the calls an earlier run left pending for another destination than this one's."""
         if self.store is None:
             return
+        from mockpipe.relay.delivery import masked_url
+
         for url, count in self.store.pending_forward_counts().items():
             if self.forwarder is None or url != self.forwarder.url:
-                self.notes.append(f"{count} call(s) left pending for {url}: start with --forward {url} to send them")
+                shown = masked_url(url)  # kept masked by this version; an older one may have kept a password
+                self.notes.append(
+                    f"{count} call(s) left pending for {shown}: start with --forward {shown} to send them"
+                )
 
     def close(self) -> None:
         _finish(self.forwarder, self.recorder, self.store)

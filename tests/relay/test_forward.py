@@ -277,3 +277,21 @@ def test_credentials_in_the_forward_url_are_masked_wherever_it_is_shown(tmp_path
         assert b"s3cret" not in store.read_bytes()  # the store keys the forward status by the masked URL
     with pytest.raises(ValueError, match="not an http"):
         Forwarder("http://alice:s3cret@host:port")
+
+
+def test_a_password_an_older_store_kept_for_pending_calls_is_masked_in_the_notes(tmp_path: Path) -> None:
+    from mockpipe.emulator.emulator import Emulator
+
+    path = tmp_path / "journal.db"
+    with MockPipeServer(store=path) as server:
+        assert server.store is not None
+        server.store.track_forwards("http://alice:s3cret@example.com/v1/batch", lambda call: {"status": "pending"})
+        _post(server.url, "/v1/track", {"userId": "u1", "event": "A"})
+    emulator = Emulator.build(store=path)
+    try:
+        assert emulator.notes[-1] == (
+            "1 call(s) left pending for http://alice:***@example.com/v1/batch: "
+            "start with --forward http://alice:***@example.com/v1/batch to send them"
+        )
+    finally:
+        emulator.close()
