@@ -15,6 +15,11 @@ open, so a second server on the same file is refused at startup instead of faili
 behind. It is advisory and local: SQLite's own locks are POSIX locks, which flock does not touch,
 and readers (`mockpipe export --store`) take none.
 
+Untouched unless it is a store: before anything writes to the file, `store_check` reads it (header,
+schema, `PRAGMA quick_check`) and refuses what is not a mockpipe store in good order. A row that cannot
+be read back as a record is skipped at restore, with a warning, and counted (`Journal.damaged_rows`);
+the restore streams rows into the journal, which packs them as it packs live calls.
+
 Forward status (`serve --store --forward URL`): the calls a forwarder will relay are marked pending
 in the same transaction as the calls themselves, and marked delivered or failed once the destination
 has answered, so that a restart with the same `--forward` sends again what a crash left pending (at
