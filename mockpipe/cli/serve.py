@@ -157,7 +157,7 @@ def serve(args: argparse.Namespace) -> int:
         print("mockpipe: --forward-key needs --forward", file=sys.stderr)
         return 1
     from mockpipe.cli.progress import RestoreProgress
-    from mockpipe.journal.store_check import StoreError, StoreLockedError
+    from mockpipe.journal.store import StoreError, StoreLockedError
 
     try:
         emulator = Emulator.build(

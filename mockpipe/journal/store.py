@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from mockpipe.errors import MockpipeError
 from mockpipe.journal.journal import Journal
 from mockpipe.journal.schema import (
     CALL_SELECT,
@@ -60,12 +61,7 @@ from mockpipe.journal.schema import (
     request_of,
     request_row,
 )
-from mockpipe.journal.store_check import (
-    StoreError as StoreError,
-    StoreLockedError as StoreLockedError,
-    check_store_file,
-    damaged,
-)
+from mockpipe.journal.store_check import damaged, store_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -75,6 +71,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.journal.store")
 
 SYNCHRONOUS = ("normal", "full")
+
+
+class StoreError(MockpipeError):
+    """The store file cannot be opened, is not a mockpipe store, or is of another schema version."""
+
+
+class StoreLockedError(StoreError):
+    """Another server (another process, or another `Store` of this one) is writing to the store file."""
 
 
 class Store:
@@ -115,7 +119,9 @@ class Store:
         if self._db is not None:
             return self._db
         if not self._checked:  # before anything writes to it (WAL mode, the schema): refused untouched
-            check_store_file(self.path, readonly=self.readonly)
+            problem = store_problem(self.path, readonly=self.readonly)
+            if problem is not None:
+                raise StoreError(problem)
             self._checked = True
         if not self.readonly:
             self._lock_file()

@@ -16,7 +16,7 @@ import pytest
 
 from mockpipe import MockPipeServer
 from mockpipe.journal.store import Store, StoreError
-from mockpipe.journal.store_check import check_store_file
+from mockpipe.journal.store_check import store_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -115,18 +115,16 @@ def test_the_server_and_a_reader_refuse_it_with_the_same_message(tmp_path: Path,
 
 
 def test_a_new_an_empty_and_a_good_store_pass(tmp_path: Path) -> None:
-    check_store_file(tmp_path / "missing.db")
+    assert store_problem(tmp_path / "missing.db") is None
     (tmp_path / "empty.db").touch()
-    check_store_file(tmp_path / "empty.db")
+    assert store_problem(tmp_path / "empty.db") is None
     sqlite3.connect(tmp_path / "blank.db").close()  # a database with no table yet
-    check_store_file(tmp_path / "blank.db")
+    assert store_problem(tmp_path / "blank.db") is None
     _store(tmp_path / "good.db", calls=500)
-    check_store_file(tmp_path / "good.db")
-    check_store_file(tmp_path / "good.db", readonly=True)
-    with pytest.raises(StoreError, match="no store at"):
-        check_store_file(tmp_path / "missing.db", readonly=True)
-    with pytest.raises(StoreError, match="not a regular file"):
-        check_store_file(tmp_path)
+    assert store_problem(tmp_path / "good.db") is None
+    assert store_problem(tmp_path / "good.db", readonly=True) is None
+    assert store_problem(tmp_path / "missing.db", readonly=True) == f"no store at {tmp_path / 'missing.db'}"
+    assert "not a regular file" in str(store_problem(tmp_path))
 
 
 def test_a_store_with_a_column_missing_is_refused(tmp_path: Path) -> None:
