@@ -167,6 +167,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.forward_key and args.forward is None:  # named as the command line spells it
         print("mockpipe: --forward-key needs --forward", file=sys.stderr)
         return 1
+    from mockpipe.cli.progress import RestoreProgress
+    from mockpipe.journal.store import StoreError, StoreLockedError
+
     try:
         emulator = Emulator.build(
             config,
@@ -175,7 +178,11 @@ def serve(args: argparse.Namespace) -> int:
             record=args.record,
             forward=args.forward,
             forward_key=args.forward_key or None,  # "" is each call's own key, as no key is
+            restore_progress=RestoreProgress(args.store) if args.store else None,
         )
+    except StoreError as exc:  # not a store, damaged, or of another version: refused untouched (2, as a usage error)
+        print(f"mockpipe: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, StoreLockedError) else 2
     except (ValueError, OSError, MockpipeError) as exc:
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 1

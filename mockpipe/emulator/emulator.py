@@ -19,6 +19,8 @@ from mockpipe.journal.journal import Journal
 from mockpipe.people.model import People
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mockpipe.journal.store import Store
     from mockpipe.relay.forward import Forwarder
     from mockpipe.relay.recording import Recorder
@@ -58,6 +60,7 @@ class Emulator:
         record: StrPath | None = None,
         forward: str | None = None,
         forward_key: str | None = None,
+        restore_progress: Callable[[int, int], None] | None = None,
     ) -> Emulator:
         """An emulator answering as `config` says (defaults: `ServerConfig()`).
 
@@ -66,7 +69,8 @@ class Emulator:
         "normal" (an answered call survives the process being killed) or "full" (also an OS crash).
         `record`: a JSON-lines file every accepted call is appended to (a bare name goes into
         `recordings/`). `forward`: a Data Pipelines URL every accepted call is relayed to, with
-        `forward_key` as write key (default: each call's own).
+        `forward_key` as write key (default: each call's own). `restore_progress(done, total)`: told how
+        far the store's restore is, every few thousand calls.
 
         Raises TypeError for a journal and a store together, ValueError for a URL that is not http(s)
         or a `forward_key` without `forward`, `StoreError` for an unusable store, OSError for an
@@ -84,7 +88,7 @@ class Emulator:
         parts = _Parts(journal if journal is not None else Journal(max_calls=config.max_calls))
         try:
             if store is not None:
-                parts.open_store(store, store_sync, config.max_calls)
+                parts.open_store(store, store_sync, config.max_calls, restore_progress)
             if record is not None:
                 parts.record(record)
             if forward is not None:
@@ -148,13 +152,18 @@ class _Parts:
         self.restored = 0
         self.notes: list[str] = []
 
-    def open_store(self, path: StrPath, synchronous: str, max_calls: int | None) -> None:
+    def open_store(
+        self, path: StrPath, synchronous: str, max_calls: int | None, progress: Callable[[int, int], None] | None
+    ) -> None:
         from mockpipe.journal.store import Store  # sqlite3 is imported only by those who use it
 
         self.store = Store(path, synchronous=synchronous)
-        self.journal = self.store.open_journal(max_calls=max_calls)
+        self.journal = self.store.open_journal(max_calls=max_calls, progress=progress)
         self.restored = len(self.journal)
-        self.notes.append(f"store: {path} ({self.restored} call(s) restored, synchronous={synchronous})")
+        note = f"store: {path} ({self.restored} call(s) restored, synchronous={synchronous})"
+        if self.journal.damaged_rows:
+            note += f"; {self.journal.damaged_rows} damaged row(s) skipped (see the warnings above)"
+        self.notes.append(note)
 
     def record(self, path: StrPath) -> None:
         from mockpipe.relay.recording import Recorder
@@ -177,9 +186,14 @@ class _Parts:
         """Note the calls an earlier run left pending for another destination than this one's."""
         if self.store is None:
             return
+        from mockpipe.relay.delivery import masked_url
+
         for url, count in self.store.pending_forward_counts().items():
             if self.forwarder is None or url != self.forwarder.url:
-                self.notes.append(f"{count} call(s) left pending for {url}: start with --forward {url} to send them")
+                shown = masked_url(url)  # kept masked by this version; an older one may have kept a password
+                self.notes.append(
+                    f"{count} call(s) left pending for {shown}: start with --forward {shown} to send them"
+                )
 
     def close(self) -> None:
         _finish(self.forwarder, self.recorder, self.store)

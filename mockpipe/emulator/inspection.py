@@ -61,6 +61,7 @@ class Inspection:
                 "strict": config.strict,
                 "calls": len(self.journal),
                 "droppedCalls": self.journal.dropped_calls,
+                "damagedRows": self.journal.damaged_rows,
             }
         )
 

@@ -3,7 +3,8 @@ waited on, and optionally kept in an SQLite store.
 
 records (Call, RequestRecord: one definition each), packed (the rows in memory), journal (recording,
 clearing, listeners), reading (queries and waits over it), queries, partitions (per write key),
-waits, store (the SQLite file) and schema (its tables, from the record fields).
+waits, store (the SQLite file), store_check (is a file a store, asked before writing to it) and schema
+(its tables, from the record fields).
 """
 
 from mockpipe.journal.journal import (

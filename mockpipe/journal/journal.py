@@ -87,6 +87,7 @@ class Journal(JournalReads):
         self._annotations: dict[int, dict[str, Any]] = {}  # call id -> side values (forward status, ...)
         self.dropped_calls = 0
         self.dropped_requests = 0
+        self.damaged_rows = 0  # rows of a store that could not be read back when it was restored (skipped)
         self._call_ids = itertools.count(1)
         self._request_ids = itertools.count(1)
 

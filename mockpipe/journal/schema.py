@@ -5,7 +5,7 @@ read by column name."""
 from __future__ import annotations
 
 import functools
-import sqlite3
+import itertools
 from typing import Any
 
 import orjson
@@ -83,6 +83,16 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     + _FORWARDS
 )
 UPGRADES = {1: _FORWARDS}  # schema version -> what makes it the next one
+
+
+def table_columns(version: int) -> dict[str, tuple[str, ...]]:
+    """The tables a store of schema `version` has, and their columns (in any order)."""
+    tables = {"requests": tuple(_REQUEST_COLUMNS), "calls": tuple(_CALL_COLUMNS), "meta": ("key", "value")}
+    if version >= 2:
+        tables["forwards"] = ("call_id", "url", "status", "detail")
+    return tables
+
+
 INSERT_FORWARD = "INSERT OR REPLACE INTO forwards VALUES (?, ?, ?, ?)"
 UPDATE_FORWARD = "UPDATE forwards SET status = ?, detail = ? WHERE call_id = ? AND url = ?"
 PENDING = "pending"
@@ -98,17 +108,41 @@ INSERT_CALL = _insert("calls", CALL_FIELDS)
 _NO_VIOLATIONS = "[]"
 
 
-def by_name(db: sqlite3.Connection) -> sqlite3.Cursor:
-    """A cursor whose rows are read by column name."""
-    cursor = db.cursor()
-    cursor.row_factory = sqlite3.Row
-    return cursor
-
-
 def _dump_violations(violations: tuple[Violation, ...]) -> str:
     if not violations:
         return _NO_VIOLATIONS
     return orjson.dumps([(v.code, v.severity, v.path, v.message) for v in violations]).decode()
+
+
+class DamagedRowError(ValueError):
+    """A stored row that cannot be read back as a record: a value of the wrong type, JSON that does not
+    parse (the file was edited, or damaged where `PRAGMA quick_check` does not look)."""
+
+
+def _kinds(column_type: str) -> tuple[type, ...]:
+    # What sqlite3 hands back for a column of this declared type: its one Python type, and None if nullable.
+    kind = {"INTEGER": int, "TEXT": str, "BLOB": bytes}[column_type.split()[0]]
+    return (kind,) if "NOT NULL" in column_type else (kind, type(None))
+
+
+def _type_rows(columns: dict[str, str], fields: tuple[str, ...]) -> frozenset[tuple[type, ...]]:
+    """Every tuple of value types a sound row of these columns can have, in field order: checking a
+    row is then one set lookup, not a test per column (a restore reads hundreds of thousands)."""
+    return frozenset(itertools.product(*(_kinds(columns[name]) for name in fields)))
+
+
+_CALL_TYPES = _type_rows(_CALL_COLUMNS, CALL_FIELDS)
+_REQUEST_TYPES = _type_rows(_REQUEST_COLUMNS, REQUEST_FIELDS)
+CALL_SELECT = ", ".join(CALL_FIELDS)  # rows are read by column name, in the order of the record's fields
+REQUEST_SELECT = ", ".join(REQUEST_FIELDS)
+
+
+def _wrong_type(row: tuple[Any, ...], columns: dict[str, str], fields: tuple[str, ...]) -> DamagedRowError:
+    for name, value in zip(fields, row, strict=True):
+        allowed = _kinds(columns[name])
+        if type(value) not in allowed:
+            return DamagedRowError(f"its {name} is {type(value).__name__}, not {allowed[0].__name__}")
+    return DamagedRowError("a value of the wrong type")  # not reached: the row's types were refused
 
 
 @functools.lru_cache(maxsize=4096)
@@ -116,7 +150,16 @@ def _load_violations(text: str) -> tuple[Violation, ...]:
     # Cached: most calls share a few shapes of violations, and a Violation is immutable.
     if text == _NO_VIOLATIONS:
         return ()
-    return tuple(Violation(*fields) for fields in orjson.loads(text))
+    try:
+        loaded = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its violations are not JSON") from None
+    if not isinstance(loaded, list) or not all(
+        isinstance(fields, list) and len(fields) == 4 and all(isinstance(field, str) for field in fields)
+        for fields in loaded
+    ):
+        raise DamagedRowError("its violations are not a list of [code, severity, path, message]")
+    return tuple(Violation(*fields) for fields in loaded)
 
 
 def call_row(call: Call) -> dict[str, Any]:
@@ -132,16 +175,42 @@ def request_row(request: RequestRecord) -> dict[str, Any]:
     return row
 
 
-def call_of(row: sqlite3.Row) -> Call:
-    fields = {name: row[name] for name in CALL_FIELDS}
-    fields["valid"], fields["accepted"] = bool(fields["valid"]), bool(fields["accepted"])  # SQLite keeps 0 and 1
-    fields["violations"] = _load_violations(fields["violations"])
-    return Call(**fields)
+_VALID, _ACCEPTED, _CALL_VIOLATIONS, _RAW = (
+    CALL_FIELDS.index(name) for name in ("valid", "accepted", "violations", "raw")
+)
+_REQUEST_ACCEPTED, _REQUEST_VIOLATIONS, _CALL_IDS = (
+    REQUEST_FIELDS.index(name) for name in ("accepted", "violations", "call_ids")
+)
 
 
-def request_of(row: sqlite3.Row) -> RequestRecord:
-    fields = {name: row[name] for name in REQUEST_FIELDS}
-    fields["accepted"] = bool(fields["accepted"])
-    fields["violations"] = _load_violations(fields["violations"])
-    fields["call_ids"] = tuple(orjson.loads(fields["call_ids"]))
-    return RequestRecord(**fields)
+def call_of(row: tuple[Any, ...]) -> Call:
+    """The call a row holds (its columns as in `CALL_SELECT`); DamagedRowError if it holds none."""
+    if tuple(map(type, row)) not in _CALL_TYPES:
+        raise _wrong_type(row, _CALL_COLUMNS, CALL_FIELDS)
+    fields = list(row)
+    fields[_VALID], fields[_ACCEPTED] = bool(fields[_VALID]), bool(fields[_ACCEPTED])  # SQLite keeps 0 and 1
+    fields[_CALL_VIOLATIONS] = _load_violations(fields[_CALL_VIOLATIONS])
+    try:  # every reader of the journal parses it: checked here, not left to fail each of them
+        payload = orjson.loads(fields[_RAW])
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its raw JSON does not parse") from None
+    if not isinstance(payload, dict):
+        raise DamagedRowError("its raw JSON is not an object")
+    return Call._make(fields)
+
+
+def request_of(row: tuple[Any, ...]) -> RequestRecord:
+    """The request a row holds (its columns as in `REQUEST_SELECT`); DamagedRowError if it holds none."""
+    if tuple(map(type, row)) not in _REQUEST_TYPES:
+        raise _wrong_type(row, _REQUEST_COLUMNS, REQUEST_FIELDS)
+    fields = list(row)
+    fields[_REQUEST_ACCEPTED] = bool(fields[_REQUEST_ACCEPTED])
+    fields[_REQUEST_VIOLATIONS] = _load_violations(fields[_REQUEST_VIOLATIONS])
+    try:
+        call_ids = orjson.loads(fields[_CALL_IDS])
+    except orjson.JSONDecodeError:
+        raise DamagedRowError("its call_ids are not JSON") from None
+    if not isinstance(call_ids, list) or not all(type(call_id) is int for call_id in call_ids):
+        raise DamagedRowError("its call_ids are not a list of ids")
+    fields[_CALL_IDS] = tuple(call_ids)
+    return RequestRecord._make(fields)

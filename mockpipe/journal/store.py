@@ -15,6 +15,11 @@ open, so a second server on the same file is refused at startup instead of faili
 behind. It is advisory and local: SQLite's own locks are POSIX locks, which flock does not touch,
 and readers (`mockpipe export --store`) take none.
 
+Untouched unless it is a store: before anything writes to the file, `store_check` reads it (header,
+schema, `PRAGMA quick_check`) and refuses what is not a mockpipe store in good order. A row that cannot
+be read back as a record is skipped at restore, with a warning, and counted (`Journal.damaged_rows`);
+the restore streams rows into the journal, which packs them as it packs live calls.
+
 Forward status (`serve --store --forward URL`): the calls a forwarder will relay are marked pending
 in the same transaction as the calls themselves, and marked delivered or failed once the destination
 has answered, so that a restart with the same `--forward` sends again what a crash left pending (at
@@ -30,32 +35,36 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from mockpipe.errors import MockpipeError
 from mockpipe.journal.journal import Journal
 from mockpipe.journal.schema import (
+    CALL_SELECT,
     INSERT_CALL,
     INSERT_FORWARD,
     INSERT_REQUEST,
     PENDING,
     READABLE_VERSIONS,
+    REQUEST_SELECT,
     SCHEMA_SQL,
     SCHEMA_VERSION,
     UPDATE_FORWARD,
     UPGRADES,
-    by_name,
+    DamagedRowError,
     call_of,
     call_row,
     request_of,
     request_row,
 )
+from mockpipe.journal.store_check import damaged, store_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from mockpipe.journal.records import Call, RequestRecord
 
@@ -87,6 +96,7 @@ class Store:
         self.readonly = readonly
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._checked = False  # the file was found a store in good order (once: a reopen does not ask again)
         self._file_lock: weakref.finalize[[int], Store] | None = None
         # (url, status_of): the forward status of each call written from now on, None for a call not forwarded
         self._forwarding: tuple[str, Callable[[Call], dict[str, Any] | None]] | None = None
@@ -108,6 +118,11 @@ class Store:
         """The open connection, opened (and the schema made) on first use. Call with the lock held."""
         if self._db is not None:
             return self._db
+        if not self._checked:  # before anything writes to it (WAL mode, the schema): refused untouched
+            problem = store_problem(self.path, readonly=self.readonly)
+            if problem is not None:
+                raise StoreError(problem)
+            self._checked = True
         if not self.readonly:
             self._lock_file()
         try:
@@ -263,12 +278,12 @@ class Store:
     def pending_forwards(self, url: str) -> list[Call]:
         """The calls still to forward to `url`, oldest first."""
         with self._lock:
-            rows = by_name(self._connection()).execute(
-                "SELECT calls.* FROM forwards JOIN calls ON calls.id = forwards.call_id "
-                "WHERE forwards.url = ? AND forwards.status = ? ORDER BY calls.id",
+            rows = self._connection().execute(
+                f"SELECT {CALL_SELECT} FROM calls "
+                "WHERE id IN (SELECT call_id FROM forwards WHERE url = ? AND status = ?) ORDER BY id",
                 (url, PENDING),
             )
-            return [call_of(row) for row in rows]
+            return list(_Reader(self.path).known(rows, call_of))
 
     def pending_forward_counts(self) -> dict[str, int]:
         """How many calls are still to forward, by destination URL."""
@@ -286,33 +301,40 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def restore(self, journal: Journal, *, max_calls: int | None = None) -> int:
+    def restore(self, journal: Journal, *, max_calls: int | None = None, progress: Progress | None = None) -> int:
         """Load the stored records into `journal` (the newest `max_calls` calls and requests if
-        given); returns how many calls were loaded."""
-        limit = -1 if max_calls is None else max_calls
-        with self._lock:
-            db = self._connection()
-            # One read transaction: the calls and the requests are of the same moment.
-            with db:
-                db.execute("BEGIN")
-                calls = list(self._rows(db, "calls", limit, call_of))
-                requests = list(self._rows(db, "requests", limit, request_of))
-                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        journal.restore(
-            requests, calls, last_request_id=meta.get("last_request_id", 0), last_call_id=meta.get("last_call_id", 0)
-        )
-        return len(calls)
+        given); returns how many calls were loaded.
 
-    @staticmethod
-    def _rows(db: sqlite3.Connection, table: str, limit: int, make: Any) -> Iterator[Any]:
-        # The newest `limit` rows, oldest first (-1: all of them).
-        query = f"SELECT * FROM (SELECT * FROM {table} ORDER BY id DESC LIMIT ?) ORDER BY id"
-        return map(make, by_name(db).execute(query, (limit,)))
+        Rows are streamed into the journal one at a time (it packs them as it does live calls), so a
+        restart takes the memory the calls took live, not a list of every record first. A damaged row
+        is skipped with a warning and counted in `journal.damaged_rows`. `progress(done, total)` is
+        called every `PROGRESS_EVERY` calls. Raises StoreError when the file fails under the read."""
+        reader = _Reader(self.path, progress)
+        try:
+            with self._lock:
+                db = self._connection()
+                # One read transaction: the calls and the requests are of the same moment.
+                with db:
+                    db.execute("BEGIN")
+                    total = _count(db, "calls", max_calls)
+                    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                    journal.restore(
+                        reader.rows(db, "requests", max_calls, request_of),
+                        reader.rows(db, "calls", max_calls, call_of, total),
+                        last_request_id=meta.get("last_request_id", 0),
+                        last_call_id=meta.get("last_call_id", 0),
+                    )
+        except sqlite3.Error as exc:  # damaged where quick_check did not look, or since
+            raise StoreError(damaged(self.path, str(exc))) from None
+        journal.damaged_rows += reader.damaged
+        if reader.damaged:
+            log.warning("%s: %d damaged row(s) skipped", self.path, reader.damaged)
+        return reader.loaded
 
-    def open_journal(self, *, max_calls: int | None = None) -> Journal:
+    def open_journal(self, *, max_calls: int | None = None, progress: Progress | None = None) -> Journal:
         """A journal holding what the store holds, and kept in it from now on."""
         journal = Journal(max_calls=max_calls)
-        self.restore(journal, max_calls=max_calls)
+        self.restore(journal, max_calls=max_calls, progress=progress)
         if not self.readonly:
             self.attach(journal)
         return journal
@@ -324,3 +346,64 @@ class Store:
 
 
 # -- rows ----------------------------------------------------------------------------------------
+
+
+# -- streaming rows --------------------------------------------------------------------------------
+
+Record = TypeVar("Record")
+Progress = Callable[[int, int], None]  # (calls restored so far, calls to restore)
+PROGRESS_EVERY = 10_000
+_WARNED_ROWS = 10  # damaged rows warned of one by one; the rest only counted
+
+
+def _count(db: sqlite3.Connection, table: str, limit: int | None) -> int:
+    count: int = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return count if limit is None else min(count, limit)
+
+
+class _Reader:
+    """Rows of one table streamed as records, skipping (and counting) the damaged ones."""
+
+    def __init__(self, path: Path, progress: Progress | None = None) -> None:
+        self.path = path
+        self.progress = progress
+        self.damaged = 0
+        self.loaded = 0
+
+    def rows(
+        self,
+        db: sqlite3.Connection,
+        table: str,
+        limit: int | None,
+        make: Callable[[tuple[Any, ...]], Record],
+        total: int = 0,
+    ) -> Iterator[Record]:
+        # The newest `limit` rows, oldest first, read in id order (no sort of the whole table).
+        columns = CALL_SELECT if table == "calls" else REQUEST_SELECT
+        if limit is None:
+            rows = db.execute(f"SELECT {columns} FROM {table} ORDER BY id")
+        else:
+            rows = db.execute(
+                f"SELECT {columns} FROM {table} WHERE id >= "
+                f"(SELECT id FROM {table} ORDER BY id DESC LIMIT 1 OFFSET max(? - 1, 0)) ORDER BY id",
+                (limit,),
+            )
+        counting = table == "calls"
+        for record in self.known(rows, make):
+            if counting:
+                self.loaded += 1
+                if self.progress is not None and self.loaded % PROGRESS_EVERY == 0:
+                    self.progress(self.loaded, total)
+            yield record
+        if counting and self.progress is not None:
+            self.progress(self.loaded, total)
+
+    def known(self, rows: Iterable[tuple[Any, ...]], make: Callable[[tuple[Any, ...]], Record]) -> Iterator[Record]:
+        kind = "call" if make is call_of else "request"
+        for row in rows:
+            try:
+                yield make(row)
+            except DamagedRowError as exc:
+                self.damaged += 1
+                if self.damaged <= _WARNED_ROWS:
+                    log.warning("%s: skipped the damaged %s row %r: %s", self.path, kind, row[0], exc)

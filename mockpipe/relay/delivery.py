@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -54,12 +54,32 @@ def outgoing(payload: Mapping[str, Any]) -> bytes:
     return orjson.dumps({name: value for name, value in payload.items() if name not in DROPPED_FIELDS})
 
 
+def masked_url(url: str) -> str:
+    """`url` fit to print: a password in it becomes `***`, and so does a user name standing alone
+    (`https://KEY@host`: likely a key)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<an unreadable URL>"
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:***" if colon and user else "***"
+    return urlunsplit(parts._replace(netloc=f"{shown}@{hostport}"))
+
+
 def batch_url(url: str) -> str:
     """The `/v1/batch` URL of an endpoint given as its base (`https://cdp.customer.io`), its `/v1`, or
-    the batch URL itself. Raises ValueError for anything but an http(s) URL."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
+    the batch URL itself. Raises ValueError for anything but an http(s) URL (its credentials masked)."""
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname
+        parts.port  # noqa: B018  (read for the ValueError of a port that is not a number)
+    except ValueError:  # a bad port, an unclosed [
+        hostname = None
+    if hostname is None or parts.scheme not in ("http", "https"):
+        raise ValueError(f"not an http(s) URL: {masked_url(url)!r}")
     path = parts.path.rstrip("/")
     for suffix in ("/batch", "/v1"):
         if path.endswith(suffix):
@@ -120,10 +140,12 @@ class Endpoint:
     """One keep-alive connection to the `/v1/batch` URL of a Data Pipelines endpoint (one thread)."""
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
-        self.url = batch_url(url)
-        parts = urlsplit(self.url)
+        full = batch_url(url)
+        self.url = masked_url(full)  # what is shown: banner, logs, reports, errors (never a password)
+        parts = urlsplit(full)
         self._https = parts.scheme == "https"
-        self._netloc = parts.netloc
+        # Credentials in the URL are not sent (the write key is the Basic user); http.client takes host[:port].
+        self._netloc = parts.netloc.rpartition("@")[2]
         self._path = parts.path
         self.timeout = timeout
         self._connection: http.client.HTTPConnection | None = None

@@ -7,6 +7,9 @@ retries (`mockpipe.relay.delivery`). Each call's status is attached to it in the
 inspection API shows it as the call's `forward` field:
 `{"status": "pending" | "delivered" | "failed" | "skipped", "attempts", "httpStatus", "reason", "at"}`.
 A resend of a messageId already seen (`duplicate_of`) is skipped: the destination gets each call once.
+So is a call production would answer 200 and drop (a write key of the other region), and a call of a
+request not accepted (strict mode, auth, an injected fault) is not forwarded at all. The URL is shown
+with its credentials masked (`Endpoint.url`).
 
 With a store (`serve --store FILE --forward URL`) the status is kept in the file too: pending with the
 call itself, delivered or failed once the destination answered. Attached again to the same store and
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockpipe.relay.forward")
 
 ANNOTATION = "forward"
+# Rules whose calls production answers 200 and then drops: sending them on would deliver what it never would.
+DROPPED_BY_PRODUCTION = frozenset({"writeKey.region"})
 # About two and a half minutes of back-off, a refused connection included: the destination may be restarting.
 DEFAULT_POLICY = RetryPolicy(attempts=10, refused_attempts=None)
 
@@ -143,11 +148,15 @@ class Forwarder:
 
     @staticmethod
     def _status_of(call: Call) -> dict[str, Any] | None:
-        """A call's first forward status: pending, skipped (a resend), or None (not accepted: not forwarded)."""
+        """A call's first forward status: pending, skipped (a resend, or a call production drops), or
+        None (not accepted: not forwarded)."""
         if not call.accepted:
             return None
         if call.duplicate_of is not None:
             return _status("skipped", reason=f"a resend of call {call.duplicate_of} (same messageId)")
+        for violation in call.violations:
+            if violation.code in DROPPED_BY_PRODUCTION:
+                return _status("skipped", reason=f"production would drop it ({violation.code}): {violation.message}")
         return _status("pending")
 
     def _mark(

@@ -295,3 +295,97 @@ def test_rows_are_read_back_by_column_name_whatever_the_column_order(tmp_path: P
         assert _snapshot(server) == before
         _send(server, "/v1/track", {"userId": "u2", "event": "Later", "messageId": "m2"})  # written by name too
         assert [call.message_id for call in server.journal.records()] == ["m1", "m2"]
+
+
+DAMAGES = {
+    "call violations not JSON": "UPDATE calls SET violations = '{{{' WHERE id = 2",
+    "call violations of another shape": "UPDATE calls SET violations = '[1, 2]' WHERE id = 2",
+    "call raw as text": "UPDATE calls SET raw = 'hello' WHERE id = 2",
+    "call raw as an integer": "UPDATE calls SET raw = 5 WHERE id = 2",
+    "call raw not JSON": "UPDATE calls SET raw = x'00ff' WHERE id = 2",
+    "call raw not an object": "UPDATE calls SET raw = CAST('[1]' AS BLOB) WHERE id = 2",
+    "call duplicate_of as text": "UPDATE calls SET duplicate_of = 'x' WHERE id = 2",
+    "request call_ids not JSON": "UPDATE requests SET call_ids = 'nope' WHERE id = 2",
+    "request call_ids not ids": "UPDATE requests SET call_ids = '{\"a\": 1}' WHERE id = 2",
+    "request violations not JSON": "UPDATE requests SET violations = 'nope' WHERE id = 2",
+    "request body as text": "UPDATE requests SET body = 'text' WHERE id = 2",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_row_is_skipped_with_a_warning_and_counted(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "journal.db"
+    with MockPipeServer(store=path) as server:
+        for event in ("A", "B", "C"):
+            _send(server, "/v1/track", {"userId": "u1", "event": event})
+    with sqlite3.connect(path) as db:
+        db.execute(DAMAGES[damage])
+    with caplog.at_level("WARNING", logger="mockpipe.journal.store"), MockPipeServer(store=path) as server:
+        for url in ("/mockpipe/calls", "/mockpipe/requests", "/mockpipe/people", "/mockpipe/calls/2"):
+            assert HTTP.get(server.url_for(url)).status_code in (200, 404), url
+        assert HTTP.get(server.url_for("/mockpipe/calls/1")).status_code == 200
+        health = HTTP.get(server.url_for("/mockpipe/health")).json()
+        assert health["damagedRows"] == 1
+        events = [call["payload"]["event"] for call in HTTP.get(server.url_for("/mockpipe/calls")).json()["calls"]]
+        assert events == (["A", "C"] if damage.startswith("call") else ["A", "B", "C"])
+        _send(server, "/v1/track", {"userId": "u1", "event": "D"})  # and it keeps writing
+        assert server.calls()[-1].id == 4
+    warnings = [record.getMessage() for record in caplog.records]
+    assert any("skipped the damaged" in message and " row 2: " in message for message in warnings), warnings
+    assert any("1 damaged row(s) skipped" in message for message in warnings), warnings
+
+
+def test_health_counts_no_damaged_rows_by_default(tmp_path: Path) -> None:
+    with MockPipeServer(store=tmp_path / "journal.db") as server:
+        assert HTTP.get(server.url_for("/mockpipe/health")).json()["damagedRows"] == 0
+    with MockPipeServer() as server:
+        assert HTTP.get(server.url_for("/mockpipe/health")).json()["damagedRows"] == 0
+
+
+def test_a_restore_takes_no_more_memory_than_the_calls_took_live(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    path = tmp_path / "journal.db"
+    headers = {b"authorization": b"Basic " + base64.b64encode(b"k1:"), b"content-type": b"application/json"}
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        store = Store(path)
+        live = store.open_journal()
+        ingest = Ingest(ServerConfig(), live)
+        for start in range(0, 30_000, 100):
+            batch = [
+                {
+                    "type": "track",
+                    "userId": f"u{n % 500}",
+                    "event": "Viewed",
+                    "messageId": f"m{n}",
+                    "properties": {"n": n},
+                }
+                for n in range(start, start + 100)
+            ]
+            assert ingest.handle("POST", "/v1/batch", headers, orjson.dumps({"batch": batch}), False)[0] == 200
+        del ingest, batch
+        gc.collect()
+        live_size = tracemalloc.get_traced_memory()[0] - before
+        store.close()
+
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        with Store(path, readonly=True) as reader:
+            restored = reader.open_journal()
+            gc.collect()
+            restored_size, restored_peak = (size - before for size in tracemalloc.get_traced_memory())
+    finally:
+        tracemalloc.stop()
+    assert len(restored) == len(live) == 30_000
+    assert restored_size <= live_size * 1.10, (restored_size, live_size)
+    assert restored_peak <= live_size * 1.10, (restored_peak, live_size)  # streamed: no list of every row first

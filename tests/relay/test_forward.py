@@ -230,3 +230,68 @@ def test_serve_forward_with_a_store_resends_what_a_kill_left_pending(tmp_path: P
             out = third.stop()
         assert "left pending" not in out
         assert len(upstream.calls(duplicates=True)) == 4
+
+
+def test_a_call_production_would_drop_is_not_forwarded() -> None:
+    with MockPipeServer() as front, MockPipeServer() as upstream:  # both emulate the US region
+        forwarder = Forwarder(upstream.url, policy=FAST)
+        forwarder.attach(front.journal)
+        assert _post(front.url, "/v1/track", {"userId": "u1", "event": "EU key"}, key="pk_eu_0123").status_code == 200
+        assert _post(front.url, "/v1/track", {"userId": "u1", "event": "US key"}).status_code == 200
+        assert forwarder.flush(10)
+        forwarder.close()
+        assert [call.event for call in upstream.calls(duplicates=True)] == ["US key"]
+        skipped = _forward_status(front, 1)
+        assert skipped["status"] == "skipped"
+        assert "production would drop it (writeKey.region)" in str(skipped["reason"])
+        assert _forward_status(front, 2)["status"] == "delivered"
+        assert forwarder.skipped == 1
+
+
+def _with_credentials(url: str) -> str:
+    return url.replace("http://", "http://alice:s3cret@", 1)
+
+
+def test_credentials_in_the_forward_url_are_masked_wherever_it_is_shown(tmp_path: Path) -> None:
+    from mockpipe.relay.delivery import batch_url, masked_url
+
+    assert masked_url("https://alice:s3cret@example.com/v1") == "https://alice:***@example.com/v1"
+    assert masked_url("https://KEY123@example.com") == "https://***@example.com"
+    with pytest.raises(ValueError, match=r"alice:\*\*\*@") as refused:
+        batch_url("ftp://alice:s3cret@example.com")
+    assert "s3cret" not in str(refused.value)
+    store = tmp_path / "journal.db"
+    with MockPipeServer() as upstream:
+        masked = upstream.url.replace("http://", "http://alice:***@") + "/v1/batch"
+        with ServeProcess("--store", str(store), "--forward", _with_credentials(upstream.url)) as serve:
+            assert _post(serve.url, "/v1/track", {"userId": "u1", "event": "A"}).status_code == 200
+            result = upstream.wait_for(1, 10)  # sent, to the host without the credentials
+            assert not result.timed_out
+            _wait_for_status(serve.url, [1], "delivered")
+            shown = HTTP.get(serve.url + "/mockpipe/calls").text
+            serve.process.terminate()
+            out, err = serve.process.communicate(timeout=30)
+        printed = out.decode() + err.decode()
+        assert f"forwarding accepted calls to {masked}" in printed
+        assert "s3cret" not in printed + shown
+        assert b"s3cret" not in store.read_bytes()  # the store keys the forward status by the masked URL
+    with pytest.raises(ValueError, match="not an http"):
+        Forwarder("http://alice:s3cret@host:port")
+
+
+def test_a_password_an_older_store_kept_for_pending_calls_is_masked_in_the_notes(tmp_path: Path) -> None:
+    from mockpipe.emulator.emulator import Emulator
+
+    path = tmp_path / "journal.db"
+    with MockPipeServer(store=path) as server:
+        assert server.store is not None
+        server.store.track_forwards("http://alice:s3cret@example.com/v1/batch", lambda call: {"status": "pending"})
+        _post(server.url, "/v1/track", {"userId": "u1", "event": "A"})
+    emulator = Emulator.build(store=path)
+    try:
+        assert emulator.notes[-1] == (
+            "1 call(s) left pending for http://alice:***@example.com/v1/batch: "
+            "start with --forward http://alice:***@example.com/v1/batch to send them"
+        )
+    finally:
+        emulator.close()
