@@ -76,6 +76,8 @@ odd_texts = st.one_of(
     st.sampled_from(["", "0", "-1", "1.5", "nan", "inf", "1e999", "9" * 5000, "0" * 5000 + "1", "%", "..", "\x00"]),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )
+# Ids in paths: numbers past every limit (Python's int(str), SQLite's integers) as often as odd text.
+path_ids = st.one_of(st.sampled_from(["9" * 5000, "0" * 5000 + "1", str(2**63), str(2**63 - 1), "1", "01"]), odd_texts)
 methods = st.one_of(st.sampled_from(["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]), tokens)
 
 
@@ -103,32 +105,42 @@ def tracking_paths(draw: st.DrawFn) -> str:
     return f"/v1/{endpoint}{tail}"
 
 
+# The routes under /mockpipe/ with the method each answers; `{}` takes an id.
+ROUTES = [
+    ("GET", "health"),
+    ("GET", "calls"),
+    ("DELETE", "calls"),
+    ("GET", "calls/wait"),
+    ("GET", "calls/{}"),
+    ("GET", "requests"),
+    ("GET", "requests/{}"),
+    ("GET", "people"),
+    ("GET", "people/{}"),
+    ("GET", "objects"),
+    ("GET", "objects/{}"),
+    ("GET", "objects/{}/{}"),
+    ("GET", "faults"),
+    ("POST", "faults"),
+    ("DELETE", "faults"),
+    ("DELETE", "faults/{}"),
+    ("GET", "sources/{}"),
+    ("GET", "rules"),
+    ("GET", "ui/{}"),
+    ("GET", "{}"),
+]
+
+
 @st.composite
-def mockpipe_paths(draw: st.DrawFn) -> str:
-    base = draw(
-        st.sampled_from(
-            [
-                "health",
-                "calls",
-                "calls/wait",
-                "requests",
-                "people",
-                "objects",
-                "faults",
-                "sources",
-                "rules",
-                "ui",
-                "ui/app.js",
-                "nothing",
-            ]
-        )
-    )
-    ids = draw(st.lists(odd_texts.map(_segment), max_size=2))
-    path = "/".join(["/mockpipe", base, *ids])
+def mockpipe_requests(draw: st.DrawFn) -> tuple[str, str]:
+    """A method and a path under /mockpipe/: mostly a route with the method it answers, odd ids and parameters."""
+    method, route = draw(st.sampled_from(ROUTES))
+    path = "/mockpipe/" + route.format(*(draw(path_ids.map(_segment)) for _ in range(route.count("{}"))))
     query = draw(queries())
-    if base == "calls/wait":  # a wait holds the request: keep it short (the parameter's parsing: test_inputs)
+    if route == "calls/wait":  # a wait holds the request: keep it short (the parameter's parsing: test_inputs)
         query = (query + "&" if query else "?") + "timeout=0"
-    return path + query
+    if draw(st.integers(0, 3)) == 0:
+        method = draw(methods)
+    return method, path + query
 
 
 random_paths = st.one_of(
@@ -171,9 +183,8 @@ usual_headers = st.fixed_dictionaries(
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> Fuzzed:
-    path = draw(st.one_of(tracking_paths(), mockpipe_paths(), random_paths))
-    method = draw(st.sampled_from(["POST", "POST"])) if path.startswith("/v1/") and draw(st.booleans()) else None
+def requests(draw: st.DrawFn, paths: st.SearchStrategy[tuple[str, str]]) -> Fuzzed:
+    method, path = draw(paths)
     headers = {**draw(usual_headers), **draw(header_sets)}
     body = draw(bodies)
     framing = draw(st.sampled_from(["length", "shorter length", "chunked"]))
@@ -183,7 +194,7 @@ def requests(draw: st.DrawFn) -> Fuzzed:
         headers["Transfer-Encoding"] = "chunked"
         body = (f"{len(body):x}\r\n".encode() + body + b"\r\n" if body else b"") + b"0\r\n\r\n"
     host = draw(st.sampled_from(["127.0.0.1", "localhost", "evil.example", "127.0.0.1.nip.io", "[::1]"]))
-    return Fuzzed(method or draw(methods), path, headers, body, extra={"Host": host})
+    return Fuzzed(method, path, headers, body, extra={"Host": host})
 
 
 @st.composite
@@ -191,10 +202,11 @@ def acknowledged_calls(draw: st.DrawFn) -> Fuzzed:
     """A valid call with a key, among odd headers that leave its body readable."""
     message_id = f"fuzz-{next(MESSAGE_IDS)}"
     payload = draw(calls.payloads()) | {"messageId": message_id}
+    key = draw(st.sampled_from(["k1", "k2", "k3"]))  # people and objects under several keys
     batch = draw(st.booleans())
     path = "/v1/batch" if batch else f"/v1/{payload['type']}"
     body = orjson.dumps({"batch": [payload]} if batch else payload)
-    headers = {**draw(header_sets), "Authorization": basic("k1"), "Content-Type": "application/json"}
+    headers = {**draw(header_sets), "Authorization": basic(key), "Content-Type": "application/json"}
     headers = {name: value for name, value in headers.items() if name.lower() != "content-encoding"}
     if draw(st.booleans()):
         body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
@@ -219,11 +231,23 @@ def _check(target: Target, sent: Fuzzed, answer: Answer) -> None:
     if sent.listed_as is not None and answer.status == 200:
         listed = http.get("/mockpipe/calls", params={"messageId": sent.listed_as}).json()["calls"]
         assert [call["payload"]["messageId"] for call in listed] == [sent.listed_as], answer.raw[:300]
+        for listing in ("/mockpipe/people", "/mockpipe/objects"):  # what the call made of its key's people
+            assert http.get(listing).status_code == 200, listing
+
+
+tracking_requests = st.tuples(st.one_of(st.just("POST"), methods), tracking_paths())
+anywhere = st.tuples(methods, random_paths)
 
 
 @FUZZ
-@given(sent=requests())
+@given(sent=requests(st.one_of(tracking_requests, anywhere)))
 def test_fuzzed_requests_get_no_5xx(fuzzed: Target, sent: Fuzzed) -> None:
+    _check(fuzzed, sent, _send(fuzzed, sent))
+
+
+@settings(FUZZ, max_examples=200)
+@given(sent=requests(mockpipe_requests()))
+def test_fuzzed_inspection_requests_get_no_5xx(fuzzed: Target, sent: Fuzzed) -> None:
     _check(fuzzed, sent, _send(fuzzed, sent))
 
 
