@@ -275,13 +275,13 @@ def test_slow_clients_do_not_hold_up_the_others(target: MockPipeServer) -> None:
 
 
 def test_a_client_trickling_a_body_is_served_once_it_is_whole(target: MockPipeServer) -> None:
-    # A byte every 50 ms (a slow link, not an attack): under any read timeout, the call is taken.
+    # A byte every 20 ms (a slow link, not an attack): under any read timeout, the call is taken.
     head = request_bytes("POST", "/v1/track", b"", {**AUTH, "Content-Length": str(len(CALL))})
     with socket.create_connection(address_of(target), timeout=10) as sock:
         sock.sendall(head)
         for byte in CALL:
             sock.sendall(bytes([byte]))
-            time.sleep(0.05)
+            time.sleep(0.02)
         assert sock.recv(100).startswith(b"HTTP/1.1 200")
     assert httpx.get(target.url + "/mockpipe/calls").json()["count"] == 1
 
@@ -291,7 +291,7 @@ def test_a_body_that_stalls_is_dropped_after_the_read_timeout(target: MockPipeSe
     head = request_bytes("POST", "/v1/track", b"", {**AUTH, "Content-Length": "1000"})
     with socket.create_connection(address_of(target), timeout=5) as sock:
         sock.sendall(head + b'{"userId":')
-        sock.settimeout(15)  # "a few seconds" by default: well past it
+        sock.settimeout(10)  # "a few seconds" by default: well past it
         try:
             answered = sock.recv(1000)
         except TimeoutError:
