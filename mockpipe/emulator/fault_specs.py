@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 MAX_DELAY_MS = 300_000  # five minutes: longer than any SDK's request timeout
 MAX_RETRY_AFTER = 86_400  # seconds: a day is more than any client waits
+# Objects and arrays in a JSON body: the answers that list a rule wrap its body in a few more levels, and
+# orjson encodes at most 254 of them (deeper, every answer listing the rules would fail).
+MAX_BODY_DEPTH = 64
 JSON_FIELDS = frozenset(
     {"writeKey", "status", "count", "all", "fraction", "seed", "retryAfter", "delayMs", "action", "body"}
 )
@@ -168,9 +171,27 @@ def _body(body: bytes | str | JSONObject | None) -> tuple[bytes | None, bytes]:
     if body is None:
         return None, b"application/json"
     if isinstance(body, dict):
+        if _nesting(body) > MAX_BODY_DEPTH:
+            raise FaultError(f"body is nested too deeply: at most {MAX_BODY_DEPTH} levels of objects and arrays")
         return orjson.dumps(body), b"application/json"
     if isinstance(body, str):
         return body.encode(), b"text/plain; charset=utf-8"
     if isinstance(body, bytes):
         return body, b"application/octet-stream"
     raise FaultError("body must be a JSON object, a string or bytes")
+
+
+def _nesting(value: object) -> int:
+    """How deep objects and arrays nest in `value`, counted without recursion (a deep body would exhaust
+    Python's stack), and no further than one level past `MAX_BODY_DEPTH`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_BODY_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.fault_specs import FaultError
-from mockpipe.emulator.responses import error_response
+from mockpipe.emulator.responses import error_response, path_id, shown
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,7 +42,7 @@ class FaultsAPI:
             Route("/mockpipe/faults", self.list, methods=["GET"]),
             Route("/mockpipe/faults", self.add, methods=["POST"]),
             Route("/mockpipe/faults", self.clear, methods=["DELETE"]),
-            Route("/mockpipe/faults/{rule_id:int}", self.remove, methods=["DELETE"]),
+            Route("/mockpipe/faults/{rule_id}", self.remove, methods=["DELETE"]),
         ]
 
     async def list(self, request: Request) -> JSONResponse:
@@ -64,7 +64,8 @@ class FaultsAPI:
         return JSONResponse({"deleted": self.faults.clear(request.query_params.get("writeKey"))})
 
     async def remove(self, request: Request) -> JSONResponse:
-        rule_id = request.path_params["rule_id"]
-        if not self.faults.remove(rule_id):
-            return _error(f"no fault {rule_id}", 404)
+        text = request.path_params["rule_id"]
+        rule_id = path_id(text)
+        if rule_id is None or not self.faults.remove(rule_id):
+            return _error(f"no fault {shown(text)}", 404)
         return JSONResponse({"deleted": 1})

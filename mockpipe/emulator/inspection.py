@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mockpipe.emulator.responses import bad_query, check_known_params, not_found
+from mockpipe.emulator.responses import bad_query, check_known_params, float_param, int_param, not_found, path_id, shown
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
@@ -39,9 +39,9 @@ class Inspection:
             Route("/mockpipe/calls", self.calls, methods=["GET"]),
             Route("/mockpipe/calls", self.clear, methods=["DELETE"]),
             Route("/mockpipe/calls/wait", self.wait, methods=["GET"]),
-            Route("/mockpipe/calls/{call_id:int}", self.call, methods=["GET"]),
+            Route("/mockpipe/calls/{call_id}", self.call, methods=["GET"]),
             Route("/mockpipe/requests", self.requests, methods=["GET"]),
-            Route("/mockpipe/requests/{request_id:int}", self.request, methods=["GET"]),
+            Route("/mockpipe/requests/{request_id}", self.request, methods=["GET"]),
             Route("/mockpipe/sources/{write_key}", self.source, methods=["GET"]),
             Route("/mockpipe/rules", self.rules, methods=["GET"]),
         ]
@@ -86,8 +86,8 @@ class Inspection:
     async def wait(self, request: Request) -> JSONResponse:
         params = request.query_params
         try:
-            count = int(params.get("count", "1"))
-            timeout = float(params.get("timeout", str(DEFAULT_WAIT_TIMEOUT)))
+            count = int_param(params, "count", 1)
+            timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT)
             if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
                 raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
             check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
@@ -104,9 +104,11 @@ class Inspection:
         )
 
     async def call(self, request: Request) -> JSONResponse:
-        found = self.journal.call(request.path_params["call_id"])
+        text = request.path_params["call_id"]
+        call_id = path_id(text)
+        found = None if call_id is None else self.journal.call(call_id)
         if found is None:
-            return not_found(f"no call {request.path_params['call_id']}")
+            return not_found(f"no call {shown(text)}")
         return JSONResponse(self._call_dict(found))
 
     async def clear(self, request: Request) -> JSONResponse:
@@ -131,9 +133,11 @@ class Inspection:
         )
 
     async def request(self, request: Request) -> JSONResponse:
-        found = self.journal.request(request.path_params["request_id"])
+        text = request.path_params["request_id"]
+        request_id = path_id(text)
+        found = None if request_id is None else self.journal.request(request_id)
         if found is None:
-            return not_found(f"no request {request.path_params['request_id']}")
+            return not_found(f"no request {shown(text)}")
         return JSONResponse(found.to_dict())
 
     async def source(self, request: Request) -> JSONResponse:

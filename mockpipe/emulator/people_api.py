@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mockpipe.emulator.responses import bad_query, check_known_params, error_response, not_found
+from mockpipe.emulator.responses import bad_query, check_known_params, error_response, int_param, not_found, shown
 from mockpipe.people.model import DEFAULT_PAGE_SIZE, AmbiguousIdError
 
 if TYPE_CHECKING:
@@ -40,14 +40,10 @@ def _ambiguous(exc: AmbiguousIdError) -> JSONResponse:
 def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:
     """`after` and `limit` from the query; raises ValueError for those and for unknown parameters."""
     check_known_params(params, known)
-    paging: dict[str, Any] = {"limit": DEFAULT_PAGE_SIZE}
-    for name in ("after", "limit"):
-        text = params.get(name)
-        if text is not None:
-            try:
-                paging[name] = int(text)
-            except ValueError:
-                raise ValueError(f"query parameter {name}={text!r}: not an integer") from None
+    paging: dict[str, Any] = {}
+    if "after" in params:
+        paging["after"] = int_param(params, "after", 0)
+    paging["limit"] = int_param(params, "limit", DEFAULT_PAGE_SIZE)
     return paging
 
 
@@ -97,7 +93,7 @@ class PeopleAPI:
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:
-            return not_found(f"no person {person_id!r}")
+            return not_found(f"no person {shown(person_id)!r}")
         return JSONResponse(found.to_dict())
 
     async def list_objects(self, request: Request) -> JSONResponse:
@@ -122,5 +118,5 @@ class PeopleAPI:
         except AmbiguousIdError as exc:
             return _ambiguous(exc)
         if found is None:
-            return not_found(f"no object {object_id!r} of type {type_id!r}")
+            return not_found(f"no object {shown(object_id)!r} of type {shown(type_id)!r}")
         return JSONResponse(found.to_dict())

@@ -29,3 +29,46 @@ def check_known_params(params: Mapping[str, str], known: Iterable[str]) -> None:
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"unknown query parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+
+# Ids in paths (`/mockpipe/calls/{id}`) are at most this large: SQLite's integers, where a store keeps them.
+MAX_PATH_ID = 2**63 - 1
+
+
+def path_id(text: str) -> int | None:
+    """The id in a path segment (ASCII digits), or None for anything else: such an id names nothing.
+
+    Parsed here rather than by Starlette's `int` convertor, which answers 500 to more digits than
+    Python converts (4300), and passes ids too large for the store on."""
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(MAX_PATH_ID)):
+        return None
+    number = int(digits)
+    return number if number <= MAX_PATH_ID else None
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` for a message, cut short: a 5000-digit parameter does not belong in an error answer in full."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def int_param(params: Mapping[str, str], name: str, default: int) -> int:
+    """The integer in query parameter `name` (`default` when it is absent); raises ValueError naming it."""
+    text = params.get(name)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:  # not digits, or more digits than Python converts
+        raise ValueError(f"query parameter {name}={shown(text)!r}: not an integer") from None
+
+
+def float_param(params: Mapping[str, str], name: str, default: float) -> float:
+    """The number in query parameter `name` (`default` when it is absent); raises ValueError naming it."""
+    text = params.get(name)
+    if text is None:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"query parameter {name}={shown(text)!r}: not a number") from None

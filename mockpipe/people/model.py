@@ -257,10 +257,10 @@ class People:
 
     def _people_in_order(self, write_key: str | None) -> Iterator[tuple[str, PersonState]]:
         """(write key, person) by creation: each partition keeps its people in that order."""
+        # Each stream is built by a function: a generator written inline would read the loop's `key` when
+        # it runs, after the loop, and file everyone under the last write key.
         streams = [
-            ((person.seq, key, person) for person in partition.people.values())
-            for key, partition in self._partitions.items()
-            if write_key in (None, key)
+            _people_stream(key, partition) for key, partition in self._partitions.items() if write_key in (None, key)
         ]
         return ((key, person) for _, key, person in heapq.merge(*streams))
 
@@ -306,11 +306,7 @@ class People:
     ) -> Iterator[tuple[str, tuple[str, str], ObjectState]]:
         type_id = None if object_type_id is None else str(object_type_id)
         streams = [
-            (
-                (state.seq, wk, key, state)
-                for key, state in partition.objects.items()
-                if type_id is None or key[0] == type_id
-            )
+            _objects_stream(wk, partition, type_id)
             for wk, partition in self._partitions.items()
             if write_key in (None, wk)
         ]
@@ -339,3 +335,18 @@ class People:
             apply_call(self._partitions, call)
         except Exception:  # one odd call must not stop the others of its batch
             log.exception("people: could not apply call %s", call.id)
+
+
+# -- the streams merged by creation (functions, so that each binds its own write key) -------------
+
+
+def _people_stream(key: str, partition: WriteKeyState) -> Iterator[tuple[int, str, PersonState]]:
+    return ((person.seq, key, person) for person in partition.people.values())
+
+
+def _objects_stream(
+    wk: str, partition: WriteKeyState, type_id: str | None
+) -> Iterator[tuple[int, str, tuple[str, str], ObjectState]]:
+    return (
+        (state.seq, wk, key, state) for key, state in partition.objects.items() if type_id is None or key[0] == type_id
+    )

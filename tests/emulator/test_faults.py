@@ -115,10 +115,19 @@ def test_clear_per_key_keeps_the_rules_for_every_key() -> None:
     assert faults.clear() == 1 and not faults.active
 
 
+def _nested(depth: int, inner: Any = 1) -> Any:
+    """Objects and arrays nested `depth` levels deep, alternately."""
+    for level in range(depth):
+        inner = {"a": inner} if level % 2 else [inner]
+    return inner
+
+
 @pytest.mark.parametrize(
     ("options", "complaint"),
     [
         ({}, "give a status"),
+        ({"status": 503, "body": {"x": _nested(64)}}, "nested too deeply: at most 64"),
+        ({"status": 503, "body": {"x": _nested(5000)}}, "nested too deeply"),
         ({"status": 199}, "200 to 599"),
         ({"status": 600}, "200 to 599"),
         ({"status": True}, "200 to 599"),
@@ -144,6 +153,11 @@ def test_impossible_rules_are_refused(options: dict[str, Any], complaint: str) -
         FaultError, match=complaint.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
     ):
         Faults().add(**options)
+
+
+def test_a_body_nested_up_to_the_limit_is_answered() -> None:
+    rule = Faults().add(status=503, body={"x": _nested(63)})
+    assert rule.to_dict()["body"] == {"x": _nested(63)}
 
 
 def test_retry_after_takes_whole_seconds_or_an_http_date() -> None:

@@ -256,6 +256,22 @@ def test_people_view(page: Page, client: Client) -> None:
     expect(person).to_have_count(2)
 
 
+def test_people_of_several_write_keys_link_to_their_own(page: Page, client: Client) -> None:
+    # Issue 13: every person was listed under the last write key, and the link of each row answered 404.
+    for key in ("key-a", "key-b", "key-c"):
+        client.post("/v1/identify", {"userId": f"user-{key}"}, key=key)
+        client.post("/v1/group", {"userId": f"user-{key}", "groupId": f"org-{key}"}, key=key)
+    page.click("button.tab[data-tab='people']")
+    people = page.locator("#people tbody tr")
+    expect(people).to_have_count(3)
+    for number, key in enumerate(("key-a", "key-b", "key-c")):
+        expect(people.nth(number).locator("td.key")).to_have_text(key)
+        people.nth(number).click()
+        expect(page.locator("#detail h2")).to_have_text(f"user-{key}")
+        page.locator("#detail ul.objects a").click()
+        expect(page.locator("#detail h2")).to_contain_text(f"object org-{key}")
+
+
 def test_people_come_in_pages_with_a_more_button(page: Page, client: Client) -> None:
     client.post("/v1/batch", {"batch": [{"type": "identify", "userId": f"u{i}"} for i in range(250)]})
     page.click("button.tab[data-tab='people']")

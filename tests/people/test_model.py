@@ -40,6 +40,21 @@ def test_people_are_per_write_key(client: Client, server: MockPipeServer) -> Non
     assert found is not None and found.traits == {"env": "a"} and found.ids == ("u1",)
 
 
+def test_lists_of_several_write_keys_keep_each_under_its_own(client: Client, server: MockPipeServer) -> None:
+    # Issue 13: the streams merged by creation read the loop's write key late, so that every person was
+    # listed under the last key, and an object looked up under it raised KeyError.
+    for key in ("key-a", "key-b", "key-c"):
+        ok(client.post("/v1/identify", {"userId": f"u-{key}"}, key=key))
+        ok(client.post("/v1/group", {"userId": f"u-{key}", "groupId": f"g-{key}"}, key=key))
+    people = server.people
+    assert [(p.write_key, p.ids[0]) for p in people.people()] == [(k, f"u-{k}") for k in ("key-a", "key-b", "key-c")]
+    assert [p.write_key for p in people.people_page("key-a").items] == ["key-a"]
+    assert [(o.write_key, o.object_id) for o in people.objects()] == [
+        (k, f"g-{k}") for k in ("key-a", "key-b", "key-c")
+    ]
+    assert [o.object_id for o in people.objects_page("key-b").items] == ["g-key-b"]
+
+
 def test_a_read_applies_queued_calls_in_slices() -> None:
     """The first read after a burst lets go of the lock between slices: the listener that queues
     the calls (on the server's event loop) waits for one slice at most, not for all of them."""
