@@ -8,6 +8,7 @@ default, as production is: a call that breaks the spec is answered 200 and kept 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
@@ -93,17 +94,18 @@ class Ingest:
         body = b""
         overflow = False
         if scope["method"] == "POST":
-            body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
-            if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
-                answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
+            body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.config.body_timeout)
+            if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
+                status, answer = self._incomplete(scope, headers, incomplete)
                 await send(
                     {
                         "type": "http.response.start",
-                        "status": 503,
+                        "status": status,
+                        # Whatever is still on its way of the body must not be read as the next request.
                         "headers": [
                             *_JSON_HEADERS,
                             (b"content-length", str(len(answer)).encode()),
-                            (b"retry-after", b"1"),
+                            (b"connection", b"close"),
                             *extra_headers,
                         ],
                     }
@@ -129,6 +131,24 @@ class Ingest:
             }
         )
         await send({"type": "http.response.body", "body": answer})
+
+    def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
+        """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
+        config = self.config
+        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
+        meta = _RequestMeta(
+            self.journal.next_request_id(),
+            _received_text(datetime.now(UTC)),
+            sys.intern(scope["method"]),
+            scope["path"],
+            headers,
+        )
+        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
+        try:
+            return self._reject(meta, strict, "request.incomplete", None, reason=reason)
+        except JournalWriteError as exc:
+            log.error("%s", exc)
+            return 503, _error_body("journal.write_failed", f"{exc}; retry later")
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
         encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
@@ -423,23 +443,30 @@ class _RequestMeta:
         )
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool, bool]:
-    """(body, over the limit, complete). Keeps nothing past the limit: an oversized body is never held."""
+async def _read_body(receive: Receive, limit: int, timeout: float) -> tuple[bytes, bool, str | None]:
+    """(body, over the limit, why it is incomplete: None when whole). Keeps nothing past the limit: an
+    oversized body is never held. The whole body must arrive within `timeout` seconds: a client that
+    trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"", False, False
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
-            return b"", True, await _discard(receive, message, DISCARD_LIMIT - size)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, True
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return b"", False, "the client closed the connection before the end of the body"
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
+                    whole = await _discard(receive, message, DISCARD_LIMIT - size)
+                    return b"", True, None if whole else "the client closed the connection before the end of the body"
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        return b"", False, f"timed out: the body did not arrive within {timeout:g} s (--body-timeout)"
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, None
 
 
 async def _discard(receive: Receive, message: Message, budget: int) -> bool:
