@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from mockpipe.emulator.responses import bad_query, check_known_params, not_found
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
+from mockpipe.journal.queries import MAX_PAGE
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from mockpipe.journal.journal import Call, Journal
 
 MAX_WAIT_TIMEOUT = 300.0
-DEFAULT_PAGE = 1000
+DEFAULT_PAGE = MAX_PAGE  # calls or requests in a page when no `limit` is given
+
+
+def page_size(limit: int | None) -> int:
+    """The calls or requests in one page of an answer: `limit`, at most `MAX_PAGE` (a larger one is
+    capped, not refused: the answer's `next` leads on)."""
+    return DEFAULT_PAGE if limit is None else min(limit, MAX_PAGE)
 
 
 class Inspection:
@@ -70,13 +77,14 @@ class Inspection:
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
-        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        limit = page_size(query.limit)
         found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
         return JSONResponse(
             {
                 "calls": [self._call_dict(call) for call in page],
                 "count": len(page),
+                "total": self.journal.count(query),
                 # Pass it as `after` to get the next page; null on the last one.
                 "next": page[-1].id if len(found) > limit and page else None,
             }
@@ -93,14 +101,23 @@ class Inspection:
             query = CallQuery.from_params(params)
         except ValueError as exc:
             return bad_query(str(exc))
-        result = await self.journal.wait_for_async(count, timeout, query)
+        limit = page_size(query.limit)
+        # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
+        result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
+        page = result.calls
         return JSONResponse(
             {
-                "calls": [self._call_dict(call) for call in result.calls],
-                "count": len(result.calls),
+                "calls": [self._call_dict(call) for call in page],
+                "count": len(page),
+                "total": self.journal.count(query),
+                # A page short of `limit` holds every match the wait saw; a full one may have more after it.
+                "next": page[-1].id if page and len(page) == limit and self._more_after(query, page[-1].id) else None,
                 "timedOut": result.timed_out,
             }
         )
+
+    def _more_after(self, query: CallQuery, call_id: int) -> bool:
+        return bool(self.journal.calls(replace(query, after=call_id, limit=1)))
 
     async def call(self, request: Request) -> JSONResponse:
         found = self.journal.call(request.path_params["call_id"])
@@ -118,13 +135,14 @@ class Inspection:
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
-        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        limit = page_size(query.limit)
         found = self.journal.requests(replace(query, limit=limit + 1))
         page = found[:limit]
         return JSONResponse(
             {
                 "requests": [r.to_dict() for r in page],
                 "count": len(page),
+                "total": self.journal.count_requests(query),
                 "next": page[-1].id if len(found) > limit and page else None,
             }
         )
