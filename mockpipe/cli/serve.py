@@ -222,7 +222,9 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(emulator=emulator, on_ready=announce)
     try:
-        asyncio.run(_serve_until_signalled(app, emulator, hypercorn_config(sock, keep_alive_timeout=config.keep_alive_timeout)))
+        asyncio.run(
+            _serve_until_signalled(app, emulator, hypercorn_config(sock, keep_alive_timeout=config.keep_alive_timeout))
+        )
     finally:
         for line in emulator.close():
             print(line, flush=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -16,13 +20,25 @@ from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
 
     from mockpipe.emulator.config import ServerConfig
-    from mockpipe.journal.journal import Call, Journal
+    from mockpipe.journal.journal import Call, Journal, WaitResult
 
 MAX_WAIT_TIMEOUT = 300.0
 DEFAULT_PAGE = MAX_PAGE  # calls or requests in a page when no `limit` is given
+
+
+class PageResponse(JSONResponse):
+    """A JSON answer written by orjson: a page of a thousand calls in a tenth of the time."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # a value orjson does not write (an integer past 64 bits, say)
+            return super().render(content)
 
 
 def page_size(limit: int | None) -> int:
@@ -39,6 +55,10 @@ class Inspection:
         self.journal = journal
         # Tells clients that follow the journal (`mockpipe calls --follow`) that the server was restarted.
         self.instance = uuid.uuid4().hex
+        # Per event loop: a server that is stopped and started again serves on a new one.
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -52,6 +72,16 @@ class Inspection:
             Route("/mockpipe/sources/{write_key}", self.source, methods=["GET"]),
             Route("/mockpipe/rules", self.rules, methods=["GET"]),
         ]
+
+    async def _in_worker(self, write: Callable[..., JSONResponse], *args: Any) -> JSONResponse:
+        """A page written out in a worker thread, one at a time: ten pages of a thousand calls written
+        at once would leave the event loop a tenth of the interpreter, and every request waiting."""
+        loop = asyncio.get_running_loop()
+        gate = self._writers.get(loop)
+        if gate is None:
+            gate = self._writers[loop] = asyncio.Semaphore(1)
+        async with gate:
+            return await run_in_threadpool(write, *args)
 
     def _call_dict(self, call: Call) -> dict[str, Any]:
         # Side values (the forward status, ...) join the call's own fields.
@@ -77,10 +107,15 @@ class Inspection:
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
+        return await self._in_worker(self._calls_page, query)
+
+    def _calls_page(self, query: CallQuery) -> JSONResponse:
+        """A page of calls (in a worker thread: a thousand calls take a while to write out, and the
+        event loop goes on taking calls meanwhile)."""
         limit = page_size(query.limit)
         found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse(
+        return PageResponse(
             {
                 "calls": [self._call_dict(call) for call in page],
                 "count": len(page),
@@ -104,8 +139,11 @@ class Inspection:
         limit = page_size(query.limit)
         # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
         result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
+        return await self._in_worker(self._wait_page, query, limit, result)
+
+    def _wait_page(self, query: CallQuery, limit: int, result: WaitResult) -> JSONResponse:
         page = result.calls
-        return JSONResponse(
+        return PageResponse(
             {
                 "calls": [self._call_dict(call) for call in page],
                 "count": len(page),
@@ -135,10 +173,13 @@ class Inspection:
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
+        return await self._in_worker(self._requests_page, query)
+
+    def _requests_page(self, query: RequestQuery) -> JSONResponse:
         limit = page_size(query.limit)
         found = self.journal.requests(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse(
+        return PageResponse(
             {
                 "requests": [r.to_dict() for r in page],
                 "count": len(page),

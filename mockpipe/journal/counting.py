@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Hashable
 
 
-
 class MatchCounts:
     """Counts by query of one journal (used with the journal's lock held).
 

@@ -6,11 +6,10 @@ halves use (the tables, the partitions, the lock); it is not used on its own.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.journal.packed import REQUEST_ACCEPTED, REQUEST_STATUS, REQUEST_WRITE_KEY
+from mockpipe.journal.packed import CALL_WRITE_KEY, REQUEST_ACCEPTED, REQUEST_STATUS, REQUEST_WRITE_KEY
 from mockpipe.journal.partitions import SourceStatus
 from mockpipe.journal.queries import CallQuery, RequestQuery, call_query, row_filter, rows_decide
 from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, WaitProgress
@@ -28,7 +27,8 @@ if TYPE_CHECKING:
     from mockpipe.types import JSONObject
 
 
-GATHER_SLICE = 4096  # rows a long-poll looks at before letting the event loop serve others
+GATHER_SLICE = 1024  # rows a long-poll looks at before letting the event loop serve others
+READ_COST = 16  # a call read back costs as much as this many rows looked at
 
 
 def _request_shape_filter(query: RequestQuery) -> list[tuple[int, Any]]:
@@ -42,6 +42,11 @@ def _request_shape_filter(query: RequestQuery) -> list[tuple[int, Any]]:
         )
         if value is not None
     ]
+
+
+def _plain(query: CallQuery) -> bool:
+    """Whether a query filters on nothing but the write key (and duplicates, and paging)."""
+    return replace(query, write_key=None, duplicates=False, after=None, limit=None) == CallQuery()
 
 
 class JournalReads:
@@ -206,7 +211,7 @@ class JournalReads:
 
         def look() -> tuple[bool, bool]:
             caught_up = self._gather(progress, count, GATHER_SLICE)
-            return progress.matched >= count, caught_up
+            return caught_up and progress.matched >= count, caught_up  # a page as full as the journal has
 
         await self._waiters.wait_async(look, timeout)
         return progress.result(count)
@@ -228,33 +233,68 @@ class JournalReads:
             budget = None
         elif progress.seen_up_to:
             query = replace(query, after=max(progress.seen_up_to, query.after or 0))
-        indexes = self._oldest_first(query.write_key, query.after)
-        if budget is not None:
-            indexes = itertools.islice(indexes, budget)
         candidate, read, decided = row_filter(query, table), table.call, rows_decide(query)
+        plain = table.in_order and _plain(query)
         found, page = progress.found, progress.page
-        looked = 0
+        # A call read costs as much as READ_COST rows looked at: a slice reads a few hundred at most.
+        left = budget if budget is not None else -1
         last = -1
-        enough = False
-        for index in indexes:
-            looked += 1
+        for index in self._oldest_first(query.write_key, query.after):
+            if left == 0:
+                break  # the slice is used up before the end of the journal: not caught up
+            left -= 1
             last = index
             if not candidate(index):
                 continue
             if decided and page is not None and len(found) >= page:
+                if plain:  # the rest is counted in bulk, without looking at each row
+                    progress.matched += 1 + self._count_plain(query, table.field(index, table.ID))
+                    left, last = -1, self._last_index(query.write_key, last)
+                    break
                 progress.matched += 1
             else:
+                left = max(left - READ_COST, 0) if left > 0 else left
                 call = read(index)
                 if query.matches(call):  # confirms what the row's keys only suggest
                     progress.matched += 1
                     if page is None or len(found) < page:
                         found.append(call)
             if page is not None and len(found) >= page and progress.matched >= count:
-                enough = True  # a full page, and the count waited for: the rest would only be counted
+                left = -1  # a full page, and the count waited for: the rest would only be counted
                 break
+        else:
+            left = -1  # looked at every call there is
         if last >= 0:
             progress.seen_up_to = max(progress.seen_up_to, table.field(last, table.ID))
-        return enough or budget is None or looked < budget
+        return left != 0
+
+    def _count_plain(self, query: CallQuery, after: int) -> int:
+        """How many calls of a query that filters on nothing but the write key have an id above
+        `after`, from where the rows start and the duplicates (ids grow along the rows; the lock is held)."""
+        table = self._calls
+        if query.write_key is None:
+            rows = table.stop - table.first_after(after)
+        else:
+            partition = self._partitions.get(query.write_key)
+            if partition is None:
+                return 0
+            rows = sum(1 for _ in partition.oldest_first(table, after))  # C-speed slice, counted
+        if query.duplicates or not table.duplicate_of:
+            return rows
+        resent = 0
+        for call_id in table.duplicate_of:
+            if call_id > after and query.write_key is not None:
+                index = table.index_of(call_id)
+                resent += index is not None and table.shape(index)[CALL_WRITE_KEY] == query.write_key
+            elif call_id > after:
+                resent += 1
+        return rows - resent
+
+    def _last_index(self, write_key: str | None, default: int) -> int:
+        """The physical index of the newest call (of a write key), or `default` when there is none."""
+        for index in self._newest_first(write_key):
+            return index
+        return default
 
     # -- counting ------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mockpipe.journal.records import Call
 
 DEFAULT_WAIT_TIMEOUT = 5.0
+SLICE_PAUSE = 0.001  # seconds between the slices of a long journal a long-poll looks at
 
 
 class WaitProgress:
@@ -109,7 +110,9 @@ class Waiters:
                 if finished or self._released > released:
                     return
                 if not caught_up:
-                    await asyncio.sleep(0)  # the rest of the journal next turn: the loop serves others meanwhile
+                    # The rest of the journal in a moment: the loop serves others meanwhile (a bare
+                    # yield would let ten long-polls take turns and leave a request a turn in ten).
+                    await asyncio.sleep(SLICE_PAUSE)
                     continue
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
