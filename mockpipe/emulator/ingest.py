@@ -82,6 +82,7 @@ class Ingest:
         self.config = config
         self.journal = journal
         self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
+        self.deadlines = BodyDeadlines(config.body_timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -94,7 +95,7 @@ class Ingest:
         body = b""
         overflow = False
         if scope["method"] == "POST":
-            body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.config.body_timeout)
+            body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.deadlines)
             if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
                 status, answer = self._incomplete(scope, headers, incomplete)
                 await send(
@@ -443,29 +444,85 @@ class _RequestMeta:
         )
 
 
-async def _read_body(receive: Receive, limit: int, timeout: float) -> tuple[bytes, bool, str | None]:
+class BodyDeadlines:
+    """The deadlines of the request bodies being read, enforced by one sweeper task per event loop.
+
+    A timer per request (`asyncio.timeout`) would cost half the hot path; here a request costs a dict
+    entry, and the sweeper, waking a few times per timeout, cancels a read that has run out of time
+    (a deadline is met within a quarter of the timeout)."""
+
+    IDLE_ROUNDS = 40  # sweeps with nothing to watch before the sweeper ends (a new read starts it again)
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._reading: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[Any] | None:
+        """Watch the current task's read; returns the task (None outside one)."""
+        task = asyncio.current_task()
+        if task is None:
+            return None
+        loop = task.get_loop()
+        self._reading[task] = loop.time() + self.timeout
+        sweeper = self._sweeper
+        if sweeper is None or sweeper.done() or sweeper.get_loop() is not loop:
+            self._sweeper = loop.create_task(self._sweep(loop))
+        return task
+
+    def end(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self._reading.pop(task, None)
+
+    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether the task was cancelled for running out of time; the cancellation is taken back."""
+        if task is None or task not in self._expired:
+            return False
+        self._expired.discard(task)
+        task.uncancel()
+        return True
+
+    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        idle = 0
+        while idle < self.IDLE_ROUNDS:
+            await asyncio.sleep(self.timeout / 4)
+            idle = 0 if self._reading else idle + 1
+            now = loop.time()
+            for task, deadline in list(self._reading.items()):
+                if deadline <= now and task.get_loop() is loop:
+                    del self._reading[task]
+                    self._expired.add(task)
+                    task.cancel()
+
+
+async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> tuple[bytes, bool, str | None]:
     """(body, over the limit, why it is incomplete: None when whole). Keeps nothing past the limit: an
-    oversized body is never held. The whole body must arrive within `timeout` seconds: a client that
-    trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
+    oversized body is never held. The whole body must arrive within the deadlines' timeout: a client
+    that trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
     chunks: list[bytes] = []
     size = 0
+    task = deadlines.start()
     try:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return b"", False, "the client closed the connection before the end of the body"
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
-                    whole = await _discard(receive, message, DISCARD_LIMIT - size)
-                    return b"", True, None if whole else "the client closed the connection before the end of the body"
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
-        return b"", False, f"timed out: the body did not arrive within {timeout:g} s (--body-timeout)"
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", False, "the client closed the connection before the end of the body"
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
+                whole = await _discard(receive, message, DISCARD_LIMIT - size)
+                return b"", True, None if whole else "the client closed the connection before the end of the body"
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError:
+        if not deadlines.timed_out(task):
+            raise  # cancelled for another reason: the server is stopping
+        return b"", False, f"timed out: the body did not arrive within {deadlines.timeout:g} s (--body-timeout)"
+    finally:
+        deadlines.end(task)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, None
 
 
