@@ -12,7 +12,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from mockpipe.emulator.config import DEFAULT_LISTEN_HOST, ServerConfig
+from mockpipe.emulator.config import DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_LISTEN_HOST, ServerConfig
 from mockpipe.emulator.origins import is_loopback
 from mockpipe.errors import MockpipeError
 from mockpipe.spec.limits import MAX_BATCH_BYTES, MAX_CALL_BYTES
@@ -83,6 +83,21 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="keep at most N calls in memory, dropping the oldest (default: unbounded)",
     )
+    parser.add_argument(
+        "--body-timeout",
+        type=seconds,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="S",
+        help="drop a tracking request whose body takes longer to arrive, journaled as request.incomplete "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=seconds,
+        default=DEFAULT_KEEP_ALIVE_TIMEOUT,
+        metavar="S",
+        help="close an idle keep-alive connection after S seconds (default %(default)s)",
+    )
 
 
 def port_number(text: str) -> int:
@@ -94,6 +109,17 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port {port} is out of range (0-65535)")
     return port
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be positive, not {text}")
+    return value
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -108,6 +134,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         reject_malformed=args.reject_malformed,
         max_calls=args.max_calls,
         allow_hosts=frozenset(args.allow_host),
+        body_timeout=args.body_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
     )
 
 
@@ -215,7 +243,9 @@ def serve(args: argparse.Namespace) -> int:
 
     app = create_app(emulator=emulator, on_ready=announce)
     try:
-        asyncio.run(_serve_until_signalled(app, emulator, hypercorn_config(sock)))
+        asyncio.run(
+            _serve_until_signalled(app, emulator, hypercorn_config(sock, keep_alive_timeout=config.keep_alive_timeout))
+        )
     finally:
         for line in emulator.close():
             print(line, flush=True)

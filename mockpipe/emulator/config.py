@@ -10,6 +10,8 @@ from mockpipe.types import REGIONS
 
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 DEFAULT_LISTEN_PORT = 0
+DEFAULT_BODY_TIMEOUT = 5.0  # seconds a tracking request's whole body may take to arrive
+DEFAULT_KEEP_ALIVE_TIMEOUT = 5.0  # seconds an idle keep-alive connection stays open
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +34,10 @@ class ServerConfig:
     # Host names (or addresses) the inspection API and UI answer besides localhost, loopback addresses and
     # `host`: `--allow-host`. `*` allows any Host (a container behind its own firewall); origins stay checked.
     allow_hosts: frozenset[str] = field(default_factory=frozenset)
+    # A tracking request whose body takes longer to arrive is dropped and journaled (`request.incomplete`).
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    # An idle keep-alive connection is closed after this many seconds.
+    keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:
@@ -40,6 +46,8 @@ class ServerConfig:
             raise ValueError("size limits must be positive")
         if self.max_calls is not None and self.max_calls <= 0:
             raise ValueError("max_calls must be positive")
+        if not self.body_timeout > 0 or not self.keep_alive_timeout > 0:
+            raise ValueError("body_timeout and keep_alive_timeout must be positive (seconds)")
         object.__setattr__(self, "write_keys", frozenset(self.write_keys))
         object.__setattr__(self, "allow_hosts", frozenset(_allowed_host(name) for name in self.allow_hosts))
 

@@ -8,6 +8,7 @@ default, as production is: a call that breaks the spec is answered 200 and kept 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
@@ -81,6 +82,7 @@ class Ingest:
         self.config = config
         self.journal = journal
         self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
+        self.deadlines = BodyDeadlines(config.body_timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -93,17 +95,18 @@ class Ingest:
         body = b""
         overflow = False
         if scope["method"] == "POST":
-            body, overflow, complete = await _read_body(receive, self._raw_limit(headers))
-            if not complete:  # the client went away mid-body, or the server is stopping: nothing was kept
-                answer = _error_body("request.incomplete", "the request body did not arrive whole; send it again")
+            body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.deadlines)
+            if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
+                status, answer = self._incomplete(scope, headers, incomplete)
                 await send(
                     {
                         "type": "http.response.start",
-                        "status": 503,
+                        "status": status,
+                        # Whatever is still on its way of the body must not be read as the next request.
                         "headers": [
                             *_JSON_HEADERS,
                             (b"content-length", str(len(answer)).encode()),
-                            (b"retry-after", b"1"),
+                            (b"connection", b"close"),
                             *extra_headers,
                         ],
                     }
@@ -129,6 +132,24 @@ class Ingest:
             }
         )
         await send({"type": "http.response.body", "body": answer})
+
+    def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
+        """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
+        config = self.config
+        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
+        meta = _RequestMeta(
+            self.journal.next_request_id(),
+            _received_text(datetime.now(UTC)),
+            sys.intern(scope["method"]),
+            scope["path"],
+            headers,
+        )
+        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
+        try:
+            return self._reject(meta, strict, "request.incomplete", None, reason=reason)
+        except JournalWriteError as exc:
+            log.error("%s", exc)
+            return 503, _error_body("journal.write_failed", f"{exc}; retry later")
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
         encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
@@ -423,23 +444,86 @@ class _RequestMeta:
         )
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool, bool]:
-    """(body, over the limit, complete). Keeps nothing past the limit: an oversized body is never held."""
+class BodyDeadlines:
+    """The deadlines of the request bodies being read, enforced by one sweeper task per event loop.
+
+    A timer per request (`asyncio.timeout`) would cost half the hot path; here a request costs a dict
+    entry, and the sweeper, waking a few times per timeout, cancels a read that has run out of time
+    (a deadline is met within a quarter of the timeout)."""
+
+    IDLE_ROUNDS = 40  # sweeps with nothing to watch before the sweeper ends (a new read starts it again)
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._reading: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[Any] | None:
+        """Watch the current task's read; returns the task (None outside one)."""
+        task = asyncio.current_task()
+        if task is None:
+            return None
+        loop = task.get_loop()
+        self._reading[task] = loop.time() + self.timeout
+        sweeper = self._sweeper
+        if sweeper is None or sweeper.done() or sweeper.get_loop() is not loop:
+            self._sweeper = loop.create_task(self._sweep(loop))
+        return task
+
+    def end(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self._reading.pop(task, None)
+
+    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether the task was cancelled for running out of time; the cancellation is taken back."""
+        if task is None or task not in self._expired:
+            return False
+        self._expired.discard(task)
+        task.uncancel()
+        return True
+
+    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        idle = 0
+        while idle < self.IDLE_ROUNDS:
+            await asyncio.sleep(self.timeout / 4)
+            idle = 0 if self._reading else idle + 1
+            now = loop.time()
+            for task, deadline in list(self._reading.items()):
+                if deadline <= now and task.get_loop() is loop:
+                    del self._reading[task]
+                    self._expired.add(task)
+                    task.cancel()
+
+
+async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> tuple[bytes, bool, str | None]:
+    """(body, over the limit, why it is incomplete: None when whole). Keeps nothing past the limit: an
+    oversized body is never held. The whole body must arrive within the deadlines' timeout: a client
+    that trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"", False, False
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
-            return b"", True, await _discard(receive, message, DISCARD_LIMIT - size)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, True
+    task = deadlines.start()
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", False, "the client closed the connection before the end of the body"
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
+                whole = await _discard(receive, message, DISCARD_LIMIT - size)
+                return b"", True, None if whole else "the client closed the connection before the end of the body"
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError:
+        if not deadlines.timed_out(task):
+            raise  # cancelled for another reason: the server is stopping
+        return b"", False, f"timed out: the body did not arrive within {deadlines.timeout:g} s (--body-timeout)"
+    finally:
+        deadlines.end(task)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, None
 
 
 async def _discard(receive: Receive, message: Message, budget: int) -> bool:

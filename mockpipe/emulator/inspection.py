@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.responses import bad_query, check_known_params, float_param, int_param, not_found, path_id, shown
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
+from mockpipe.journal.queries import MAX_PAGE
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.requests import Request
 
     from mockpipe.emulator.config import ServerConfig
-    from mockpipe.journal.journal import Call, Journal
+    from mockpipe.journal.journal import Call, Journal, WaitResult
 
 MAX_WAIT_TIMEOUT = 300.0
-DEFAULT_PAGE = 1000
+DEFAULT_PAGE = MAX_PAGE  # calls or requests in a page when no `limit` is given
+
+
+class PageResponse(JSONResponse):
+    """A JSON answer written by orjson: a page of a thousand calls in a tenth of the time."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # a value orjson does not write (an integer past 64 bits, say)
+            return super().render(content)
+
+
+def page_size(limit: int | None) -> int:
+    """The calls or requests in one page of an answer: `limit`, at most `MAX_PAGE` (a larger one is
+    capped, not refused: the answer's `next` leads on)."""
+    return DEFAULT_PAGE if limit is None else min(limit, MAX_PAGE)
 
 
 class Inspection:
@@ -32,6 +55,10 @@ class Inspection:
         self.journal = journal
         # Tells clients that follow the journal (`mockpipe calls --follow`) that the server was restarted.
         self.instance = uuid.uuid4().hex
+        # Per event loop: a server that is stopped and started again serves on a new one.
+        self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -45,6 +72,16 @@ class Inspection:
             Route("/mockpipe/sources/{write_key}", self.source, methods=["GET"]),
             Route("/mockpipe/rules", self.rules, methods=["GET"]),
         ]
+
+    async def _in_worker(self, write: Callable[..., JSONResponse], *args: Any) -> JSONResponse:
+        """A page written out in a worker thread, one at a time: ten pages of a thousand calls written
+        at once would leave the event loop a tenth of the interpreter, and every request waiting."""
+        loop = asyncio.get_running_loop()
+        gate = self._writers.get(loop)
+        if gate is None:
+            gate = self._writers[loop] = asyncio.Semaphore(1)
+        async with gate:
+            return await run_in_threadpool(write, *args)
 
     def _call_dict(self, call: Call) -> dict[str, Any]:
         # Side values (the forward status, ...) join the call's own fields.
@@ -71,13 +108,19 @@ class Inspection:
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
-        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        return await self._in_worker(self._calls_page, query)
+
+    def _calls_page(self, query: CallQuery) -> JSONResponse:
+        """A page of calls (in a worker thread: a thousand calls take a while to write out, and the
+        event loop goes on taking calls meanwhile)."""
+        limit = page_size(query.limit)
         found = self.journal.calls(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse(
+        return PageResponse(
             {
                 "calls": [self._call_dict(call) for call in page],
                 "count": len(page),
+                "total": self.journal.count(query),
                 # Pass it as `after` to get the next page; null on the last one.
                 "next": page[-1].id if len(found) > limit and page else None,
             }
@@ -94,14 +137,26 @@ class Inspection:
             query = CallQuery.from_params(params)
         except ValueError as exc:
             return bad_query(str(exc))
-        result = await self.journal.wait_for_async(count, timeout, query)
-        return JSONResponse(
+        limit = page_size(query.limit)
+        # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
+        result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
+        return await self._in_worker(self._wait_page, query, limit, result)
+
+    def _wait_page(self, query: CallQuery, limit: int, result: WaitResult) -> JSONResponse:
+        page = result.calls
+        return PageResponse(
             {
-                "calls": [self._call_dict(call) for call in result.calls],
-                "count": len(result.calls),
+                "calls": [self._call_dict(call) for call in page],
+                "count": len(page),
+                "total": self.journal.count(query),
+                # A page short of `limit` holds every match the wait saw; a full one may have more after it.
+                "next": page[-1].id if page and len(page) == limit and self._more_after(query, page[-1].id) else None,
                 "timedOut": result.timed_out,
             }
         )
+
+    def _more_after(self, query: CallQuery, call_id: int) -> bool:
+        return bool(self.journal.calls(replace(query, after=call_id, limit=1)))
 
     async def call(self, request: Request) -> JSONResponse:
         text = request.path_params["call_id"]
@@ -121,13 +176,17 @@ class Inspection:
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
             return bad_query(str(exc))
-        limit = query.limit if query.limit is not None else DEFAULT_PAGE
+        return await self._in_worker(self._requests_page, query)
+
+    def _requests_page(self, query: RequestQuery) -> JSONResponse:
+        limit = page_size(query.limit)
         found = self.journal.requests(replace(query, limit=limit + 1))
         page = found[:limit]
-        return JSONResponse(
+        return PageResponse(
             {
                 "requests": [r.to_dict() for r in page],
                 "count": len(page),
+                "total": self.journal.count_requests(query),
                 "next": page[-1].id if len(found) > limit and page else None,
             }
         )

@@ -13,7 +13,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 
 from mockpipe.emulator.app import create_app
-from mockpipe.emulator.config import ServerConfig
+from mockpipe.emulator.config import DEFAULT_KEEP_ALIVE_TIMEOUT, ServerConfig
 from mockpipe.emulator.emulator import Emulator
 from mockpipe.errors import ServerError
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, Journal
@@ -52,9 +52,13 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def hypercorn_config(sock: socket.socket, *, quiet: bool = True) -> HypercornConfig:
-    """Hypercorn settings that serve on an already bound socket (the only owner of its descriptor)."""
+def hypercorn_config(
+    sock: socket.socket, *, quiet: bool = True, keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT
+) -> HypercornConfig:
+    """Hypercorn settings that serve on an already bound socket (the only owner of its descriptor);
+    an idle keep-alive connection is closed after `keep_alive_timeout` seconds."""
     config = HypercornConfig()
+    config.keep_alive_timeout = keep_alive_timeout
     config.bind = [f"fd://{sock.detach()}"]
     config.accesslog = None
     config.errorlog = log if quiet else "-"
@@ -166,7 +170,7 @@ class MockPipeServer:
         self.port = sock.getsockname()[1]  # the real port when 0 was asked for
         self._ready.clear()
         self._failure = None
-        config = hypercorn_config(sock)
+        config = hypercorn_config(sock, keep_alive_timeout=self.config.keep_alive_timeout)
         self._thread = threading.Thread(target=self._run, args=(config,), name="mockpipe-server", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) or self._failure is not None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.errors import JournalWriteError
+from mockpipe.journal.counting import MatchCounts
 from mockpipe.journal.packed import (
     CALL_WRITE_KEY,
     KEY_MASK,
@@ -80,6 +81,7 @@ class Journal(JournalReads):
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
         self._waiters = Waiters(self._lock)
         self._clears = 0  # bumped by clear(): pending waits start over
+        self._counts = MatchCounts()  # the totals of queries, kept for the next page
         self._listeners: list[Listener] = []
         self._durable: list[Listener] = []  # listeners whose failure fails the request
         self._clear_listeners: list[Callable[[str | None], None]] = []

@@ -13,6 +13,9 @@ from mockpipe.journal.records import Call, RequestRecord
 if TYPE_CHECKING:
     from mockpipe.journal.packed import CallTable
 
+# The most calls or requests one answer of the inspection API holds (`limit` above it is capped).
+MAX_PAGE = 1000
+
 
 def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
     """The query fields set by HTTP query parameters, read as `spec` says; ValueError names a bad one."""
@@ -153,6 +156,18 @@ def call_query(query: CallQuery | None, filters: Mapping[str, Any]) -> CallQuery
             f"unknown call filter(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(CALL_QUERY_FIELDS))}"
         )
     return CallQuery(**filters)
+
+
+def rows_decide(query: CallQuery) -> bool:
+    """Whether `row_filter` alone decides the query: it filters on no text (messageId, userId, ...),
+    whose keys in the rows are hashes that only suggest a match. Calls are then counted unread."""
+    return (
+        query.message_id is None
+        and query.user_id is None
+        and query.anonymous_id is None
+        and query.event is None
+        and query.name is None
+    )
 
 
 def row_filter(query: CallQuery, table: CallTable) -> Callable[[int], bool]:

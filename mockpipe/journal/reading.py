@@ -6,23 +6,47 @@ halves use (the tables, the partitions, the lock); it is not used on its own.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.journal.packed import REQUEST_ACCEPTED, REQUEST_STATUS, REQUEST_WRITE_KEY
+from mockpipe.journal.packed import CALL_WRITE_KEY, REQUEST_ACCEPTED, REQUEST_STATUS, REQUEST_WRITE_KEY
 from mockpipe.journal.partitions import SourceStatus
-from mockpipe.journal.queries import CallQuery, RequestQuery, call_query, row_filter
+from mockpipe.journal.queries import CallQuery, RequestQuery, call_query, row_filter, rows_decide
 from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, WaitProgress
 
 if TYPE_CHECKING:
     import threading
     from collections.abc import Iterable, Iterator
 
+    from mockpipe.journal.counting import MatchCounts
     from mockpipe.journal.packed import CallTable, RequestTable
     from mockpipe.journal.partitions import Partition
     from mockpipe.journal.queries import WaitResult
     from mockpipe.journal.records import Call, RequestRecord
     from mockpipe.journal.waits import Waiters
     from mockpipe.types import JSONObject
+
+
+GATHER_SLICE = 1024  # rows a long-poll looks at before letting the event loop serve others
+READ_COST = 16  # a call read back costs as much as this many rows looked at
+
+
+def _request_shape_filter(query: RequestQuery) -> list[tuple[int, Any]]:
+    """(position in a request row's shape, value wanted) of each filter of `query`."""
+    return [
+        (position, value)
+        for position, value in (
+            (REQUEST_WRITE_KEY, query.write_key),
+            (REQUEST_STATUS, query.status),
+            (REQUEST_ACCEPTED, query.accepted),
+        )
+        if value is not None
+    ]
+
+
+def _plain(query: CallQuery) -> bool:
+    """Whether a query filters on nothing but the write key (and duplicates, and paging)."""
+    return replace(query, write_key=None, duplicates=False, after=None, limit=None) == CallQuery()
 
 
 class JournalReads:
@@ -35,6 +59,7 @@ class JournalReads:
     _attempts: dict[int, int]
     _waiters: Waiters
     _clears: int
+    _counts: MatchCounts
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -105,15 +130,7 @@ class JournalReads:
 
     def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
         query = query or RequestQuery()
-        wanted = [
-            (position, value)
-            for position, value in (
-                (REQUEST_WRITE_KEY, query.write_key),
-                (REQUEST_STATUS, query.status),
-                (REQUEST_ACCEPTED, query.accepted),
-            )
-            if value is not None
-        ]
+        wanted = _request_shape_filter(query)
         found: list[RequestRecord] = []
         with self._lock:
             table = self._requests
@@ -174,9 +191,10 @@ class JournalReads:
         **filters: Any,
     ) -> WaitResult:
         """Block until `count` calls match, or `timeout` seconds pass; never raises on time-out.
-        A `limit` in the query bounds the calls returned, not the count waited for."""
-        progress = WaitProgress(call_query(query, filters))
-        self._waiters.wait(lambda: self._gather(progress) >= count, timeout)
+        A `limit` in the query bounds the calls returned (and kept meanwhile), not the count waited for."""
+        query = call_query(query, filters)
+        progress = WaitProgress(query, query.limit)
+        self._waiters.wait(lambda: self._gather(progress, count, None) and progress.matched >= count, timeout)
         return progress.result(count)
 
     async def wait_for_async(
@@ -186,28 +204,131 @@ class JournalReads:
         query: CallQuery | None = None,
         **filters: Any,
     ) -> WaitResult:
-        """`wait_for` for an event loop: suspends instead of blocking the thread."""
-        progress = WaitProgress(call_query(query, filters))
-        await self._waiters.wait_async(lambda: self._gather(progress) >= count, timeout)
+        """`wait_for` for an event loop: suspends instead of blocking the thread, and looks at a long
+        journal a slice at a time, so that the loop goes on serving meanwhile."""
+        query = call_query(query, filters)
+        progress = WaitProgress(query, query.limit)
+
+        def look() -> tuple[bool, bool]:
+            caught_up = self._gather(progress, count, GATHER_SLICE)
+            return caught_up and progress.matched >= count, caught_up  # a page as full as the journal has
+
+        await self._waiters.wait_async(look, timeout)
         return progress.result(count)
 
-    def _gather(self, progress: WaitProgress) -> int:
-        """Add to `progress` the matching calls recorded since it last looked (the lock is held);
-        returns how many it has found in all.
+    def _gather(self, progress: WaitProgress, count: int, budget: int | None) -> bool:
+        """Add to `progress` the matching calls recorded since it last looked, looking at `budget` rows
+        at most (None: every new one), and no further once it has a full page and `count` have matched
+        (the lock is held).
+        Returns whether it has looked at every call there is (or has found all it needs).
 
-        Only the new calls are examined, so a pending wait costs little per recorded request."""
+        Only the new calls are examined, so a pending wait costs little per recorded request; the
+        calls past the page are counted, not kept, and read only when their rows cannot decide."""
         if progress.clears != self._clears:  # the journal was cleared meanwhile: start over
-            progress.found.clear()
-            progress.seen_up_to = 0
-            progress.clears = self._clears
+            progress.start_over(self._clears)
         table = self._calls
-        new: list[int] = []
-        for index in self._newest_first(progress.query.write_key):  # ids grow: stop at the first one seen
-            call_id = table.field(index, table.ID)
-            if call_id <= progress.seen_up_to:
+        query = progress.query
+        if not table.in_order:  # ids do not tell what was looked at: look at everything again
+            progress.start_over(self._clears)
+            budget = None
+        elif progress.seen_up_to:
+            query = replace(query, after=max(progress.seen_up_to, query.after or 0))
+        candidate, read, decided = row_filter(query, table), table.call, rows_decide(query)
+        plain = table.in_order and _plain(query)
+        found, page = progress.found, progress.page
+        # A call read costs as much as READ_COST rows looked at: a slice reads a few hundred at most.
+        left = budget if budget is not None else -1
+        last = -1
+        for index in self._oldest_first(query.write_key, query.after):
+            if left == 0:
+                break  # the slice is used up before the end of the journal: not caught up
+            left -= 1
+            last = index
+            if not candidate(index):
+                continue
+            if decided and page is not None and len(found) >= page:
+                if plain:  # the rest is counted in bulk, without looking at each row
+                    progress.matched += 1 + self._count_plain(query, table.field(index, table.ID))
+                    left, last = -1, self._last_index(query.write_key, last)
+                    break
+                progress.matched += 1
+            else:
+                left = max(left - READ_COST, 0) if left > 0 else left
+                call = read(index)
+                if query.matches(call):  # confirms what the row's keys only suggest
+                    progress.matched += 1
+                    if page is None or len(found) < page:
+                        found.append(call)
+            if page is not None and len(found) >= page and progress.matched >= count:
+                left = -1  # a full page, and the count waited for: the rest would only be counted
                 break
-            new.append(index)
-        if new:
-            progress.seen_up_to = max(progress.seen_up_to, table.field(new[0], table.ID))
-        progress.found.extend(self._matching(reversed(new), progress.query, None))
-        return len(progress.found)
+        else:
+            left = -1  # looked at every call there is
+        if last >= 0:
+            progress.seen_up_to = max(progress.seen_up_to, table.field(last, table.ID))
+        return left != 0
+
+    def _count_plain(self, query: CallQuery, after: int) -> int:
+        """How many calls of a query that filters on nothing but the write key have an id above
+        `after`, from where the rows start and the duplicates (ids grow along the rows; the lock is held)."""
+        table = self._calls
+        if query.write_key is None:
+            rows = table.stop - table.first_after(after)
+        else:
+            partition = self._partitions.get(query.write_key)
+            if partition is None:
+                return 0
+            rows = sum(1 for _ in partition.oldest_first(table, after))  # C-speed slice, counted
+        if query.duplicates or not table.duplicate_of:
+            return rows
+        resent = 0
+        for call_id in table.duplicate_of:
+            if call_id > after and query.write_key is not None:
+                index = table.index_of(call_id)
+                resent += index is not None and table.shape(index)[CALL_WRITE_KEY] == query.write_key
+            elif call_id > after:
+                resent += 1
+        return rows - resent
+
+    def _last_index(self, write_key: str | None, default: int) -> int:
+        """The physical index of the newest call (of a write key), or `default` when there is none."""
+        for index in self._newest_first(write_key):
+            return index
+        return default
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def count(self, query: CallQuery | None = None, /, **filters: Any) -> int:
+        """How many calls match the filters of `query` (or keyword filters) in all, whatever its
+        `after` and `limit`: the `total` of a page. Counted from the rows (a call is read only to
+        confirm a text filter), and kept: counting again counts only the calls added since."""
+        query = replace(call_query(query, filters), after=None, limit=None)
+        with self._lock:
+            table = self._calls
+            if query == CallQuery(duplicates=query.duplicates):  # no filter: no row to look at
+                return len(table) if query.duplicates else len(table) - len(table.duplicate_of)
+            candidate, read, decided = row_filter(query, table), table.call, rows_decide(query)
+
+            def count_rows(start: int, stop: int) -> int:
+                if decided:
+                    return sum(1 for index in range(start, stop) if candidate(index))
+                return sum(1 for index in range(start, stop) if candidate(index) and query.matches(read(index)))
+
+            state = (self._clears, table.base, table.head)
+            return self._counts.count(query, state, table.head, table.stop, count_rows)
+
+    def count_requests(self, query: RequestQuery | None = None) -> int:
+        """How many requests match the filters of `query` in all, whatever its `after` and `limit`."""
+        query = replace(query or RequestQuery(), after=None, limit=None)
+        with self._lock:
+            table = self._requests
+            if query == RequestQuery():
+                return len(table)
+            wanted = _request_shape_filter(query)
+
+            def count_rows(start: int, stop: int) -> int:
+                shape = table.shape
+                return sum(1 for index in range(start, stop) if all(shape(index)[at] == value for at, value in wanted))
+
+            state = ("requests", self._clears, table.base, table.head)
+            return self._counts.count(query, state, table.head, table.stop, count_rows)

@@ -19,22 +19,31 @@ if TYPE_CHECKING:
     from mockpipe.journal.records import Call
 
 DEFAULT_WAIT_TIMEOUT = 5.0
+SLICE_PAUSE = 0.001  # seconds between the slices of a long journal a long-poll looks at
 
 
 class WaitProgress:
-    """What a pending wait has found so far."""
+    """What a pending wait has found so far: how many calls matched, and the first `page` of them
+    (every one when `page` is None). A wait for a billion calls keeps a page, not the journal."""
 
-    __slots__ = ("clears", "found", "query", "seen_up_to")
+    __slots__ = ("clears", "found", "matched", "page", "query", "seen_up_to")
 
-    def __init__(self, query: CallQuery) -> None:
+    def __init__(self, query: CallQuery, page: int | None = None) -> None:
         self.query = query
+        self.page = page
         self.found: list[Call] = []
+        self.matched = 0
         self.seen_up_to = 0  # the highest call id looked at
         self.clears = -1  # the journal's clear count when it last looked (-1: never looked)
 
+    def start_over(self, clears: int) -> None:
+        self.found.clear()
+        self.matched = 0
+        self.seen_up_to = 0
+        self.clears = clears
+
     def result(self, count: int) -> WaitResult:
-        limit = self.query.limit
-        return WaitResult(self.found if limit is None else self.found[:limit], len(self.found) < count)
+        return WaitResult(self.found, self.matched < count)
 
 
 class Waiters:
@@ -81,8 +90,12 @@ class Waiters:
                 self._sync -= 1
                 self.waiting -= 1
 
-    async def wait_async(self, done: Callable[[], bool], timeout: float) -> None:
-        """`wait` for an event loop: suspends instead of blocking the thread; ends early on `release`."""
+    async def wait_async(self, look: Callable[[], tuple[bool, bool]], timeout: float) -> None:
+        """`wait` for an event loop: suspends instead of blocking the thread; ends early on `release`.
+
+        `look()` (called with the lock held) says (done, caught up): a look that is not caught up
+        yet (a long journal, looked at a slice at a time) is taken again at once, after letting the
+        loop serve others, and before any time-out: the answer must cover every call."""
         deadline = time.monotonic() + timeout
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
@@ -93,9 +106,16 @@ class Waiters:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
                 with self._lock:
-                    finished = done()
+                    finished, caught_up = look()
+                if finished or self._released > released:
+                    return
+                if not caught_up:
+                    # The rest of the journal in a moment: the loop serves others meanwhile (a bare
+                    # yield would let ten long-polls take turns and leave a request a turn in ten).
+                    await asyncio.sleep(SLICE_PAUSE)
+                    continue
                 remaining = deadline - time.monotonic()
-                if finished or remaining <= 0 or self._released > released:
+                if remaining <= 0:
                     return
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiter[1].wait(), remaining)

@@ -27,9 +27,11 @@ def cut_page(
 ) -> tuple[list[_T], int | None]:
     """The `limit` rows after the cursor `after`, and the cursor of the next page (None: no more).
 
-    Raises `ValueError` for a limit outside 1 to `MAX_PAGE_SIZE` or a negative cursor."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}, not {limit!r}")
+    A limit above `MAX_PAGE_SIZE` is capped to it (the cursor leads on), as in `/mockpipe/calls`.
+    Raises `ValueError` for a limit below 1 or a negative cursor."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be an integer from 1 (at most {MAX_PAGE_SIZE} are given), not {limit!r}")
+    limit = min(limit, MAX_PAGE_SIZE)
     if after is not None:
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise ValueError(f"after must be a cursor (the next of the previous page), not {after!r}")

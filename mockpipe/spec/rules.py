@@ -316,6 +316,12 @@ _REJECTIONS: tuple[Rejection, ...] = (
         "only POST is accepted on the tracking endpoints",
         "{method} is not allowed on {path}: send POST",
     ),
+    Rejection(
+        "request.incomplete",
+        400,
+        "a body that ended early (the client closed the connection) or did not arrive within the body timeout",
+        "the request body did not arrive whole: {reason}; send it again",
+    ),
     Rejection("request.body.empty", 400, "the body is empty", "request body is empty: send a JSON object"),
     Rejection(
         "request.body.too_large",

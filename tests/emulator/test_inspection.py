@@ -182,7 +182,7 @@ def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
     server.stop()
     waiting.join(5)
     client.close()
-    assert answers == [{"calls": [], "count": 0, "timedOut": True}]
+    assert answers == [{"calls": [], "count": 0, "total": 0, "next": None, "timedOut": True}]
     server.start()
 
 
