@@ -78,7 +78,7 @@ def test_a_body_that_ends_early_is_answered_as_unreadable(strict: bool, status: 
         return messages.pop(0)
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
+        sent.append(dict(message))
 
     scope = {
         "type": "http",

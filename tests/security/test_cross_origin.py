@@ -30,7 +30,6 @@ def _identify(http: httpx.Client) -> None:
     assert answer.status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=GUARD)
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
 def test_a_foreign_origin_cannot_read_the_journal(http: httpx.Client, origin: str) -> None:
     _identify(http)
@@ -41,7 +40,6 @@ def test_a_foreign_origin_cannot_read_the_journal(http: httpx.Client, origin: st
     assert b"u1@example.com" not in answer.content
 
 
-@pytest.mark.xfail(strict=True, reason=GUARD)
 @pytest.mark.parametrize("host", ["evil.example", "rebind.evil.example:8080", "127.0.0.1.nip.io"])
 def test_a_rebinding_host_reaches_nothing(http: httpx.Client, host: str) -> None:
     _identify(http)
@@ -52,7 +50,6 @@ def test_a_rebinding_host_reaches_nothing(http: httpx.Client, host: str) -> None
         assert "--allow-host" in answer.json()["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=GUARD)
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
 )
@@ -65,7 +62,6 @@ def test_a_simple_post_installs_no_fault(target: MockPipeServer, http: httpx.Cli
     assert target.emulator.faults.rules() == []
 
 
-@pytest.mark.xfail(strict=True, reason=GUARD)
 def test_a_foreign_origin_cannot_clear_the_journal(target: MockPipeServer, http: httpx.Client) -> None:
     _identify(http)
     answer = http.delete("/mockpipe/calls", headers={"Origin": "https://evil.example"})

@@ -201,7 +201,6 @@ def test_huge_paging_parameters_are_refused(http: httpx.Client, path: str, name:
 # -- cases fixed by the other parts of issue 13 ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: an incomplete body is answered as any unreadable body and journaled")
 @pytest.mark.parametrize("strict", [False, True])
 def test_a_body_that_ends_early_is_answered_and_journaled_as_rejected(strict: bool) -> None:
     with MockPipeServer(strict=strict) as server, httpx.Client(base_url=server.url) as http:
@@ -216,7 +215,6 @@ def test_a_body_that_ends_early_is_answered_and_journaled_as_rejected(strict: bo
         assert requests[0]["accepted"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a damaged store row is skipped with a warning and counted")
 def test_a_damaged_store_row_is_skipped_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     with MockPipeServer(store=path) as server, httpx.Client(base_url=server.url) as http:
@@ -233,7 +231,6 @@ def test_a_damaged_store_row_is_skipped_and_counted(tmp_path: Path) -> None:
         assert http.get("/mockpipe/health").json()["damagedRows"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: /calls/wait answers at most a page, with next and total")
 def test_a_wait_for_more_calls_than_a_page_answers_one_page(http: httpx.Client) -> None:
     batch = {"batch": [{"type": "track", "userId": "u1", "event": f"E{n}"} for n in range(1500)]}
     _post(http, "/v1/batch", batch, "k1")

@@ -305,7 +305,6 @@ def test_a_client_trickling_a_body_is_served_once_it_is_whole(target: MockPipeSe
     assert httpx.get(target.url + "/mockpipe/calls").json()["count"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: a request body that stalls past the read timeout is dropped")
 def test_a_body_that_stalls_is_dropped_after_the_read_timeout(target: MockPipeServer) -> None:
     head = request_bytes("POST", "/v1/track", b"", {**AUTH, "Content-Length": "1000"})
     with socket.create_connection(address_of(target), timeout=5) as sock:
@@ -315,9 +314,10 @@ def test_a_body_that_stalls_is_dropped_after_the_read_timeout(target: MockPipeSe
             answered = sock.recv(1000)
         except TimeoutError:
             answered = b"(still waiting)"
-        assert answered == b"" or answered.startswith(b"HTTP/1.1 4"), answered
+        # The answer of any unreadable body: 200 when permissive (the default), or a closed connection.
+        assert answered == b"" or answered.startswith((b"HTTP/1.1 200", b"HTTP/1.1 4")), answered
     requests = httpx.get(target.url + "/mockpipe/requests").json()["requests"]
-    assert [request["accepted"] for request in requests] == [False]
+    assert [(request["accepted"], request["reason"]) for request in requests] == [(False, "request.incomplete")]
 
 
 def test_many_concurrent_connections_are_served(target: MockPipeServer) -> None:

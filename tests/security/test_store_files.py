@@ -9,7 +9,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 
 from mockpipe import MockPipeServer
 from tests.security.raw_http import basic
@@ -40,7 +39,6 @@ def _refused_untouched(path: Path) -> None:
     assert not path.with_name(path.name + "-wal").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=STORE)
 def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     with sqlite3.connect(path) as db:
@@ -50,7 +48,6 @@ def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     _refused_untouched(path)
 
 
-@pytest.mark.xfail(strict=True, reason=STORE)
 def test_a_store_damaged_in_the_middle_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     with MockPipeServer(store=path) as server, httpx.Client(base_url=server.url) as http:
