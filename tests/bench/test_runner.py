@@ -55,7 +55,8 @@ def check_every_server_runs_every_scenario_with_sane_figures(quick: dict[str, An
         assert run["events_per_s"] == pytest.approx(run["requests_per_s"] * SCENARIOS[scenario].events)
         assert 0 < run["p50_ms"] <= run["p99_ms"]
         assert run["rss_before_mb"] > 0 and run["rss_after_mb"] > 0
-        assert run["cpu_us_per_request"] > 0
+        # The kernel counts a process's CPU in 10 ms ticks: a quick turn on a loaded machine may see none.
+        assert run["cpu_us_per_request"] >= 0
         assert run["driver"].startswith("built-in")  # --quick never waits for wrk's whole seconds
 
 

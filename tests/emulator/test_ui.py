@@ -280,6 +280,7 @@ def test_people_come_in_pages_with_a_more_button(page: Page, client: Client) -> 
     expect(page.locator("#people-shown")).to_have_text("100 of 250 people.")
     page.click("#people-more")
     expect(people).to_have_count(200)
+    expect(page.locator("#people-shown")).to_have_text("200 of 250 people.")  # the page is in: click again
     page.click("#people-more")
     expect(people).to_have_count(250)
     expect(page.locator("#people-more-bar")).to_be_hidden()

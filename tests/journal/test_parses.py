@@ -59,7 +59,7 @@ def _payload(number: int) -> dict[str, Any]:
 
 async def _filled_app() -> tuple[Any, httpx.AsyncClient]:
     app = create_app(ServerConfig())
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mockpipe.test")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
     for number in range(N):
         answer = await client.post("/v1/track", content=orjson.dumps(_payload(number)), headers=AUTH)
         assert answer.status_code == 200
@@ -71,7 +71,7 @@ def test_journal_records_and_payloads_parse_each_call_once(parses: Parses) -> No
     app = create_app(ServerConfig(), journal)
 
     async def fill() -> None:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
             for number in range(N):
                 await client.post("/v1/track", content=orjson.dumps(_payload(number)), headers=AUTH)
 
