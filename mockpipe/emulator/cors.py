@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mockpipe.emulator.ingest import adding_headers, allow_origin
+from mockpipe.emulator.fault_delivery import adding_headers
+from mockpipe.emulator.ingest import allow_origin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from collections.abc import Sequence
+
+    from starlette.types import Message, Receive, Scope, Send
 
     from mockpipe.emulator.faults import FaultHit
 
@@ -98,3 +100,14 @@ async def close_connection(scope: Scope, receive: Receive, send: Send) -> None:
         async with asyncio.timeout(DISCONNECT_WAIT):
             while (await receive())["type"] != "http.disconnect":
                 pass
+
+
+def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
+    """`send`, adding `extra` to the headers of the response it starts."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *extra]
+        await send(message)
+
+    return send_with_headers

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.emulator.error_body import tracking_error as _error_body
-from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault
-from mockpipe.emulator.faults import Faults, fault_answer, message_ids
+from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
+from mockpipe.emulator.faults import Faults
+from mockpipe.emulator.refusals import OK_BODY, Refusals
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
 from mockpipe.journal.records import Call, RequestRecord, builder, reader
@@ -59,7 +60,6 @@ ENDPOINT_TYPES = {
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
 DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
-OK_BODY = b"{}"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _TRUE = (b"1", b"true", b"yes")
 _CALL_ID = reader(Call, "id")  # of a Call, at C speed
@@ -75,7 +75,7 @@ _BUILD_REQUEST = builder(
 )  # fmt: skip
 
 
-class Ingest:
+class Ingest(Refusals):
     """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
 
     def __init__(self, config: ServerConfig, journal: Journal, faults: Faults | None = None) -> None:
@@ -277,44 +277,6 @@ class Ingest:
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
         return status, answer
 
-    def _inject(
-        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime, kept: bytes
-    ) -> None:
-        """Raise `InjectedFault` when a fault rule takes this request, after journaling it as the fault says."""
-        assert meta.write_key is not None  # checked by the caller; narrows the type
-        hit = self.faults.take(meta.write_key)
-        if hit is None:
-            return
-        meta.fault = hit.label
-        if not hit.answers:  # only delayed: answered as usual, late
-            raise InjectedFault(hit, *self._accept(meta, strict, path_type, body, received), b"application/json")
-        # The calls are not taken; a resend of their messageIds counts this attempt.
-        self.journal.count_failed_attempt(meta.write_key, message_ids(body))
-        status, answer, content_type = fault_answer(hit)
-        self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
-        raise InjectedFault(hit, status, answer, content_type)
-
-    def _reject(
-        self, meta: _RequestMeta, strict: bool, code: str, kept: bytes | None, **details: Any
-    ) -> tuple[int, bytes]:
-        return self._reject_with(meta, strict, RejectedError(code, **details), kept)
-
-    def _reject_with(
-        self, meta: _RequestMeta, strict: bool, error: RejectedError, kept: bytes | None
-    ) -> tuple[int, bytes]:
-        status = self._rejection_status(error, strict)
-        answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
-        self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
-        return status, answer
-
-    def _rejection_status(self, error: RejectedError, strict: bool) -> int:
-        status = error.rejection.status
-        if strict or status in (404, 405):
-            return status
-        if self.config.reject_malformed and error.code.startswith("request."):
-            return 400
-        return 200  # production's permissive mode logs the problem and answers 200
-
 
 TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)
 
@@ -366,17 +328,6 @@ def allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
 
 
 _WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
-
-
-def adding_headers(extra: Sequence[tuple[bytes, bytes]], send: Send) -> Send:
-    """`send`, adding `extra` to the headers of the response it starts."""
-
-    async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *extra]
-        await send(message)
-
-    return send_with_headers
 
 
 class _RequestMeta:

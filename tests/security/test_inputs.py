@@ -207,12 +207,16 @@ def test_a_body_that_ends_early_is_answered_and_journaled_as_rejected(strict: bo
         head = {"Authorization": basic("k1"), "Content-Type": "application/json", "Content-Length": "1000"}
         data = request_bytes("POST", "/v1/track", b'{"userId":"u1","event":"E"', head)
         answer = exchange(address_of(server), data)  # then half-closes: no more will come
-        assert answer.status == (400 if strict else 200), answer.raw
-        if strict:
+        # mockpipe answers as for any unreadable body (200 permissive, 400 strict with the code), unless
+        # Hypercorn's HTTP layer sees the early end first and answers a bare 400 itself: never a 5xx.
+        hypercorn_first = answer.status == 400 and not answer.body
+        assert answer.status == (400 if strict else 200) or hypercorn_first, answer.raw
+        if strict and not hypercorn_first:
             assert b"request.incomplete" in answer.body
         requests = http.get("/mockpipe/requests").json()["requests"]
         assert len(requests) == 1
         assert requests[0]["accepted"] is False
+        assert requests[0]["reason"] == "request.incomplete"
 
 
 def test_a_damaged_store_row_is_skipped_and_counted(tmp_path: Path) -> None:
