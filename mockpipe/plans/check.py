@@ -18,6 +18,7 @@ import jsonschema_rs
 from mockpipe.plans.codes import PLAN_RULES, PlanViolation
 from mockpipe.plans.document import escape, pointer
 from mockpipe.plans.model import Plan, PlanRule, section_schema
+from mockpipe.spec.jsonvalues import json_kind
 from mockpipe.spec.rules import Violation
 from mockpipe.types import Severity
 
@@ -249,7 +250,7 @@ class PlanChecker:
                 self._add(out, rule, "plan.property.required", base, schema_path, " (null is not allowed)")
             elif kind == "type" or (kind in ("anyOf", "oneOfNotValid") and _all_type_errors(details)):
                 expected = " or ".join(details.get("types", [])) or _expected_types(details)
-                detail = {"expected": expected, "kind": _json_kind(error.instance)}
+                detail = {"expected": expected, "kind": json_kind(error.instance)}
                 self._add(out, rule, "plan.property.type", base, schema_path, "", detail)
             elif kind in ("enum", "const"):
                 allowed = details.get("options", [details.get("expected_value")])
@@ -343,20 +344,6 @@ def _expected_types(details: Mapping[str, Any]) -> str:
         for err in branch:
             names.extend(t for t in err.kind.as_dict().get("types", []) if t not in names)
     return " or ".join(names)
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _show(value: Any) -> str:
