@@ -19,11 +19,11 @@ import orjson
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
-from mockpipe.emulator.refusals import OK_BODY, Refusals
+from mockpipe.emulator.refusals import OK_BODY, BodyDeadlines, Refusals, discard_body
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
 from mockpipe.journal.records import Call, RequestRecord, builder, reader
-from mockpipe.spec.decoding import COMPRESSED_SLACK, RejectedError, decode_body, parse_authorization
+from mockpipe.spec.decoding import COMPRESSED_SLACK, ENDPOINT_TYPES, RejectedError, decode_body, parse_authorization
 from mockpipe.spec.enrich import enrich
 from mockpipe.spec.jsonvalues import json_kind
 from mockpipe.spec.rules import Violation
@@ -34,29 +34,13 @@ from mockpipe.types import CALL_TYPE_SET
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.journal.journal import Journal
 
 log = logging.getLogger("mockpipe.emulator.ingest")
 
-ENDPOINT_TYPES = {
-    "identify": "identify",
-    "track": "track",
-    "page": "page",
-    "screen": "screen",
-    "group": "group",
-    "alias": "alias",
-    "batch": "batch",
-    "i": "identify",
-    "t": "track",
-    "p": "page",
-    "s": "screen",
-    "g": "group",
-    "a": "alias",
-    "b": "batch",
-}
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
 DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
@@ -132,24 +116,6 @@ class Ingest(Refusals):
             }
         )
         await send({"type": "http.response.body", "body": answer})
-
-    def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
-        """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
-        config = self.config
-        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
-        meta = _RequestMeta(
-            self.journal.next_request_id(),
-            _received_text(datetime.now(UTC)),
-            sys.intern(scope["method"]),
-            scope["path"],
-            headers,
-        )
-        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
-        try:
-            return self._reject(meta, strict, "request.incomplete", None, reason=reason)
-        except JournalWriteError as exc:
-            log.error("%s", exc)
-            return 503, _error_body("journal.write_failed", f"{exc}; retry later")
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
         encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
@@ -249,26 +215,14 @@ class Ingest(Refusals):
             config.region,
             meta.path,
         )
+        # The fields in the order _BUILD_CALL names them; duplicate_of is None: the journal marks resends.
+        # fmt: off
         calls = [
-            _BUILD_CALL(
-                (
-                    next_call_id(),
-                    request_id,
-                    write_key,
-                    item.type,
-                    received_at,
-                    region,
-                    path,
-                    valid,
-                    accepted,
-                    call_violations,
-                    *index_fields(item.payload),
-                    raw,
-                    None,  # duplicate_of: the journal marks resends
-                )
-            )
+            _BUILD_CALL((next_call_id(), request_id, write_key, item.type, received_at, region, path, valid, accepted,
+                         call_violations, *index_fields(item.payload), raw, None))
             for item, valid, call_violations, raw in checked
         ]
+        # fmt: on
         if accepted:
             status, answer, reason, message = 200, OK_BODY, None, None
         else:
@@ -371,80 +325,12 @@ class _RequestMeta:
     ) -> RequestRecord:
         user_agent = self.headers.get(b"user-agent")
         retry_count = self.headers.get(b"x-retry-count")
-        return _BUILD_REQUEST(
-            (
-                self.id,
-                self.received_at,
-                self.method,
-                self.path,
-                self.write_key,
-                self.auth,
-                status,
-                accepted,
-                reason,
-                message,
-                violations,
-                tuple(map(_CALL_ID, calls)),
-                self.size,
-                self.content_encoding,
-                sys.intern(user_agent.decode("latin-1")) if user_agent else None,
-                retry_count.decode("latin-1") if retry_count else None,
-                body,
-                self.fault,
-            )
-        )
-
-
-class BodyDeadlines:
-    """The deadlines of the request bodies being read, enforced by one sweeper task per event loop.
-
-    A timer per request (`asyncio.timeout`) would cost half the hot path; here a request costs a dict
-    entry, and the sweeper, waking a few times per timeout, cancels a read that has run out of time
-    (a deadline is met within a quarter of the timeout)."""
-
-    IDLE_ROUNDS = 40  # sweeps with nothing to watch before the sweeper ends (a new read starts it again)
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._reading: dict[asyncio.Task[Any], float] = {}
-        self._expired: set[asyncio.Task[Any]] = set()
-        self._sweeper: asyncio.Task[None] | None = None
-
-    def start(self) -> asyncio.Task[Any] | None:
-        """Watch the current task's read; returns the task (None outside one)."""
-        task = asyncio.current_task()
-        if task is None:
-            return None
-        loop = task.get_loop()
-        self._reading[task] = loop.time() + self.timeout
-        sweeper = self._sweeper
-        if sweeper is None or sweeper.done() or sweeper.get_loop() is not loop:
-            self._sweeper = loop.create_task(self._sweep(loop))
-        return task
-
-    def end(self, task: asyncio.Task[Any] | None) -> None:
-        if task is not None:
-            self._reading.pop(task, None)
-
-    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
-        """Whether the task was cancelled for running out of time; the cancellation is taken back."""
-        if task is None or task not in self._expired:
-            return False
-        self._expired.discard(task)
-        task.uncancel()
-        return True
-
-    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        idle = 0
-        while idle < self.IDLE_ROUNDS:
-            await asyncio.sleep(self.timeout / 4)
-            idle = 0 if self._reading else idle + 1
-            now = loop.time()
-            for task, deadline in list(self._reading.items()):
-                if deadline <= now and task.get_loop() is loop:
-                    del self._reading[task]
-                    self._expired.add(task)
-                    task.cancel()
+        return _BUILD_REQUEST((
+            self.id, self.received_at, self.method, self.path, self.write_key, self.auth, status, accepted, reason,
+            message, violations, tuple(map(_CALL_ID, calls)), self.size, self.content_encoding,
+            sys.intern(user_agent.decode("latin-1")) if user_agent else None,
+            retry_count.decode("latin-1") if retry_count else None, body, self.fault,
+        ))  # fmt: skip
 
 
 async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> tuple[bytes, bool, str | None]:
@@ -453,7 +339,13 @@ async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> 
     that trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
     chunks: list[bytes] = []
     size = 0
-    task = deadlines.start()
+    # The deadline of this read, as one dict entry: the sweeper (started on a loop's first read) cancels it.
+    task = asyncio.current_task()
+    if task is not None:
+        loop = task.get_loop()
+        deadlines.reading[task] = loop.time() + deadlines.timeout
+        if deadlines.sweeper is None or deadlines.sweeper.done() or deadlines.sweeper.get_loop() is not loop:
+            deadlines.start_sweeper(loop)
     try:
         while True:
             message = await receive()
@@ -463,7 +355,7 @@ async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> 
             size += len(chunk)
             if size > limit:
                 # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
-                whole = await _discard(receive, message, DISCARD_LIMIT - size)
+                whole = await discard_body(receive, message, DISCARD_LIMIT - size)
                 return b"", True, None if whole else "the client closed the connection before the end of the body"
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -473,18 +365,8 @@ async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> 
             raise  # cancelled for another reason: the server is stopping
         return b"", False, f"timed out: the body did not arrive within {deadlines.timeout:g} s (--body-timeout)"
     finally:
-        deadlines.end(task)
+        deadlines.reading.pop(task, None)  # type: ignore[arg-type]
     return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, None
-
-
-async def _discard(receive: Receive, message: Message, budget: int) -> bool:
-    """Drain the request body without keeping it; False when the client went away."""
-    while message.get("more_body", False) and budget > 0:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return False
-        budget -= len(message.get("body", b""))
-    return True
 
 
 def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:

@@ -7,15 +7,20 @@ path of an ordinary call stays in ingest.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import InjectedFault
 from mockpipe.emulator.faults import fault_answer, message_ids
+from mockpipe.errors import JournalWriteError
 from mockpipe.spec.decoding import RejectedError
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from starlette.types import Message, Receive, Scope
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.emulator.faults import Faults
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
     from mockpipe.journal.journal import Journal
 
 OK_BODY = b"{}"
+log = logging.getLogger("mockpipe.emulator.ingest")  # the tracking endpoint's log, whichever half writes
 
 
 class Refusals:
@@ -36,6 +42,27 @@ class Refusals:
         self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
     ) -> tuple[int, bytes]:
         raise NotImplementedError  # Ingest's
+
+    def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
+        """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
+        # What a request is made of is the tracking endpoint's; imported here, where a refusal needs it.
+        from mockpipe.emulator.ingest import _TRUE, _credentials, _received_text, _RequestMeta
+
+        config = self.config
+        strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
+        meta = _RequestMeta(
+            self.journal.next_request_id(),
+            _received_text(datetime.now(UTC)),
+            sys.intern(scope["method"]),
+            scope["path"],
+            headers,
+        )
+        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
+        try:
+            return self._reject(meta, strict, "request.incomplete", None, reason=reason)
+        except JournalWriteError as exc:
+            log.error("%s", exc)
+            return 503, _error_body("journal.write_failed", f"{exc}; retry later")
 
     def _inject(
         self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime, kept: bytes
@@ -74,3 +101,53 @@ class Refusals:
         if self.config.reject_malformed and error.code.startswith("request."):
             return 400
         return 200  # production's permissive mode logs the problem and answers 200
+
+
+class BodyDeadlines:
+    """The deadlines of the request bodies being read, enforced by one sweeper task per event loop.
+
+    A timer per request (`asyncio.timeout`) would cost half the hot path; here a request costs a dict
+    entry (`reading`, task -> deadline, written by the tracking endpoint as it reads), and the sweeper,
+    waking a few times per timeout, cancels a read that has run out of time
+    (a deadline is met within a quarter of the timeout)."""
+
+    IDLE_ROUNDS = 40  # sweeps with nothing to watch before the sweeper ends (a new read starts it again)
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.reading: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self.sweeper: asyncio.Task[None] | None = None
+
+    def start_sweeper(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sweeper = loop.create_task(self._sweep(loop))
+
+    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether the task was cancelled for running out of time; the cancellation is taken back."""
+        if task is None or task not in self._expired:
+            return False
+        self._expired.discard(task)
+        task.uncancel()
+        return True
+
+    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        idle = 0
+        while idle < self.IDLE_ROUNDS:
+            await asyncio.sleep(self.timeout / 4)
+            idle = 0 if self.reading else idle + 1
+            now = loop.time()
+            for task, deadline in list(self.reading.items()):
+                if deadline <= now and task.get_loop() is loop:
+                    del self.reading[task]
+                    self._expired.add(task)
+                    task.cancel()
+
+
+async def discard_body(receive: Receive, message: Message, budget: int) -> bool:
+    """Drain the request body without keeping it; False when the client went away."""
+    while message.get("more_body", False) and budget > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        budget -= len(message.get("body", b""))
+    return True

@@ -190,25 +190,10 @@ class CallTable(PackedRows):
         start, seen_text, seen_ms, shape, shape_number = 0, None, 0, None, -1
         # This runs for every call received: plain locals, one unpacking of the record, no calls
         # to helpers where an expression does (text_key is inlined).
-        for (
-            call_id,
-            request_id,
-            write_key,
-            call_type,
-            received_at,
-            region,
-            path,
-            valid,
-            accepted,
-            violations,
-            message_id,
-            user_id,
-            anonymous_id,
-            event,
-            name,
-            raw,
-            duplicate_of,
-        ) in map(_PACKED_CALL, calls):
+        # fmt: off
+        for (call_id, request_id, write_key, call_type, received_at, region, path, valid, accepted, violations,
+             message_id, user_id, anonymous_id, event, name, raw, duplicate_of) in map(_PACKED_CALL, calls):
+            # fmt: on
             if call_id <= last_id:
                 self.in_order = False
             last_id = call_id
@@ -270,27 +255,11 @@ class CallTable(PackedRows):
         if not isinstance(payload, dict):
             payload = None
         message_id, user_id, anonymous_id, event, name = index_fields(payload or {})
-        return _READ_CALL(
-            (
-                call_id,
-                row[self.REQUEST],
-                write_key,
-                call_type,
-                self._received_text(row[self.RECEIVED], call_id),
-                region,
-                path,
-                valid,
-                accepted,
-                self.violations.get(call_id, ()),
-                message_id,
-                user_id,
-                anonymous_id,
-                event,
-                name,
-                raw,
-                self.duplicate_of.get(call_id),
-            )
-        ).carrying(payload)
+        return _READ_CALL((
+            call_id, row[self.REQUEST], write_key, call_type, self._received_text(row[self.RECEIVED], call_id), region,
+            path, valid, accepted, self.violations.get(call_id, ()), message_id, user_id, anonymous_id, event, name,
+            raw, self.duplicate_of.get(call_id),
+        )).carrying(payload)  # fmt: skip
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)
@@ -338,26 +307,8 @@ class RequestTable(PackedRows):
         self.details: dict[int, tuple[Any, ...]] = {}
 
     def append(self, request: RequestRecord) -> None:
-        (
-            request_id,
-            received_at,
-            method,
-            path,
-            write_key,
-            auth,
-            status,
-            accepted,
-            reason,
-            message,
-            violations,
-            call_ids,
-            size,
-            encoding,
-            user_agent,
-            retry_count,
-            body,
-            fault,
-        ) = _PACKED_REQUEST(request)  # one unpacking, per request, by name
+        (request_id, received_at, method, path, write_key, auth, status, accepted, reason, message, violations,
+         call_ids, size, encoding, user_agent, retry_count, body, fault) = _PACKED_REQUEST(request)  # fmt: skip
         self._note_id(request_id)
         consecutive = len(call_ids) < 2 or call_ids == tuple(range(call_ids[0], call_ids[0] + len(call_ids)))
         if not (
@@ -392,28 +343,10 @@ class RequestTable(PackedRows):
         reason, message, violations, body, fault, call_ids = self.details.get(request_id, self.DEFAULTS)
         if call_ids is None:
             call_ids = tuple(range(first_call, first_call + call_count))
-        return _READ_REQUEST(
-            (
-                request_id,
-                self._received_text(received, request_id),
-                method,
-                path,
-                write_key,
-                auth,
-                status,
-                accepted,
-                reason,
-                message,
-                violations,
-                call_ids,
-                size,
-                encoding,
-                user_agent,
-                retry_count,
-                body,
-                fault,
-            )
-        )
+        return _READ_REQUEST((
+            request_id, self._received_text(received, request_id), method, path, write_key, auth, status, accepted,
+            reason, message, violations, call_ids, size, encoding, user_agent, retry_count, body, fault,
+        ))  # fmt: skip
 
     def _forget(self, record_id: int) -> None:
         super()._forget(record_id)

@@ -21,8 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from mockpipe.emulator.ingest import ENDPOINT_TYPES
-from mockpipe.spec.decoding import parse_authorization
+from mockpipe.spec.decoding import ENDPOINT_TYPES, parse_authorization
 from mockpipe.spec.validator import split_request
 from mockpipe.types import CALL_TYPES
 

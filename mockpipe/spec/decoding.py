@@ -11,6 +11,12 @@ from typing import Any
 from mockpipe.errors import MockpipeError
 from mockpipe.spec.rules import REJECTIONS
 
+# The tracking endpoints (`/v1/{name}`) and the call type of each; "batch" cuts the body into calls.
+ENDPOINT_TYPES = {
+    "identify": "identify", "track": "track", "page": "page", "screen": "screen", "group": "group",
+    "alias": "alias", "batch": "batch",
+    "i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": "batch",
+}  # fmt: skip
 # Compressed bodies may be a little larger than what they inflate to (incompressible data).
 COMPRESSED_SLACK = 64 * 1024
 

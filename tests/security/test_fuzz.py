@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mockpipe import MockPipeServer
-from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.factories import strategies as calls
+from mockpipe.spec.decoding import ENDPOINT_TYPES
 from tests.security.conftest import address_of
 from tests.security.raw_http import Answer, basic, exchange, request_bytes
 

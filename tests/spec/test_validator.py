@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mockpipe import validate
-from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.spec.checks import every_rule
+from mockpipe.spec.decoding import ENDPOINT_TYPES
 from mockpipe.spec.validator import Item, split_request, violations_of
 from tests.support.sdk_captures import captured_requests
 

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
-from mockpipe.emulator.ingest import ENDPOINT_TYPES
 from mockpipe.factories.payloads import PayloadFactory
 from mockpipe.spec.checks import every_rule
+from mockpipe.spec.decoding import ENDPOINT_TYPES
 from mockpipe.spec.fields import CONTEXT_OBJECT_STRINGS, CONTEXT_STRINGS, KNOWN_KEYS, NETWORK_BOOLS
 from mockpipe.spec.limits import MAX_CALL_BYTES
 from mockpipe.spec.validator import proves_clean, split_request
