@@ -84,7 +84,8 @@ def test_every_acknowledged_call_survives_kill_9_under_attack(tmp_path: Path) ->
         thread.join(30)
 
     with ServeProcess("--store", str(path)) as second:
-        stored = list(InspectionClient(second.url).calls({"duplicates": "true"}))
+        with InspectionClient(second.url) as client:
+            stored = list(client.calls({"duplicates": "true"}))
         received = {call["payload"].get("messageId") for call in stored}
         missing = set(acknowledged) - received
         assert not missing, f"{len(missing)} acknowledged call(s) lost, e.g. {sorted(missing)[:5]}"
