@@ -4,7 +4,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mockpipe import _moved
-from mockpipe.emulator.config import ServerConfig as ServerConfig
 from mockpipe.errors import (
     CallAssertionError as CallAssertionError,
     JournalWriteError as JournalWriteError,
@@ -12,36 +11,22 @@ from mockpipe.errors import (
     ServerError as ServerError,
     UnknownRuleError as UnknownRuleError,
 )
-from mockpipe.journal import (
-    Call as Call,
-    CallQuery as CallQuery,
-    Journal as Journal,
-    RequestQuery as RequestQuery,
-    RequestRecord as RequestRecord,
-    SourceStatus as SourceStatus,
-    WaitResult as WaitResult,
-)
-from mockpipe.people import (
-    AmbiguousIdError as AmbiguousIdError,
-    GroupObject as GroupObject,
-    People as People,
-    Person as Person,
-)
-from mockpipe.spec.rules import (
-    REJECTIONS as REJECTIONS,
-    RULES as RULES,
-    Rejection as Rejection,
-    Rule as Rule,
-    Violation as Violation,
-)
-from mockpipe.spec.validator import validate as validate
 from mockpipe.version import __version__ as __version__
 
-# The web parts load on first use, so that `import mockpipe.spec` (or the factories, or the
-# journal) does not pull in Starlette and Hypercorn: about 0.2 s that validation alone never needs.
 _moved.install()  # old import paths (`mockpipe.validation`, ...) keep working for one release
 
+# Every other public name loads on first use, from the module that defines it: `import mockpipe` costs
+# nothing that a command does not use (`mockpipe validate` loads neither the journal, with asyncio,
+# nor the web stack: Starlette and Hypercorn alone are about 0.2 s).
 _LAZY = {
+    "ServerConfig": "mockpipe.emulator.config",
+    **dict.fromkeys(
+        ("Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus", "WaitResult"),
+        "mockpipe.journal",
+    ),
+    **dict.fromkeys(("AmbiguousIdError", "GroupObject", "People", "Person"), "mockpipe.people"),
+    **dict.fromkeys(("REJECTIONS", "RULES", "Rejection", "Rule", "Violation"), "mockpipe.spec.rules"),
+    "validate": "mockpipe.spec.validator",
     "MockPipeServer": "mockpipe.emulator.server",  # Hypercorn and Starlette
     "create_app": "mockpipe.emulator.app",  # Starlette
     "Emulator": "mockpipe.emulator.emulator",
@@ -51,10 +36,34 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from mockpipe.emulator.app import create_app as create_app
+    from mockpipe.emulator.config import ServerConfig as ServerConfig
     from mockpipe.emulator.emulator import Emulator as Emulator
     from mockpipe.emulator.fault_specs import FaultError as FaultError
     from mockpipe.emulator.server import MockPipeServer as MockPipeServer
+    from mockpipe.journal import (
+        Call as Call,
+        CallQuery as CallQuery,
+        Journal as Journal,
+        RequestQuery as RequestQuery,
+        RequestRecord as RequestRecord,
+        SourceStatus as SourceStatus,
+        WaitResult as WaitResult,
+    )
     from mockpipe.journal.store import StoreError as StoreError
+    from mockpipe.people import (
+        AmbiguousIdError as AmbiguousIdError,
+        GroupObject as GroupObject,
+        People as People,
+        Person as Person,
+    )
+    from mockpipe.spec.rules import (
+        REJECTIONS as REJECTIONS,
+        RULES as RULES,
+        Rejection as Rejection,
+        Rule as Rule,
+        Violation as Violation,
+    )
+    from mockpipe.spec.validator import validate as validate
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,7 @@ def test_an_old_path_warns_and_gives_the_new_module(old: str) -> None:
     with pytest.deprecated_call(match=f"{old} moved to {MOVED[old]}"):
         module = importlib.import_module(old)
     assert module is importlib.import_module(MOVED[old])
+    assert module.__spec__ is not None and module.__spec__.name == MOVED[old]  # its own spec, kept
     sys.modules.pop(old, None)  # the next test (or user) is warned again
 
 

@@ -7,8 +7,6 @@ command does, loads none of it.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -182,6 +180,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def serve(args: argparse.Namespace) -> int:
+    import asyncio  # the event loop, Hypercorn and the app load only when a server starts
+
     # The web stack loads here, not with the parser: `mockpipe validate` needs none of it.
     from mockpipe.emulator.app import create_app
     from mockpipe.emulator.emulator import Emulator
@@ -265,6 +265,9 @@ def _inspection_note(config: ServerConfig) -> str:
 
 
 async def _serve_until_signalled(app: EmulatorApp, emulator: Emulator, config: HypercornConfig) -> None:
+    import asyncio
+    import signal
+
     from mockpipe.emulator.server import serve_app
 
     stop = asyncio.Event()
