@@ -25,7 +25,7 @@ def test_latency_percentiles_merge_across_generator_processes() -> None:
 def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
     with TargetProcess("mockpipe").wait_ready() as server:
         runs = [
-            loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=0.2, warmup=0.05)
+            loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=1.0, warmup=0.2)
             for _ in range(2)
         ]
         source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{scenarios.WRITE_KEY}").json()
