@@ -320,7 +320,7 @@ def test_a_damaged_row_is_skipped_with_a_warning_and_counted(
     with MockPipeServer(store=path) as server:
         for event in ("A", "B", "C"):
             _send(server, "/v1/track", {"userId": "u1", "event": event})
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute(DAMAGES[damage])
     with caplog.at_level("WARNING", logger="mockpipe.journal.store"), MockPipeServer(store=path) as server:
         for url in ("/mockpipe/calls", "/mockpipe/requests", "/mockpipe/people", "/mockpipe/calls/2"):

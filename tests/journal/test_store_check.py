@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import sqlite3
@@ -130,7 +131,7 @@ def test_a_new_an_empty_and_a_good_store_pass(tmp_path: Path) -> None:
 def test_a_store_with_a_column_missing_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     Store(path).close()
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("ALTER TABLE calls DROP COLUMN name")
     with pytest.raises(StoreError, match=r"table 'calls' lacks column\(s\) name"):
         Store(path)

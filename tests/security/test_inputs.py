@@ -6,6 +6,7 @@ marked `xfail(strict=True)` and turn green (then fail as XPASS, to be unmarked) 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -224,9 +225,8 @@ def test_a_damaged_store_row_is_skipped_and_counted(tmp_path: Path) -> None:
     with MockPipeServer(store=path) as server, httpx.Client(base_url=server.url) as http:
         for number in range(3):
             _post(http, "/v1/track", {"userId": "u1", "event": f"E{number}"}, "k1")
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE calls SET raw = x'ff00fe' WHERE id = 2")  # not UTF-8, not JSON
-    db.close()
     with MockPipeServer(store=path) as server, httpx.Client(base_url=server.url) as http:
         answer = http.get("/mockpipe/calls")
         assert answer.status_code == 200, answer.text

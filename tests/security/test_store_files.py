@@ -3,6 +3,7 @@ a one-line error and exit status 2, and leaves the file as it was, byte for byte
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def _refused_untouched(path: Path) -> None:
 
 def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
         db.execute("INSERT INTO users VALUES (1, 'someone@example.com')")
     db.close()
