@@ -13,16 +13,21 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.cli.output import reader_left
+from mockpipe.cli.plan import add_plan_format_option, read_plan_or_explain, rule_location
 from mockpipe.errors import MockpipeError
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.spec.times import parse_timestamp
-from mockpipe.spec.validator import validate
+from mockpipe.spec.validator import split_request, validate
 from mockpipe.types import CALL_TYPES, REGIONS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from mockpipe.plans.check import PlanChecker
     from mockpipe.spec.rules import Violation
+
+# (severity, code, JSON pointer, message, the plan rule for a plan violation)
+Problem = tuple[str, str, str, str, "dict[str, Any] | None"]
 
 ENDPOINT_TYPES = (*CALL_TYPES, "batch")
 # The factories' channels and base time, not imported from them: importing the factories loads Faker,
@@ -81,8 +86,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument(
         "--write-key", metavar="KEY", help="the key the payloads are sent with (default: their own writeKey)"
     )
+    check.add_argument(
+        "--plan",
+        metavar="PATH",
+        help="also check each call against this tracking plan (a file or a folder; unreadable: exit 2)",
+    )
+    add_plan_format_option(check)
     check.add_argument("--json", action="store_true", help="print violations as JSON lines")
-    check.add_argument("--rules", action="store_true", help="list the rule codes and exit")
+    check.add_argument("--rules", action="store_true", help="list the rule codes (the plan codes too) and exit")
     check.set_defaults(handler=run_validate)
 
 
@@ -171,9 +182,19 @@ def _write_lines(payloads: Any) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     if args.rules:
-        for code, found in RULES.items():
+        from mockpipe.plans.codes import PLAN_RULES
+
+        for code, found in {**RULES, **PLAN_RULES}.items():
             print(f"{code:32} {found.severity:8} {found.summary}")
         return 0
+    checker: PlanChecker | None = None
+    if args.plan is not None:
+        from mockpipe.plans.check import PlanChecker
+
+        plan = read_plan_or_explain(args.plan, args.plan_format, "validate")
+        if plan is None:
+            return 2
+        checker = PlanChecker(plan)
     name = "stdin" if args.file == "-" else args.file
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
@@ -184,7 +205,7 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         for where, document in _documents(name, raw):
             documents += 1
-            for severity, code, path, message in _check(document, args):
+            for severity, code, path, message, plan_rule in _check(document, args, checker):
                 if severity == "error":
                     errors += 1
                 else:
@@ -198,11 +219,13 @@ def run_validate(args: argparse.Namespace) -> int:
                                 "code": code or None,
                                 "path": path,
                                 "message": message,
+                                **({"plan": plan_rule} if plan_rule is not None else {}),
                             }
                         ).decode()
                     )
                 elif code:
-                    print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}")
+                    rule = f" [plan rule {_plan_rule_name(plan_rule)}]" if plan_rule is not None else ""
+                    print(f"{where}: {severity} {code} at {path or '(whole call)'}: {message}{rule}")
                 else:
                     print(f"{where}: {severity}: {message}")
         sys.stdout.flush()
@@ -242,15 +265,22 @@ def _show(value: Any) -> str:
     return "missing" if value is None else orjson.dumps(value).decode()[:40]
 
 
-def _check(document: Any, args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
-    """(severity, code, path, message) of each problem: request-level ones use the REJECTIONS codes."""
+def _plan_rule_name(plan_rule: dict[str, Any]) -> str:
+    """`track:Order Completed in plan.yaml#/track/Order Completed`: where a reviewer opens the plan."""
+    where = rule_location(plan_rule.get("file"), plan_rule.get("place"))
+    return f"{plan_rule.get('rule')}" + (f" in {where}" if where else "")
+
+
+def _check(document: Any, args: argparse.Namespace, checker: PlanChecker | None = None) -> list[Problem]:
+    """Each problem of one document: request-level ones use the REJECTIONS codes; with a plan checker,
+    the plan's violations of each call follow the spec's."""
     if isinstance(document, orjson.JSONDecodeError):
         rejection = REJECTIONS["request.json.invalid"]
-        return [("error", rejection.code, "", rejection.message(detail=str(document)))]
+        return [("error", rejection.code, "", rejection.message(detail=str(document)), None)]
     if not isinstance(document, dict):
         rejection = REJECTIONS["request.json.not_object"]
         kind = "an array" if isinstance(document, list) else f"a {type(document).__name__}".replace("NoneType", "null")
-        return [("error", rejection.code, "", rejection.message(kind=kind))]
+        return [("error", rejection.code, "", rejection.message(kind=kind), None)]
     call_type = args.call_type
     if call_type is None and "batch" not in document and document.get("type") not in CALL_TYPES:
         # Not a rule of the catalogue: the input does not say what to check it as.
@@ -260,7 +290,25 @@ def _check(document: Any, args: argparse.Namespace) -> list[tuple[str, str, str,
                 "",
                 "/type",
                 f"cannot tell which endpoint this call is for (type {_show(document.get('type'))}): pass --call-type",
+                None,
             )
         ]
     found: list[Violation] = validate(document, call_type=call_type, region=args.region, write_key=args.write_key)
-    return [(v.severity, v.code, v.path, v.message) for v in found]
+    problems: list[Problem] = [(v.severity, v.code, v.path, v.message, None) for v in found]
+    if checker is not None:
+        problems += _plan_problems(document, call_type, checker)
+    return problems
+
+
+def _plan_problems(document: dict[str, Any], call_type: str | None, checker: PlanChecker) -> list[Problem]:
+    """The plan's violations of each call of a document (a batch's items at their `/batch/<i>` pointers)."""
+    path_type = call_type or ("batch" if "batch" in document else str(document.get("type")))
+    items, _ = split_request(path_type, document)
+    problems: list[Problem] = []
+    for item in items:
+        if item.type not in CALL_TYPES:
+            continue  # the spec's checks already report the item's type
+        for found in checker.check(item.type, item.payload):
+            moved = found.at(item.pointer)
+            problems.append((moved.severity, moved.code, moved.path, moved.message, dict(moved.plan)))
+    return problems

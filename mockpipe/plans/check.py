@@ -144,6 +144,10 @@ class PlanChecker:
             return "warning" if self.plan.allow_unplanned_events else "error"
         return PLAN_RULES[code].severity
 
+    def severity_of(self, code: str) -> Severity | None:
+        """The severity a plan code is reported with under this plan (None: the plan turns it off)."""
+        return self._severity[code]
+
     def rules_for(self, call_type: str, call: Mapping[str, Any]) -> tuple[list[CompiledRule], str | None]:
         """The compiled rules that apply to a call, and the name it carries that the plan does not know."""
         found = list(self._common)

@@ -15,6 +15,7 @@ import pytest
 
 from mockpipe import factories
 from mockpipe.cli import build_parser, main, payloads as cli_payloads
+from mockpipe.plans.codes import PLAN_RULES
 from mockpipe.spec.rules import RULES
 from mockpipe.spec.validator import validate
 
@@ -208,7 +209,7 @@ def test_validate_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_validate_lists_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--rules"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert listed == list(RULES)
+    assert listed == [*RULES, *PLAN_RULES]
 
 
 def test_fake_output_validates_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,3 +308,40 @@ def test_fake_base_time_out_of_range_is_a_clear_error(capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("mockpipe fake: base time ") and "Traceback" not in captured.err
+
+
+# -- mockpipe validate --plan ------------------------------------------------------------------------
+
+SHOP_PLAN = Path(__file__).parents[1] / "plans" / "fixtures" / "mockpipe" / "plan.yaml"
+
+
+def test_validate_plan_reports_plan_codes_with_their_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls = tmp_path / "calls.jsonl"
+    order = {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"order_id": "o", "total": "9"}}
+    batch = {"batch": [{"type": "identify", "userId": "u1", "traits": {"email": "a@b.co", "plan": "gold"}}]}
+    calls.write_bytes(orjson.dumps(order) + b"\n" + orjson.dumps(batch) + b"\n")
+    assert main(["validate", "--plan", str(SHOP_PLAN), str(calls)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{calls}:1: error plan.property.type at /properties/total:")
+    assert out[0].endswith(f"[plan rule track:Order Completed in {SHOP_PLAN}#/track/Order Completed]")
+    assert out[1].startswith(f"{calls}:2: error plan.property.enum at /batch/0/traits/plan:")
+    assert main(["validate", "--json", "--plan", str(SHOP_PLAN), str(calls)]) == 1
+    first = _lines(capsys.readouterr().out)[0]
+    assert first["code"] == "plan.property.type"
+    assert first["plan"]["rule"] == "track:Order Completed" and first["plan"]["file"] == str(SHOP_PLAN)
+
+
+def test_validate_plan_passes_calls_the_plan_allows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls = tmp_path / "calls.json"
+    order = {"type": "track", "userId": "u1", "event": "Order Completed", "properties": {"order_id": "o", "total": 9}}
+    calls.write_bytes(orjson.dumps(order))
+    assert main(["validate", "--plan", str(SHOP_PLAN), str(calls)]) == 0
+    assert main(["validate", str(calls)]) == 0  # and without the plan, the same call is clean
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().err
+
+
+def test_validate_refuses_an_unreadable_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "plan.json"
+    broken.write_text('{"mockpipe_plan": 1, "track": [')
+    assert main(["validate", "--plan", str(broken), str(SHOP_PLAN)]) == 2
+    assert capsys.readouterr().err.startswith(f"mockpipe validate: cannot read tracking plan {broken}")
