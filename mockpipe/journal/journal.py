@@ -13,12 +13,11 @@ before its response is sent, so a call is never acknowledged before everything h
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.errors import JournalWriteError
@@ -31,10 +30,19 @@ from mockpipe.journal.packed import (
     RequestTable,
     text_key,
 )
-from mockpipe.journal.partitions import Partition, SourceStatus
+from mockpipe.journal.partitions import (
+    CHECK_MASK,
+    ID_SHIFT,
+    Partition,
+    SourceStatus,
+    entry,
+    entry_accepted,
+    entry_id,
+    message_check,
+)
 from mockpipe.journal.queries import CallQuery, RequestQuery, WaitResult
 from mockpipe.journal.reading import JournalReads
-from mockpipe.journal.records import Call, RequestRecord, reader
+from mockpipe.journal.records import CALL_FIELDS, Call, RequestRecord, builder, reader
 from mockpipe.journal.waits import DEFAULT_WAIT_TIMEOUT, Waiters
 
 if TYPE_CHECKING:
@@ -61,6 +69,10 @@ _NO_KEY = object()  # no write key seen yet (None is one: a call recorded by han
 _WRITE_KEY = reader(Call, "write_key")  # of a Call, at C speed
 # What `_add_run` reads of each call, by name, at C speed.
 _COUNTED = reader(Call, "type", "received_at", "valid", "accepted", "duplicate_of")
+
+# A call as a resend: every field but duplicate_of read, then built again with it (`_replace` costs 3x).
+_ALL_BUT_DUPLICATE_OF = reader(Call, *(name for name in CALL_FIELDS if name != "duplicate_of"))
+_AS_RESEND = builder(Call, *(name for name in CALL_FIELDS if name != "duplicate_of"), "duplicate_of")
 
 Listener = Callable[[RequestRecord, list[Call]], None]
 
@@ -109,16 +121,19 @@ class Journal(JournalReads):
         return next(self._call_ids)
 
     def record(self, request: RequestRecord, calls: Iterable[Call] = ()) -> tuple[RequestRecord, list[Call]]:
-        """Add a request and its calls; returns them as stored (resends marked `duplicate_of`)."""
+        """Add a request and its calls; returns them as stored (resends marked `duplicate_of`).
+
+        Whether a call resends one kept before is the messageId index's answer (`Partition.first_entry`):
+        nothing is read back, so a resend costs what a fresh call does."""
         stored: list[Call] = []
         calls = calls if isinstance(calls, list | tuple) else list(calls)
         with self._lock:
             if self.max_calls is not None:
                 # The calls this request pushes out go first: a resend of one of them is a call of its own.
                 self._keep_bound(len(calls))
-            this_request: dict[int, Call] | None = None  # its calls by id, once a resend needs to look back
             write_key: object = _NO_KEY
             one_key = True
+            attempts = self._attempts
             for call in calls:
                 if call.write_key is not write_key:  # the calls of a request share theirs
                     one_key = write_key is _NO_KEY
@@ -126,17 +141,21 @@ class Journal(JournalReads):
                     partition = self._partition(write_key)
                     first_by_message = partition.first_by_message
                 message_id = call.message_id
-                message_key = 0 if message_id is None else hash(message_id) & KEY_MASK or 1  # text_key, inline
-                if message_key not in first_by_message:  # the usual case: a new messageId
-                    first_by_message[message_key] = call.id
+                # text_key and message_check, inline: this runs for every call received
+                message_key = 0 if message_id is None else hash(message_id) & KEY_MASK or 1
+                check = 0 if message_id is None else hash("\x00" + message_id) & CHECK_MASK
+                found = first_by_message.get(message_key)
+                if found is None:  # the usual case: a new messageId
+                    first_by_message[message_key] = call.id << ID_SHIFT | check << 1 | call.accepted
                     if partition.failed_attempts:
                         self._count_failed_attempts(partition, call)
-                else:
-                    if this_request is None:
-                        this_request = {earlier.id: earlier for earlier in stored}
-                    call = self._first_or_resent(partition, call, message_key, this_request)
-                if this_request is not None:
-                    this_request[call.id] = call
+                elif (found >> 1) & CHECK_MASK == check and (found & 1 or not call.accepted):
+                    # A resend of the first copy (`Partition.first_entry` and `_first_or_resent`, inline)
+                    first_id = found >> ID_SHIFT
+                    attempts[first_id] = attempts.get(first_id, 1) + 1
+                    call = _AS_RESEND((*_ALL_BUT_DUPLICATE_OF(call), first_id))
+                else:  # another messageId with the same key, or a first copy a strict answer turned down
+                    call = self._first_or_resent(partition, call, message_key, check)
                 stored.append(call)
             if stored:  # the usual request's calls share a write key: no need to sort them by key
                 self._append_calls(stored, partition if one_key else None)
@@ -159,18 +178,17 @@ class Journal(JournalReads):
         if failure is not None:
             raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
 
-    def _first_or_resent(
-        self, partition: Partition, call: Call, message_key: int, unstored: Mapping[int, Call]
-    ) -> Call:
+    def _first_or_resent(self, partition: Partition, call: Call, message_key: int, check: int) -> Call:
         """`call` when it is the first of its messageId (another one has the same key, or the copies
         before were turned down by a strict answer), else `call` marked as a resend of the first."""
-        first = partition.first_call(call.message_id, message_key, lambda call_id: self._call_by_id(call_id, unstored))
-        if first is None or (call.accepted and not first.accepted):
+        found = partition.first_entry(call.message_id, message_key, check)
+        if found is None or (call.accepted and not entry_accepted(found)):
             self._count_failed_attempts(partition, call)
-            partition.index_message(call, message_key, lambda call_id: self._call_by_id(call_id, unstored))
+            partition.index_message(call.message_id, message_key, entry(call.id, check, call.accepted))
             return call
-        self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
-        return call._replace(duplicate_of=first.id)
+        first_id = entry_id(found)
+        self._attempts[first_id] = self._attempts.get(first_id, 1) + 1
+        return call._replace(duplicate_of=first_id)
 
     def _count_failed_attempts(self, partition: Partition, call: Call) -> None:
         """Count into a call the attempts of it that an injected fault answered before it came through."""
@@ -178,24 +196,17 @@ class Journal(JournalReads):
         if failed:
             self._attempts[call.id] = 1 + failed
 
-    def _call_by_id(self, call_id: int, unstored: Mapping[int, Call]) -> Call | None:
-        call = unstored.get(call_id)
-        if call is None:
-            index = self._calls.index_of(call_id)
-            call = None if index is None else self._calls.call(index)
-        return call
-
     def count_failed_attempt(self, write_key: str, message_ids: Iterable[str]) -> None:
         """Count an attempt an injected fault answered (the request itself is recorded as usual) into
         `attempts()` of the call with each messageId: the one already kept, or the copy that comes next."""
         with self._lock:
             partition = self._partition(write_key)
             failed = partition.failed_attempts
-            lookup = functools.partial(self._call_by_id, unstored={})
             for message_id in message_ids:
-                first = partition.first_call(message_id, text_key(message_id), lookup)
-                if first is not None:
-                    self._attempts[first.id] = self._attempts.get(first.id, 1) + 1
+                found = partition.first_entry(message_id, text_key(message_id), message_check(message_id))
+                if found is not None:
+                    first_id = entry_id(found)
+                    self._attempts[first_id] = self._attempts.get(first_id, 1) + 1
                 else:
                     failed[message_id] = failed.get(message_id, 0) + 1
             while len(failed) > MAX_FAILED_ATTEMPTS:  # calls the client gave up on: forget the oldest
@@ -364,16 +375,14 @@ class Journal(JournalReads):
             last_request_id = max(last_request_id, next(self._request_ids) - 1)
             for _, group in itertools.groupby(calls, key=lambda call: call.request_id):
                 restored = list(group)
-                this_request: dict[int, Call] = {}
                 for call in restored:
                     partition = self._partition(call.write_key)
                     if call.duplicate_of is not None:
                         self._attempts[call.duplicate_of] = self._attempts.get(call.duplicate_of, 1) + 1
                     else:
-                        partition.index_message(
-                            call, text_key(call.message_id), functools.partial(self._call_by_id, unstored=this_request)
-                        )
-                    this_request[call.id] = call
+                        message_id = call.message_id
+                        found = entry(call.id, message_check(message_id), call.accepted)
+                        partition.index_message(message_id, text_key(message_id), found)
                     last_call_id = max(last_call_id, call.id)
                 self._append_calls(restored)
             for request in requests:

@@ -1,5 +1,12 @@
 """The journal's partitions: the calls of one write key, the index of their messageIds (to find the
-first copy of a resent call), and the key's test-connection counts (`SourceStatus`)."""
+first copy of a resent call), and the key's test-connection counts (`SourceStatus`).
+
+The messageId index answers "seen before?" without reading a call back: each first call has an
+entry (`entry`) holding its id, whether it was accepted, and a second fingerprint of its messageId
+(`message_check`), independent of the 60-bit key it is filed under. Same key and same check: a
+resend (two different messageIds pass for one with a chance of 2**-80 per pair, in one write key).
+Same key, another check: surely another messageId, looked up by its text in `collisions`.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +18,34 @@ from typing import TYPE_CHECKING
 from mockpipe.journal.packed import text_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from mockpipe.journal.packed import CallTable
-    from mockpipe.journal.records import Call
     from mockpipe.types import JSONObject
+
+# An index entry: first call id << ID_SHIFT | check << 1 | accepted. Below 2**60 (a 32-byte int) while
+# call ids stay below 2**39; past that, a larger int, still right.
+CHECK_BITS = 20
+CHECK_MASK = (1 << CHECK_BITS) - 1
+ID_SHIFT = CHECK_BITS + 1
+
+
+def message_check(message_id: str | None) -> int:
+    """The second fingerprint of a messageId: its salted hash, independent of `text_key`'s."""
+    return 0 if message_id is None else hash("\x00" + message_id) & CHECK_MASK
+
+
+def entry(call_id: int, check: int, accepted: bool) -> int:
+    """The index entry of the first call of a messageId."""
+    return call_id << ID_SHIFT | check << 1 | accepted
+
+
+def entry_id(found: int) -> int:
+    return found >> ID_SHIFT
+
+
+def entry_accepted(found: int) -> bool:
+    return bool(found & 1)
 
 
 @dataclass(slots=True)
@@ -62,8 +92,8 @@ class Partition:
     def __init__(self, write_key: str) -> None:
         self.rows = array("q")
         self.head = 0  # rows before it are gone (dropped by a bound); trimmed lazily
-        self.first_by_message: dict[int, int] = {}  # text_key(messageId) -> id of the first call with it
-        self.collisions: dict[str, int] = {}  # messageId -> first call id, where another messageId has its key
+        self.first_by_message: dict[int, int] = {}  # text_key(messageId) -> entry of the first call with it
+        self.collisions: dict[str, int] = {}  # messageId -> entry of its first call, where another has its key
         self.failed_attempts: dict[str, int] = {}  # messageId -> attempts a fault answered, call not seen yet
         self.source = SourceStatus(write_key)
 
@@ -81,36 +111,34 @@ class Partition:
 
     def forget_message(self, message_key: int, call_id: int) -> None:
         """Drop the messageId index entry of a call that is going away."""
-        if self.first_by_message.get(message_key) == call_id:
+        found = self.first_by_message.get(message_key)
+        if found is not None and found >> ID_SHIFT == call_id:
             del self.first_by_message[message_key]
             for message_id in self.collisions:  # another messageId with this key takes it
                 if text_key(message_id) == message_key:
                     self.first_by_message[message_key] = self.collisions.pop(message_id)
                     break
         elif self.collisions:
-            for message_id, first in list(self.collisions.items()):
-                if first == call_id:
+            for message_id, held in list(self.collisions.items()):
+                if held >> ID_SHIFT == call_id:
                     del self.collisions[message_id]
 
-    def first_call(self, message_id: str, message_key: int, lookup: Callable[[int], Call | None]) -> Call | None:
-        """The first call of this key with this messageId (`lookup` reads a call by id), or None."""
-        first_id = self.first_by_message.get(message_key)
-        if first_id is None:
+    def first_entry(self, message_id: str, message_key: int, check: int) -> int | None:
+        """The index entry of the first call of this key with this messageId (see `entry`), or None."""
+        found = self.first_by_message.get(message_key)
+        if found is None:
             return None
-        first = lookup(first_id)
-        if first is not None and first.message_id == message_id:
-            return first
-        collided = self.collisions.get(message_id)  # another messageId has the same key
-        return None if collided is None else lookup(collided)
+        if (found >> 1) & CHECK_MASK == check:
+            return found
+        return self.collisions.get(message_id) if self.collisions else None  # another messageId has the key
 
-    def index_message(self, call: Call, message_key: int, lookup: Callable[[int], Call | None]) -> None:
-        """Make `call` the first of its messageId."""
-        holder_id = self.first_by_message.get(message_key)
-        holder = None if holder_id is None else lookup(holder_id)
-        if holder is None or holder.message_id == call.message_id:
-            self.first_by_message[message_key] = call.id
+    def index_message(self, message_id: str, message_key: int, found: int) -> None:
+        """Make the call of index entry `found` the first of its messageId."""
+        holder = self.first_by_message.get(message_key)
+        if holder is None or (holder >> 1) & CHECK_MASK == (found >> 1) & CHECK_MASK:
+            self.first_by_message[message_key] = found
         else:
-            self.collisions[call.message_id] = call.id
+            self.collisions[message_id] = found
 
     def oldest_first(self, table: CallTable, after: int | None) -> Iterator[int]:
         """Physical indexes in `table` of this key's calls, oldest first; with `after`, from the first
