@@ -1,5 +1,6 @@
 """The HTTP runs of `mockpipe bench`: each server in a process of its own, driven in turns by wrk or
-the built-in generator, and the turns of one server combined into one result."""
+the built-in generator, and the turns of one server combined into one result. A peer that does not
+start is left out of the scenario with the reason (`ScenarioRuns.skipped`), never failing the run."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mockpipe.bench.loadgen import LoadResult, run_builtin
+from mockpipe.bench.peers import PEERS, WireMockProcess
 from mockpipe.bench.scenarios import SCENARIOS, Scenario
-from mockpipe.bench.targets import TARGETS, TargetProcess
+from mockpipe.bench.targets import TARGETS, TargetProcess, start_target
 from mockpipe.bench.wrk import run_wrk
+from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -37,9 +40,17 @@ class HttpRun:
     driver: str
 
 
+@dataclass(slots=True)
+class ScenarioRuns:
+    """The runs of one scenario, and the peers left out of it (name -> why)."""
+
+    runs: list[HttpRun]
+    skipped: dict[str, str]
+
+
 def _drive(
     scenario: Scenario,
-    server: TargetProcess,
+    server: TargetProcess | WireMockProcess,
     options: BenchOptions,
     driver: str,
     *,
@@ -74,33 +85,55 @@ def run_scenario(
     *,
     driver: str,
     targets: Sequence[str] = tuple(TARGETS),
-) -> list[HttpRun]:
+) -> ScenarioRuns:
     """Each target in a fresh server process (started side by side), driven in turns: `options.rounds`
-    slices of `duration / rounds` each, warmed up before its first slice."""
+    slices of `duration / rounds` each, warmed up before its first slice. A peer (see
+    `mockpipe.bench.peers`) that fails to start is skipped, with its error as the reason."""
     scenario = SCENARIOS[name]
-    servers = [TargetProcess(target) for target in targets]
+    servers: list[TargetProcess | WireMockProcess] = []
+    skipped: dict[str, str] = {}
     rounds = max(1, options.rounds)
     # wrk counts whole seconds: fewer, longer slices rather than slices it would round up
     if driver == "wrk":
         rounds = max(1, min(rounds, int(options.duration)))
     runs: list[HttpRun] = []
     try:
-        for server in servers:
-            server.wait_ready()
+        for target in targets:
+            try:
+                servers.append(start_target(target))
+            except MockpipeError as exc:
+                if target not in PEERS:
+                    raise
+                skipped[target] = str(exc)
+        for server in list(servers):
+            try:
+                server.wait_ready()
+            except MockpipeError as exc:
+                if server.name not in PEERS:
+                    raise
+                skipped[server.name] = str(exc)
+                servers.remove(server)
         rss_before = {server.name: server.rss_bytes() for server in servers}
         slices: dict[str, list[LoadResult]] = {server.name: [] for server in servers}
         for round_ in range(rounds):
-            for server in servers:
-                slices[server.name].append(
-                    _drive(
-                        scenario,
-                        server,
-                        options,
-                        driver,
-                        duration=options.duration / rounds,
-                        warmup=options.warmup if round_ == 0 else 0.0,
+            for server in list(servers):
+                try:
+                    slices[server.name].append(
+                        _drive(
+                            scenario,
+                            server,
+                            options,
+                            driver,
+                            duration=options.duration / rounds,
+                            warmup=options.warmup if round_ == 0 else 0.0,
+                        )
                     )
-                )
+                except MockpipeError as exc:  # a peer that broke down under load: left out, said why
+                    if server.name not in PEERS:
+                        raise
+                    skipped[server.name] = f"failed under load: {exc}"
+                    servers.remove(server)
+                    server.stop()
         for server in servers:
             result = combined(slices[server.name])
             cpu = result.server_cpu_seconds or 0.0
@@ -123,7 +156,7 @@ def run_scenario(
     finally:
         for server in servers:
             server.stop()
-    return runs
+    return ScenarioRuns(runs, skipped)
 
 
 def combined(slices: Sequence[LoadResult]) -> LoadResult:

@@ -90,7 +90,9 @@ def merge(reports: Sequence[dict[str, Any]], driver: str) -> LoadResult:
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection sending requests back to back, each with the next id."""
+    """One keep-alive connection sending requests back to back, each with the next id. A server that
+    closes after each answer (HTTP/1.0, `Connection: close`: pytest-httpserver) gets a new connection
+    for the next request, as wrk does; chunked answers (WireMock) are read to their last chunk."""
 
     def __init__(self, run: _Run, prefix: str) -> None:
         self.run = run
@@ -99,6 +101,8 @@ class _Connection(asyncio.Protocol):
         self.buffer = b""
         self.started = 0.0
         self.transport: asyncio.Transport | None = None
+        self.reopening = False
+        self.reopened: asyncio.Task[None] | None = None
         self.closed = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -113,43 +117,72 @@ class _Connection(asyncio.Protocol):
         self.started = time.perf_counter()
         self.transport.write(self.run.head + request_id.join(self.run.parts))
 
+    def _answer_end(self, head: bytes, end: int) -> int | None:
+        """Where the answer whose head ends at `end` ends in the buffer (None: not all here yet, -1: no
+        length to read it by)."""
+        at = head.find(b"content-length:")
+        if at >= 0:
+            line_end = head.find(b"\r\n", at)
+            stop = end + 4 + int(head[at + 15 : line_end if line_end >= 0 else len(head)])
+            return stop if len(self.buffer) >= stop else None
+        if b"transfer-encoding: chunked" in head:  # small answers only: up to the last, empty chunk
+            last = self.buffer.find(b"\n0\r\n\r\n", end + 3)
+            return None if last < 0 else last + 6
+        return -1
+
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             return
         head = self.buffer[:end].lower()
-        at = head.find(b"content-length:")
-        if at < 0:  # every answer of the three servers has one; anything else is a broken run
+        stop = self._answer_end(head, end)
+        if stop is None:
+            return
+        assert self.transport is not None
+        if stop < 0:  # every answer of the servers measured has a length; anything else is a broken run
             self.run.errors += 1
-            assert self.transport is not None
             self.transport.close()
             return
-        line_end = head.find(b"\r\n", at)
-        length = int(head[at + 15 : line_end if line_end >= 0 else len(head)])
-        if len(self.buffer) < end + 4 + length:
-            return
         ok = self.buffer[9:10] == b"2"  # "HTTP/1.1 2xx"
-        self.buffer = self.buffer[end + 4 + length :]
+        self.buffer = self.buffer[stop:]
         done = time.perf_counter()
         self.run.answered(done - self.started, ok, done)
-        if self.run.running:
+        closing = b"connection: close" in head or (head.startswith(b"http/1.0") and b"keep-alive" not in head)
+        if self.run.running and closing:
+            self.reopening = True
+            self.transport.close()
+        elif self.run.running:
             self._send()
         else:
-            assert self.transport is not None
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.reopening and self.run.running:
+            self.reopening = False
+            self.buffer = b""
+            self.reopened = asyncio.get_running_loop().create_task(self._reopen())  # kept: tasks are weakly held
+            return
         if self.run.running:
             self.run.errors += 1
         if not self.closed.done():
             self.closed.set_result(None)
+
+    async def _reopen(self) -> None:
+        """The same protocol on a new connection: its ids go on counting."""
+        try:
+            await asyncio.get_running_loop().create_connection(lambda: self, self.run.host, self.run.port)
+        except OSError:
+            self.run.errors += 1
+            if not self.closed.done():
+                self.closed.set_result(None)
 
 
 class _Run:
     """The shared state of the connections of one generator process."""
 
     def __init__(self, scenario: Scenario, host: str, port: int) -> None:
+        self.host, self.port = host, port
         self.head = request_head(scenario, host, port)
         self.parts = scenario.parts()
         self.running = True
@@ -178,6 +211,18 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
     # After the command name: state is field 3, utime 14 and stime 15 (1-based, as in proc(5)).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of process `pid` now (0 where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 async def generate(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mockpipe.bench.peers import PEERS
+from mockpipe.bench.scenarios import SCENARIOS
 from mockpipe.bench.wrk import wrk_path
 from mockpipe.errors import MockpipeError
 
@@ -23,10 +25,12 @@ class BenchOptions:
     connections: int = 16
     driver: str = "auto"
     client_processes: int = 1
-    scenarios: tuple[str, ...] = ("single", "batch")
+    scenarios: tuple[str, ...] = tuple(SCENARIOS)  # fresh ids and resends, single calls and batches
+    peers: tuple[str, ...] = tuple(PEERS)  # optional columns, each skipped with its reason where missing
     start_stop_samples: int = 20
     wait_samples: int = 50
     rate_seconds: float = 1.0
+    journal_seconds: float = 2.0  # the journal alone, fresh calls and resends, in all
     journal_calls: int = 20_000
     bounded_max_calls: int = 2_000
     fixture_tests: int = 1000
@@ -43,6 +47,8 @@ class BenchOptions:
             "start_stop_samples": 5,
             "wait_samples": 10,
             "rate_seconds": 0.1,
+            "journal_seconds": 0.2,
+            "peers": (),  # a JVM alone takes longer than the whole quick run: asked for by name only
             "journal_calls": 1000,
             "bounded_max_calls": 200,
             "fixture_tests": 20,

@@ -1,4 +1,5 @@
-"""`mockpipe bench`: mockpipe against a bare Starlette app and a naive recorder, in one run.
+"""`mockpipe bench`: mockpipe against a bare Starlette app and a naive recorder, in one run, with
+pytest-httpserver and WireMock as optional columns (`mockpipe.bench.peers`), under fresh ids and resends.
 
 Absolute numbers depend on the machine and on what else runs on it; the targets are ratios and
 bounds within one run. Each HTTP server runs in its own process on one Hypercorn worker and is
@@ -15,9 +16,11 @@ from typing import TYPE_CHECKING
 
 from mockpipe.bench import fixture, microbench
 from mockpipe.bench.http_runs import run_scenario
+from mockpipe.bench.journal_rates import journal_rates
+from mockpipe.bench.peers import PEERS, unavailable
 from mockpipe.bench.report import BenchReport
 from mockpipe.bench.scenarios import SCENARIOS
-from mockpipe.bench.targets import TARGETS
+from mockpipe.bench.targets import LABELS, TARGETS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -30,18 +33,32 @@ def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None)
     say = progress or (lambda text: None)
     began = time.perf_counter()
     report = BenchReport(options, options.resolved_driver())
+    peers = []
+    for peer in options.peers:
+        reason = unavailable(peer)
+        if reason is None:
+            peers.append(peer)
+        else:
+            report.skipped[peer] = reason
+            say(f"{PEERS.get(peer, peer)} skipped: {reason}")
     for name in options.scenarios:
         say(
-            f"HTTP: {name} ({SCENARIOS[name].size:,} bytes, {SCENARIOS[name].events} event(s) per request), "
-            f"{options.duration:g} s per server, driver {report.driver}"
+            f"HTTP: {name} ({SCENARIOS[name].size:,} bytes, {SCENARIOS[name].events} event(s) per request, "
+            f"{SCENARIOS[name].kind}), {options.duration:g} s per server, driver {report.driver}"
         )
-        report.http += run_scenario(name, options, driver=report.driver)
+        done = run_scenario(name, options, driver=report.driver, targets=(*TARGETS, *peers))
+        report.http += done.runs
+        for peer, reason in done.skipped.items():
+            say(f"{PEERS[peer]} left out of {name}: {reason}")
+            report.skipped.setdefault(peer, f"{name}: {reason}")
     say(f"MockPipeServer start and stop, median of {options.start_stop_samples}")
     report.start_stop = microbench.start_stop(options.start_stop_samples)
     say(f"wait_for after a call, {options.wait_samples} samples")
     report.wait = microbench.wait_delay(options.wait_samples)
     say("validator and ingestion in process")
     report.rates = microbench.rates(options.rate_seconds)
+    say("the journal alone: fresh calls and resends, taking turns")
+    report.journal = journal_rates(options.journal_seconds)
     say(f"journal memory, {options.journal_calls:,} calls")
     report.memory_single = microbench.journal_memory(
         options.journal_calls, scenario="single", max_calls=options.bounded_max_calls
@@ -85,6 +102,56 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _scenario_rows(report: BenchReport, name: str, letters: dict[str, str]) -> list[list[str]]:
+    """A scenario's servers, then mockpipe's ratios to each, marked against the target that concerns them."""
+    scenario = SCENARIOS[name]
+    label = (
+        f"{name} ({scenario.size / 1024:.1f} KB, {scenario.events} ev, {scenario.kind})"
+        if scenario.events > 1
+        else f"{name} track ({scenario.size} B, {scenario.kind})"
+    )
+    rows: list[list[str]] = []
+    for run_ in (r for r in report.http if r.scenario == name):
+        rows.append(
+            [
+                label,
+                f"({letters[run_.target]}) {LABELS[run_.target]}",
+                _number(run_.requests_per_s),
+                _number(run_.events_per_s),
+                f"{run_.p50_ms:.1f}",
+                f"{run_.p99_ms:.1f}",
+                _number(run_.cpu_us_per_request),
+                f"{run_.rss_before_mb:.0f} → {run_.rss_after_mb:.0f}",
+                str(run_.errors),
+                "",
+            ]
+        )
+        label = ""
+    checks = {check.figure: check for check in report.http_checks(name)}
+    for base in LABELS:
+        ratio = report.ratio(name, "mockpipe", base)
+        mock, other = report.run_of(name, "mockpipe"), report.run_of(name, base)
+        if base == "mockpipe" or ratio is None or mock is None or other is None:
+            continue
+        # the check of this ratio, if it is one: its figure names the baseline
+        target = next((c for figure, c in checks.items() if "÷" in figure and LABELS[base] in figure), None)
+        rows.append(
+            [
+                "",
+                f"(c) ÷ ({letters[base]})",
+                f"{ratio:.2f}x",
+                f"{ratio:.2f}x",
+                f"{mock.p50_ms / other.p50_ms:.2f}x" if other.p50_ms else "-",
+                f"{mock.p99_ms / other.p99_ms:.2f}x" if other.p99_ms else "-",
+                f"{mock.cpu_us_per_request / other.cpu_us_per_request:.2f}x" if other.cpu_us_per_request else "-",
+                "",
+                "",
+                "" if target is None else f"{target.target}: {target.status}",
+            ]
+        )
+    return rows
+
+
 def format_report(report: BenchReport) -> str:
     options = report.options
     out = [
@@ -94,46 +161,9 @@ def format_report(report: BenchReport) -> str:
         "",
     ]
     rows: list[list[str]] = []
+    letters = {target: "abcdefgh"[index] for index, target in enumerate(LABELS)}
     for name in options.scenarios:
-        scenario = SCENARIOS[name]
-        label = (
-            f"{name} ({scenario.size / 1024:.1f} KB, {scenario.events} ev)"
-            if scenario.events > 1
-            else f"{name} track ({scenario.size} B)"
-        )
-        for run_ in (r for r in report.http if r.scenario == name):
-            rows.append(
-                [
-                    label,
-                    f"({'abc'[list(TARGETS).index(run_.target)]}) {TARGETS[run_.target]}",
-                    _number(run_.requests_per_s),
-                    _number(run_.events_per_s),
-                    f"{run_.p50_ms:.1f}",
-                    f"{run_.p99_ms:.1f}",
-                    _number(run_.cpu_us_per_request),
-                    f"{run_.rss_before_mb:.0f} → {run_.rss_after_mb:.0f}",
-                    str(run_.errors),
-                ]
-            )
-            label = ""
-        for base, letter in (("bare", "a"), ("naive", "b")):
-            ratio = report.ratio(name, "mockpipe", base)
-            mock, other = report.run_of(name, "mockpipe"), report.run_of(name, base)
-            if ratio is None or mock is None or other is None:
-                continue
-            rows.append(
-                [
-                    "",
-                    f"(c) ÷ ({letter})",
-                    f"{ratio:.2f}x",
-                    f"{ratio:.2f}x",
-                    f"{mock.p50_ms / other.p50_ms:.2f}x" if other.p50_ms else "-",
-                    f"{mock.p99_ms / other.p99_ms:.2f}x" if other.p99_ms else "-",
-                    f"{mock.cpu_us_per_request / other.cpu_us_per_request:.2f}x" if other.cpu_us_per_request else "-",
-                    "",
-                    "",
-                ]
-            )
+        rows += _scenario_rows(report, name, letters)
     out += _table(
         [
             "scenario",
@@ -145,10 +175,12 @@ def format_report(report: BenchReport) -> str:
             "server CPU µs/req",
             "RSS MB before → after",
             "errors",
+            "target",
         ],
         rows,
-        "llrrrrrrr",
+        "llrrrrrrrl",
     )
+    out += [f"({letters[peer]}) {PEERS[peer]}: skipped, {reason}" for peer, reason in report.skipped.items()]
     out.append("")
 
     figures: list[list[str]] = []
@@ -158,6 +190,20 @@ def format_report(report: BenchReport) -> str:
             ["Ingest.handle without HTTP, single track calls/s", f"{report.rates.ingest_single_per_s:,.0f}", "", ""],
             ["Ingest.handle without HTTP, batch events/s", f"{report.rates.ingest_batch_events_per_s:,.0f}", "", ""],
         ]
+    if report.journal is not None:
+        journal = report.journal
+        for label, fresh, resent, ratio in (
+            ("single calls", journal.single_fresh_per_s, journal.single_resend_per_s, journal.single_ratio),
+            ("batch items", journal.batch_fresh_per_s, journal.batch_resend_per_s, journal.batch_ratio),
+        ):
+            figures.append(
+                [
+                    f"Journal.record alone, {label}/s: fresh / resends (CPU time)",
+                    f"{fresh:,.0f} / {resent:,.0f} ({ratio:.2f}x)",
+                    "",
+                    "",
+                ]
+            )
     if report.fixture is not None and report.fixture.first_test_ms is not None:
         figures.append(
             [

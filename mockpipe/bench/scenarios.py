@@ -1,8 +1,11 @@
-"""What `mockpipe bench` sends: realistic track calls and 100-call batches, as body templates.
+"""What `mockpipe bench` sends: realistic track calls and 100-call batches, as body templates, in
+two kinds of traffic.
 
-Every call carries a messageId of its own (a resend would take the journal's duplicate path), so
-bodies are templates with a fixed-width placeholder that each request fills with a counter: the
-Content-Length stays the same and a request costs the client one `bytes.join`.
+Fresh traffic (`single`, `batch`): every call carries a messageId of its own, so bodies are templates
+with a fixed-width placeholder that each request fills with a counter: the Content-Length stays the
+same and a request costs the client one `bytes.join`. Resends (`single-resend`, `batch-resend`): the
+same body every time, as a retry storm or a load test replaying one fixture sends; its template has
+no placeholder left (the id is filled in once, at the same width), so the clients send it as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import orjson
 PLACEHOLDER = b"@ID@"
 ID_WIDTH = 18  # run (4) + client (2) + connection (3) + counter (9) digits
 # Each run of a generator (a warm-up, a turn) gets its own run number: a run that reused the ids of
-# the one before would send nothing but resends, which the emulator reads back to mark.
+# the one before would send nothing but resends: fresh traffic would not be fresh.
 _runs = itertools.count(1)
 
 
@@ -26,6 +29,7 @@ def next_run() -> int:
     return next(_runs) % 10_000
 
 
+RESEND_ID = b"0" * ID_WIDTH  # every request of a resend scenario (fresh ids count from 1: never this)
 WRITE_KEY = "wk_bench"
 BATCH_SIZE = 100
 SENT_AT = "2026-01-02T03:04:05.678Z"
@@ -115,11 +119,22 @@ class Scenario:
     name: str
     path: str
     events: int  # calls per request
-    template: bytes  # JSON with PLACEHOLDER where each request puts its own id
+    template: bytes  # JSON with PLACEHOLDER where each request puts its own id (none left: resends)
+    resend: bool = False  # the same body every time
 
     @property
     def size(self) -> int:
-        return len(self.template) + self.events * (ID_WIDTH - len(PLACEHOLDER))
+        return len(self.template) + self.template.count(PLACEHOLDER) * (ID_WIDTH - len(PLACEHOLDER))
+
+    @property
+    def kind(self) -> str:
+        """The traffic, as the report names it."""
+        return "resends" if self.resend else "fresh ids"
+
+    @property
+    def base(self) -> str:
+        """The name of the scenario with fresh ids that this one resends (itself when fresh)."""
+        return self.name.removesuffix("-resend")
 
     def body(self, request_id: bytes) -> bytes:
         return request_id.join(self.template.split(PLACEHOLDER))
@@ -129,14 +144,23 @@ class Scenario:
         return self.template.split(PLACEHOLDER)
 
 
-SCENARIOS: dict[str, Scenario] = {
-    "single": Scenario("single", "/v1/track", 1, orjson.dumps(track_call())),
-    "batch": Scenario(
+def _resent(scenario: Scenario) -> Scenario:
+    """`scenario` as resends: its body with RESEND_ID in every place, sent as it is each time."""
+    return Scenario(f"{scenario.name}-resend", scenario.path, scenario.events, scenario.body(RESEND_ID), resend=True)
+
+
+_FRESH = (
+    Scenario("single", "/v1/track", 1, orjson.dumps(track_call())),
+    Scenario(
         "batch",
         "/v1/batch",
         BATCH_SIZE,
         orjson.dumps({"batch": [batch_item(i) for i in range(BATCH_SIZE)], "sentAt": SENT_AT}),
     ),
+)
+# Fresh ids first, then resends: the order of the report.
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario for scenario in (*_FRESH, *(_resent(fresh) for fresh in _FRESH))
 }
 
 AUTHORIZATION = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()

@@ -2,11 +2,12 @@
 
 - `bare`: a Starlette app that reads the body and answers `{}` (what any server costs);
 - `naive`: the same, plus `json.loads` and `list.append` (a recorder that checks nothing);
-- `mockpipe`: the emulator itself, from `create_app`.
+- `mockpipe`: the emulator itself, from `create_app`;
+- the peers of `mockpipe.bench.peers` where installed (pytest-httpserver here too, WireMock in a JVM).
 
 `python -m mockpipe.bench.targets NAME` binds a free port of 127.0.0.1, prints `READY <port>` once
 the app has started, and serves until SIGTERM. `TargetProcess` starts one and reads its memory
-and CPU time from /proc.
+and CPU time from /proc; `start_target` starts any server, peers included.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockpipe.bench.loadgen import process_rss_bytes
+from mockpipe.bench.peers import PEERS, WireMockProcess, serve_httpserver
 from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.server import hypercorn_config, listen_socket, serve_app
@@ -45,6 +48,8 @@ TARGETS = {
     "naive": "naive recorder",
     "mockpipe": "mockpipe",
 }
+# Every server of a run, ours and the peers, in the order of the report's columns.
+LABELS = TARGETS | PEERS
 HOST = "127.0.0.1"
 READY = "READY"
 
@@ -90,6 +95,9 @@ def mockpipe_app(on_ready: Callable[[], None], *, max_calls: int | None = None) 
 
 def serve(name: str, *, max_calls: int | None = None) -> None:
     """Serve target `name` on a free port until SIGTERM, announcing `READY <port>` on stdout."""
+    if name == "pytest-httpserver":
+        serve_httpserver(lambda port: print(f"{READY} {port}", flush=True))
+        return
     sock = listen_socket(HOST, 0)
     port = sock.getsockname()[1]
 
@@ -117,8 +125,8 @@ class TargetProcess:
     START_TIMEOUT = 30.0
 
     def __init__(self, name: str, *, max_calls: int | None = None) -> None:
-        if name not in TARGETS:
-            raise ValueError(f"unknown target {name!r}; known: {', '.join(TARGETS)}")
+        if name not in TARGETS and name != "pytest-httpserver":
+            raise ValueError(f"unknown target {name!r}; known: {', '.join(TARGETS)}, pytest-httpserver")
         self.name = name
         command = [sys.executable, "-m", "mockpipe.bench.targets", name]
         if max_calls is not None:
@@ -158,14 +166,7 @@ class TargetProcess:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server now (0 where /proc cannot tell)."""
-        try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        return 0
+        return process_rss_bytes(self.pid)
 
     def stop(self, timeout: float = 10.0) -> str:
         """Stop the server (SIGTERM, then SIGKILL); returns what it wrote on stderr."""
@@ -190,9 +191,16 @@ class TargetProcess:
         self.stop()
 
 
+def start_target(name: str, *, max_calls: int | None = None) -> TargetProcess | WireMockProcess:
+    """Start server `name` (ours or a peer) in a child process; `wait_ready()` before driving it."""
+    if name == "wiremock":
+        return WireMockProcess(name, max_calls=max_calls)
+    return TargetProcess(name, max_calls=max_calls)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mockpipe.bench.targets")
-    parser.add_argument("target", choices=sorted(TARGETS))
+    parser.add_argument("target", choices=sorted([*TARGETS, "pytest-httpserver"]))
     parser.add_argument("--max-calls", type=int, default=None)
     args = parser.parse_args(argv)
     serve(args.target, max_calls=args.max_calls)

@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="benchmark mockpipe against a bare Starlette app and a naive recorder",
+        help="benchmark mockpipe against a bare Starlette app, a naive recorder and peers",
         description="Run a bare Starlette app, a naive recorder and mockpipe, each on one Hypercorn worker in "
-        "its own process, under the same load (wrk if on PATH, else a built-in generator); print "
-        "rates, latencies and memory with ratios, then the in-process figures, each against its "
-        "target.",
+        "its own process, and pytest-httpserver and WireMock where installed, under the same load (wrk if "
+        "on PATH, else a built-in generator), with fresh messageIds and with resends (the same body every "
+        "time), single calls and batches; print rates, latencies and memory with ratios, then the in-process "
+        "figures, each against its target.",
     )
     parser.add_argument(
         "--duration",
@@ -57,8 +58,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=None,
         metavar="NAME",
-        help="run only this HTTP scenario: single or batch (repeatable; default: all)",
+        help="run only this HTTP scenario: single, batch, single-resend or batch-resend (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="compare with this peer: pytest-httpserver or wiremock (repeatable; default: both, none with --quick); "
+        "a peer not installed is skipped with the reason",
+    )
+    parser.add_argument("--no-peers", action="store_true", help="leave the peers out")
     parser.add_argument(
         "--quick", action="store_true", help="a few seconds in all, for CI smoke runs: the figures are rough"
     )
@@ -68,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
     from mockpipe.bench.options import BenchError, BenchOptions
+    from mockpipe.bench.peers import PEERS
     from mockpipe.bench.scenarios import SCENARIOS
 
     overrides: dict[str, Any] = {}
@@ -80,6 +91,13 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         raise BenchError(f"unknown --scenario {', '.join(unknown)}; known: {', '.join(sorted(SCENARIOS))}")
     if args.scenario:
         overrides["scenarios"] = tuple(dict.fromkeys(args.scenario))
+    unknown = sorted(set(args.peer or ()) - set(PEERS))
+    if unknown:
+        raise BenchError(f"unknown --peer {', '.join(unknown)}; known: {', '.join(PEERS)}")
+    if args.peer:
+        overrides["peers"] = tuple(dict.fromkeys(args.peer))
+    if args.no_peers:
+        overrides["peers"] = ()
     if overrides.get("duration", 1) <= 0 or overrides.get("connections", 1) <= 0 or overrides.get("rounds", 1) <= 0:
         raise BenchError("--duration, --rounds and --connections must be positive")
     return BenchOptions.quick(**overrides) if args.quick else BenchOptions(**overrides)
