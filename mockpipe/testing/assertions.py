@@ -13,7 +13,7 @@ and a write key can use it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from mockpipe.errors import CallAssertionError
@@ -78,6 +78,7 @@ class Outcome:
 
     payloads: list[JSONObject]
     explanation: Explanation | None = None
+    calls: list[Call] = field(default_factory=list)  # the journal's records of the matching calls
 
     @property
     def ok(self) -> bool:
@@ -92,15 +93,16 @@ def _settled(
     seen = observe(journal, write_key, expectation)
     why = verdict(expectation, seen)
     wanted = 1 if expectation.count is None else expectation.count
+    matched = [seen.calls[i] for i in seen.matching]
     if why is None and wanted > 0:
-        return Outcome(seen.matched), 0
+        return Outcome(seen.matched, None, matched), 0
     if why == "too_many" or remaining <= 0:
         if wanted == 0 and why != "too_many":
             return Outcome([]), 0
         requests = journal.requests(RequestQuery(write_key=write_key))
         others = other_keys(journal, write_key, since) if why == "no_calls" else []
         found = explain(expectation, seen, waited=waited, write_key=write_key, requests=requests, others=others)
-        return Outcome(seen.matched, found), 0
+        return Outcome(seen.matched, found, matched), 0
     return None, seen.calls[-1].id if seen.calls else 0
 
 

@@ -215,17 +215,19 @@ def explain(
         result.message = "\n".join(lines)
         return result
     eligible = [seen.payloads[i] for i in seen.eligible]
-    near = near_misses(expectation, eligible)
+    # Positions in the key's calls (as `mockpipe.payloads()` lists them), not among the eligible ones.
+    near = [(seen.eligible[index], diffs) for index, diffs in near_misses(expectation, eligible)]
     total = len(eligible)
     lines.append(f"but none of the {total} call{'s' if total != 1 else ''} received in {waited:g} s matched.")
     if near:
         lines.append("Closest calls:")
         for index, diffs in near:
-            lines.append(f"  {describe_call(index, eligible[index])}")
+            lines.append(f"  {describe_call(index, seen.payloads[index])}")
             lines.extend(f"      {diff}" for diff in diffs)
-        result.closest = [(index, seen.calls[seen.eligible[index]].id, eligible[index], diffs) for index, diffs in near]
+        result.closest = [(index, seen.calls[index].id, seen.payloads[index], diffs) for index, diffs in near]
     else:
-        lines.append(f"No {expectation.type} call arrived.")
+        verdict_word = "accepted " if expectation.accepted and result.excluded else ""
+        lines.append(f"No {verdict_word}{expectation.type} call arrived.")
     others_by_type = Counter(p.get("type", "?") for p in eligible if p.get("type") != expectation.type)
     result.other_types = dict(sorted(others_by_type.items()))
     if others_by_type:
