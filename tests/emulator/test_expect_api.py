@@ -36,6 +36,7 @@ def test_python_and_http_give_the_same_verdict(shared: MockPipeServer, http: htt
     for endpoint, body, headers in case.sends:
         http.post(f"/v1/{endpoint}", json=body, auth=(pipe.write_key, ""), headers=headers)
     spec = case.expect
+    python: tuple[bool, int, str | None]
     try:
         found = pipe.assert_call(
             spec["type"],
