@@ -35,6 +35,7 @@ MAX_QUIET = 60.0
 DEFAULT_SETTLE_TIMEOUT = 10.0
 MAX_SETTLE_TIMEOUT = 300.0
 TICK = 0.01  # seconds between looks while a request is in flight
+LONGEST_PAUSE = 0.1  # a quiet wait still looks this often whether the server is stopping
 
 
 class SettleAPI:
@@ -66,19 +67,22 @@ class SettleAPI:
             return bad_query(str(exc))
         started = time.monotonic()
         deadline = started + timeout
+        releases = self.journal.releases
         while True:
             busy, ended = self.in_flight.of(write_key)
             now = time.monotonic()
             quiet_since = started if ended is None else max(started, ended)
             if not busy and now - quiet_since >= quiet:
                 return JSONResponse(self._seen(write_key, busy, now - started) | {"settled": True})
-            if now >= deadline:
-                message = f"write key {write_key!r} did not settle within {timeout:g} s: " + (
-                    f"{busy} request(s) still in flight" if busy else f"a request ended less than {quiet:g} s ago"
-                )
+            stopping = self.journal.releases != releases  # the server is stopping: answer now
+            if now >= deadline or stopping:
+                why = f"{busy} request(s) still in flight" if busy else f"a request ended less than {quiet:g} s ago"
+                message = f"write key {write_key!r} did not settle within {timeout:g} s: {why}"
+                if stopping:
+                    message = f"write key {write_key!r} had not settled when the server stopped: {why}"
                 return error_response("settle.timeout", message, 409, **self._seen(write_key, busy, now - started))
             pause = TICK if busy else quiet - (now - quiet_since)
-            await asyncio.sleep(max(0.0, min(pause, deadline - now)))
+            await asyncio.sleep(max(0.0, min(pause, deadline - now, LONGEST_PAUSE)))
 
     def _seen(self, write_key: str, busy: int, waited: float) -> JSONObject:
         journal = self.journal

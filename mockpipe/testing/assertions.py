@@ -132,13 +132,14 @@ def wait_expectation(
 async def wait_expectation_async(
     journal: Journal, write_key: str, expectation: Expectation, *, timeout: float, since: int | None = None
 ) -> Outcome:
-    """`wait_expectation` for an event loop: suspends on the journal's event instead of blocking a thread."""
+    """`wait_expectation` for an event loop: suspends on the journal's event instead of blocking a thread.
+    Ends early, judged on what arrived, when the journal releases its waits (the server is stopping)."""
     start = last_call_id(journal) if since is None else since
     deadline = time.monotonic() + timeout
+    releases = journal.releases
     while True:
-        outcome, last = _settled(
-            journal, write_key, expectation, deadline - time.monotonic(), waited=timeout, since=start
-        )
+        remaining = 0.0 if journal.releases != releases else deadline - time.monotonic()
+        outcome, last = _settled(journal, write_key, expectation, remaining, waited=timeout, since=start)
         if outcome is not None:
             return outcome
         query = replace(expectation.query(write_key), after=last)

@@ -143,3 +143,18 @@ def test_the_guard_of_the_inspection_api_stands_in_front(http: httpx.Client) -> 
     assert foreign.status_code == 403 and foreign.json()["code"] == "origin.forbidden"
     form = http.post("/mockpipe/expect", content=b"type=track", headers={"Content-Type": "text/plain"})
     assert form.status_code == 415
+
+
+def test_a_pending_expectation_is_answered_when_the_server_stops_waiting(
+    shared: MockPipeServer, http: httpx.Client
+) -> None:
+    answers: list[httpx.Response] = []
+    body = {"type": "track", "writeKey": "nobody_sends_this", "timeout": 120}
+    waiting = threading.Thread(target=lambda: answers.append(http.post("/mockpipe/expect", json=body)))
+    waiting.start()
+    while not shared.journal.pending_waits:
+        threading.Event().wait(0.01)
+    shared.journal.release_waiters()  # what the server does when it begins to stop
+    waiting.join(30)
+    assert not waiting.is_alive()
+    assert answers[0].status_code == 409 and answers[0].json()["verdict"] == "no_calls"

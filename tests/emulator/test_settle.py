@@ -77,3 +77,29 @@ def test_in_flight_counts_a_request_without_authorization_for_every_key() -> Non
     in_flight.ended = {b"Basic azI6": 5.0, None: 3.0}  # k2:
     assert in_flight.of("k1") == (3, 3.0)
     assert in_flight.of("k2") == (1, 5.0)
+
+
+def test_a_pending_settle_is_answered_when_the_server_stops_waiting(server: MockPipeServer, http: httpx.Client) -> None:
+    server.faults.delay(60_000, count=1, write_key="held")
+
+    def send_held() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as own:
+            own.post("/v1/track", json={"userId": "u", "event": "E"}, auth=("held", ""))
+
+    sender = threading.Thread(target=send_held)
+    sender.start()
+    while not server.app.ingest.in_flight.counts:
+        time.sleep(0.005)
+    answers: list[httpx.Response] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(http.get("/mockpipe/settle", params={"writeKey": "held", "timeout": "120"}))
+    )
+    waiting.start()
+    give_up = time.monotonic() + 30
+    while waiting.is_alive() and time.monotonic() < give_up:  # until the settle has begun, and is answered
+        server.journal.release_waiters()  # what the server does when it begins to stop
+        waiting.join(0.1)
+    assert not waiting.is_alive()
+    assert answers[0].status_code == 409 and "when the server stopped" in answers[0].json()["message"]
+    server.faults.release()  # the held answer goes out
+    sender.join(30)
