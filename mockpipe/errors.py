@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MockpipeError(Exception):
     """Base class of every mockpipe error."""
@@ -12,7 +14,12 @@ class ServerError(MockpipeError):
 
 
 class CallAssertionError(MockpipeError, AssertionError):
-    """The calls a test expected did not arrive (or arrived invalid); the message explains how."""
+    """The calls a test expected did not arrive (or arrived invalid); the message explains how.
+
+    `explanation`, when an expectation failed, is its `mockpipe.testing.explanation.Explanation`
+    (the structured parts of the message: closest calls, refused calls, other write keys)."""
+
+    explanation: Any = None
 
 
 class UnknownRuleError(MockpipeError, KeyError):

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
 from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
+from mockpipe.emulator.expect_api import ExpectAPI
 from mockpipe.emulator.faults_api import FaultsAPI
 from mockpipe.emulator.guard import InspectionGuard
 from mockpipe.emulator.ingest import Ingest, TrackingFastLane
@@ -22,6 +23,7 @@ from mockpipe.emulator.inspection import Inspection
 from mockpipe.emulator.origins import HostPolicy
 from mockpipe.emulator.people_api import PeopleAPI
 from mockpipe.emulator.responses import error_response, not_found
+from mockpipe.emulator.settle import SettleAPI
 from mockpipe.emulator.webui import WebUI
 
 if TYPE_CHECKING:
@@ -65,6 +67,8 @@ def create_app(
             "/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION), methods=["GET"]
         ),
         *Inspection(config, emulator.journal).routes(),
+        *ExpectAPI(emulator.journal).routes(),
+        *SettleAPI(ingest.in_flight, emulator.journal).routes(),
         *FaultsAPI(emulator.faults).routes(),
         *PeopleAPI(emulator.people).routes(),
         *WebUI(emulator.live).routes(),

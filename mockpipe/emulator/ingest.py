@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,6 +20,7 @@ import orjson
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
+from mockpipe.emulator.in_flight import IN_FLIGHT_KEPT, InFlight
 from mockpipe.emulator.refusals import OK_BODY, BodyDeadlines, Refusals, discard_body
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
@@ -67,6 +69,7 @@ class Ingest(Refusals):
         self.journal = journal
         self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
         self.deadlines = BodyDeadlines(config.body_timeout)
+        self.in_flight = InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -74,8 +77,33 @@ class Ingest(Refusals):
     async def respond(
         self, scope: Scope, receive: Receive, send: Send, extra_headers: Sequence[tuple[bytes, bytes]] = ()
     ) -> None:
-        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it."""
+        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it; counted in flight
+        (by its Authorization header, decoded only when `/mockpipe/settle` asks) until it is answered."""
         headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
+        auth = headers.get(b"authorization")
+        counts = self.in_flight.counts
+        counts[auth] = counts.get(auth, 0) + 1
+        try:
+            await self._respond(scope, receive, send, extra_headers, headers)
+        finally:
+            left = counts[auth] - 1
+            if left:
+                counts[auth] = left
+            else:
+                del counts[auth]
+            ended = self.in_flight.ended
+            if len(ended) >= IN_FLIGHT_KEPT and auth not in ended:
+                ended.clear()  # one entry per write key ever seen: bounded, at the cost of forgetting quiet ones
+            ended[auth] = monotonic()
+
+    async def _respond(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra_headers: Sequence[tuple[bytes, bytes]],
+        headers: dict[bytes, bytes],
+    ) -> None:
         body = b""
         overflow = False
         if scope["method"] == "POST":
