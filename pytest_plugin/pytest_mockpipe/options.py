@@ -43,6 +43,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=DEFAULT_GRACE,
         help=f"seconds assert_no_calls watches for late calls (default {DEFAULT_GRACE})",
     )
+    parser.addini(
+        "mockpipe_snapshot_ids",
+        type="args",
+        default=[],
+        help="app ids that mockpipe_snapshot writes as numbered references: key names (userId) or "
+        "dotted paths (properties.order_id), separated by spaces",
+    )
 
 
 def record_directory(config: pytest.Config) -> Path | None:

@@ -4,7 +4,8 @@
 - `make_mockpipe_server` (session): `make_mockpipe_server(strict=True, region="eu", ...)` for other settings.
 - `mockpipe` (function): a `MockPipe` with a fresh write key on the session server: its calls, waits,
   assertions, faults, and the people and objects its calls made (`mockpipe.person("u1")`).
-- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references).
+- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references; app ids
+  from the ini option `mockpipe_snapshot_ids`).
 
 After each test, the error-severity violations of its calls fail it (unless marked
 `@pytest.mark.mockpipe(allow_invalid=True)` or it read `mockpipe.violations`); warnings go to the
@@ -118,11 +119,12 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
 
 
 @pytest.fixture
-def mockpipe_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references."""
+def mockpipe_snapshot(pytestconfig: pytest.Config, snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references
+    (also the app ids named by the ini option `mockpipe_snapshot_ids`)."""
     from mockpipe.testing.snapshot import MockpipeSnapshotExtension  # syrupy is only imported by tests that snapshot
 
-    return snapshot.use_extension(MockpipeSnapshotExtension)
+    return snapshot.use_extension(MockpipeSnapshotExtension.with_ids(pytestconfig.getini("mockpipe_snapshot_ids")))
 
 
 # -- after each test -----------------------------------------------------------------------------
