@@ -75,9 +75,39 @@ def check_options(config: pytest.Config) -> None:
             f"give the directory first, e.g. {example} {value}, or write "
             f"--mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
         )
-    # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file.
+    # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file,
+    # nor a directory of tests (`pytest --mockpipe-record tests/` took tests/ for DIR and wrote into it).
     for path in (Path(config.rootpath, value), Path(config.invocation_params.dir, value)):
         if path.exists() and not path.is_dir():
             raise pytest.UsageError(
                 f"--mockpipe-record takes a directory, but {path} is a file: give a directory, e.g. {example}"
             )
+        found = find_test_file(path) if path.is_dir() else None
+        if found is not None:
+            raise pytest.UsageError(
+                f"--mockpipe-record takes a directory for recordings, not the test directory {value!r} "
+                f"(it holds {found.relative_to(path)}): give the directory first, e.g. {example} {value}, "
+                f"or write --mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
+            )
+
+
+def find_test_file(directory: Path, depth: int = 2) -> Path | None:
+    """A test module or conftest.py in `directory` or its subdirectories, `depth` levels down, else None.
+
+    Recordings directories hold .jsonl files only; the walk is bounded so that a large tree stays cheap.
+    """
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name
+        if entry.suffix == ".py" and (name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")):
+            return entry
+    if depth > 1:
+        for entry in entries:
+            if entry.is_dir() and not entry.name.startswith("."):
+                found = find_test_file(entry, depth - 1)
+                if found is not None:
+                    return found
+    return None
