@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_mockpipe.fixture import MockPipe as MockPipe
     from mockpipe.testing.snapshot import snapshot_ids as snapshot_ids
+    from pytest_mockpipe.fixture import MockPipe as MockPipe
     from pytest_mockpipe.servers import ServerFactory as ServerFactory
 
 __all__ = [
