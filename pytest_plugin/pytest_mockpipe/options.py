@@ -3,6 +3,7 @@ this plugin in every session, also those that never start a server)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,25 @@ def check_options(config: pytest.Config) -> None:
                 f"(it holds {found.relative_to(path)}): give the directory first, e.g. {example} {value}, "
                 f"or write --mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
             )
+
+
+def check_port_under_xdist(config: pytest.Config) -> None:
+    """Refuse a fixed `MOCKPIPE_PORT` when pytest-xdist starts several workers.
+
+    Each worker starts its own session server, and only the first can bind the port: the others'
+    tests all failed with "Address already in use". Checked in the controller, before any worker starts.
+    """
+    port = os.environ.get("MOCKPIPE_PORT", "").strip()
+    workers = config.getoption("numprocesses", None)  # pytest-xdist's -n; "auto" is a number by now
+    if not port or port == "0" or hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
+        return
+    raise pytest.UsageError(
+        f"MOCKPIPE_PORT={port} is a fixed port, but pytest-xdist (-n {workers}) starts {workers} workers, each "
+        "with its own mockpipe server, and only one can listen on that port. Either leave MOCKPIPE_PORT unset "
+        "(each worker then takes a free port; the fixture gives its URL), run without -n, or give each worker "
+        "its own port by overriding the mockpipe_listen_address fixture in conftest.py with the worker_id "
+        "fixture (e.g. port base + worker number)."
+    )
 
 
 def find_test_file(directory: Path, depth: int = 2) -> Path | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mockpipe.options import add_options, check_options, record_directory
+from pytest_mockpipe.options import add_options, check_options, check_port_under_xdist, record_directory
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
+    check_port_under_xdist(config)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
