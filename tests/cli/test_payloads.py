@@ -307,3 +307,29 @@ def test_fake_base_time_out_of_range_is_a_clear_error(capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("mockpipe fake: base time ") and "Traceback" not in captured.err
+
+
+def test_validate_reads_mockpipe_export_records_and_checks_the_calls_inside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It validated the records themselves: 11 errors on valid calls (replay read the same file correctly).
+    import httpx
+
+    from mockpipe import MockPipeServer
+
+    factory = factories.PayloadFactory(seed=3)
+    with MockPipeServer() as server, httpx.Client(base_url=server.url, auth=("k1", ""), timeout=10) as http:
+        for call_type in ("identify", "track", "group", "page"):
+            assert http.post(f"/v1/{call_type}", json=factory.call(call_type)).status_code == 200
+        assert http.post("/v1/batch", json=factory.batch()).status_code == 200
+        http.post("/v1/track", json={"userId": "u1", "properties": {}})  # no event: one error
+        export = tmp_path / "export.jsonl"
+        assert main(["export", "--url", server.url, "-o", str(export)]) == 0
+    records = _lines(export.read_text())
+    assert len(records) > 5 and all("payload" in record for record in records)
+    capsys.readouterr()
+    assert main(["validate", str(export)]) == 1
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    assert line.startswith(f"{export}:{len(records)}: error track.event.required at /event")
+    assert f"{len(records)} payload(s): 1 error(s), 0 warning(s)" in captured.err
