@@ -333,3 +333,17 @@ def test_validate_reads_mockpipe_export_records_and_checks_the_calls_inside(
     [line] = captured.out.splitlines()
     assert line.startswith(f"{export}:{len(records)}: error track.event.required at /event")
     assert f"{len(records)} payload(s): 1 error(s), 0 warning(s)" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [
+        ("track.event.requird", "track.event.required"),
+        ("Track.Event.Required", "track.event.required"),
+        ("eu-key-on-us", "eu-key-on-us-server"),
+    ],
+)
+def test_fake_invalid_suggests_the_closest_names(capsys: pytest.CaptureFixture[str], name: str, suggested: str) -> None:
+    assert main(["fake", "--invalid", name]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"mockpipe fake: no invalid case named {name!r}; did you mean {suggested}")
