@@ -106,8 +106,8 @@ def check_port_under_xdist(config: pytest.Config) -> None:
         f"MOCKPIPE_PORT={port} is a fixed port, but pytest-xdist (-n {workers}) starts {workers} workers, each "
         "with its own mockpipe server, and only one can listen on that port. Either leave MOCKPIPE_PORT unset "
         "(each worker then takes a free port; the fixture gives its URL), run without -n, or give each worker "
-        "its own port by overriding the mockpipe_listen_address fixture in conftest.py with the worker_id "
-        "fixture (e.g. port base + worker number)."
+        "its own port: override the mockpipe_listen_address fixture in conftest.py using the worker_id fixture "
+        "(e.g. a base port of your own variable + the worker's number)."
     )
 
 
