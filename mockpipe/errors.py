@@ -35,3 +35,14 @@ class UnknownRuleError(MockpipeError, KeyError):
 
 class JournalWriteError(MockpipeError):
     """A durable journal listener (the store, a recording) could not keep a request: it was not acknowledged."""
+
+
+class QueryParameterError(MockpipeError, ValueError):
+    """A query parameter of the inspection API that does not read as expected (a 400 `query.invalid`)."""
+
+    def __init__(self, parameter: str, value: str, expected: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        shown = value if len(value) <= 40 else value[:37] + "..."  # 5000 digits do not belong in a message
+        super().__init__(f"query parameter {parameter}={shown!r}: expected {expected}")

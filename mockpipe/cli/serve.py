@@ -186,6 +186,7 @@ def serve(args: argparse.Namespace) -> int:
     from mockpipe.emulator.app import create_app
     from mockpipe.emulator.emulator import Emulator
     from mockpipe.emulator.server import base_url, hypercorn_config, listen_socket
+    from mockpipe.emulator.webui import UI_PATH
 
     try:
         config = config_from_args(args)
@@ -237,6 +238,7 @@ def serve(args: argparse.Namespace) -> int:
             f"inspect them at {local_url}/mockpipe/calls",
             flush=True,
         )
+        print(f"  open the web UI at {local_url}{UI_PATH} in a browser", flush=True)
         print(f"  {_inspection_note(config)}", flush=True)
         for note in emulator.notes:
             print(f"  {note}", flush=True)

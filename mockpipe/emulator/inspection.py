@@ -107,7 +107,7 @@ class Inspection:
             check_known_params(request.query_params, CallQuery.PARAMS)
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return await self._in_worker(self._calls_page, query)
 
     def _calls_page(self, query: CallQuery) -> JSONResponse:
@@ -130,13 +130,11 @@ class Inspection:
         params = request.query_params
         try:
             count = int_param(params, "count", 1)
-            timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT)
-            if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
-                raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
+            timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT, low=0, high=MAX_WAIT_TIMEOUT, unit="seconds")
             check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
             query = CallQuery.from_params(params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         limit = page_size(query.limit)
         # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
         result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
@@ -175,7 +173,7 @@ class Inspection:
             check_known_params(request.query_params, RequestQuery.PARAMS)
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return await self._in_worker(self._requests_page, query)
 
     def _requests_page(self, query: RequestQuery) -> JSONResponse:

@@ -55,14 +55,10 @@ class SettleAPI:
             write_key = params.get("writeKey")
             if not write_key:
                 raise ValueError("query parameter writeKey is required: the key whose requests to wait for")
-            quiet = float_param(params, "quiet", DEFAULT_QUIET)
-            timeout = float_param(params, "timeout", DEFAULT_SETTLE_TIMEOUT)
-            if not 0 <= quiet <= MAX_QUIET:
-                raise ValueError(f"query parameter quiet={quiet:g}: must be from 0 to {MAX_QUIET:g} seconds")
-            if not 0 <= timeout <= MAX_SETTLE_TIMEOUT:
-                raise ValueError(
-                    f"query parameter timeout={timeout:g}: must be from 0 to {MAX_SETTLE_TIMEOUT:g} seconds"
-                )
+            quiet = float_param(params, "quiet", DEFAULT_QUIET, low=0, high=MAX_QUIET, unit="seconds")
+            timeout = float_param(
+                params, "timeout", DEFAULT_SETTLE_TIMEOUT, low=0, high=MAX_SETTLE_TIMEOUT, unit="seconds"
+            )
         except ValueError as exc:
             return bad_query(str(exc))
         started = time.monotonic()

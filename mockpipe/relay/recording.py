@@ -99,12 +99,20 @@ def read_calls(lines: Iterable[bytes]) -> Iterator[RecordedCall]:
             continue
         if not isinstance(record, dict):
             yield RecordedCall(number, None, None, "not a JSON object")
-        elif isinstance(record.get("payload"), dict) and "writeKey" in record:
-            yield RecordedCall(number, _key(record.get("writeKey")), record["payload"])
+        elif (payload := recorded_payload(record)) is not None:
+            yield RecordedCall(number, _key(record.get("writeKey")), payload)
         elif "method" in record and "path" in record:
             yield from _captured(number, record)
         else:
             yield from _payloads(number, record, None, None)
+
+
+def recorded_payload(record: Any) -> JSONObject | None:
+    """The call inside one of mockpipe's own records (`Call.to_dict()`: an export or recording line), else None."""
+    if isinstance(record, dict) and "writeKey" in record and isinstance(record.get("payload"), dict):
+        payload: JSONObject = record["payload"]
+        return payload
+    return None
 
 
 def _key(value: Any) -> str | None:

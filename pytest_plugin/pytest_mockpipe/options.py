@@ -3,6 +3,7 @@ this plugin in every session, also those that never start a server)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=DEFAULT_GRACE,
         help=f"seconds assert_no_calls watches for late calls (default {DEFAULT_GRACE})",
     )
+    parser.addini(
+        "mockpipe_snapshot_ids",
+        type="args",
+        default=[],
+        help="app ids that mockpipe_snapshot writes as numbered references: key names (userId) or "
+        "dotted paths (properties.order_id), separated by spaces",
+    )
 
 
 def record_directory(config: pytest.Config) -> Path | None:
@@ -68,9 +76,58 @@ def check_options(config: pytest.Config) -> None:
             f"give the directory first, e.g. {example} {value}, or write "
             f"--mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
         )
-    # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file.
+    # Written relative to the rootdir, but typed relative to where pytest runs: neither may be a file,
+    # nor a directory of tests (`pytest --mockpipe-record tests/` took tests/ for DIR and wrote into it).
     for path in (Path(config.rootpath, value), Path(config.invocation_params.dir, value)):
         if path.exists() and not path.is_dir():
             raise pytest.UsageError(
                 f"--mockpipe-record takes a directory, but {path} is a file: give a directory, e.g. {example}"
             )
+        found = find_test_file(path) if path.is_dir() else None
+        if found is not None:
+            raise pytest.UsageError(
+                f"--mockpipe-record takes a directory for recordings, not the test directory {value!r} "
+                f"(it holds {found.relative_to(path)}): give the directory first, e.g. {example} {value}, "
+                f"or write --mockpipe-record={DEFAULT_RECORD_DIRECTORY}"
+            )
+
+
+def check_port_under_xdist(config: pytest.Config) -> None:
+    """Refuse a fixed `MOCKPIPE_PORT` when pytest-xdist starts several workers.
+
+    Each worker starts its own session server, and only the first can bind the port: the others'
+    tests all failed with "Address already in use". Checked in the controller, before any worker starts.
+    """
+    port = os.environ.get("MOCKPIPE_PORT", "").strip()
+    workers = config.getoption("numprocesses", None)  # pytest-xdist's -n; "auto" is a number by now
+    if not port or port == "0" or hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
+        return
+    raise pytest.UsageError(
+        f"MOCKPIPE_PORT={port} is a fixed port, but pytest-xdist (-n {workers}) starts {workers} workers, each "
+        "with its own mockpipe server, and only one can listen on that port. Either leave MOCKPIPE_PORT unset "
+        "(each worker then takes a free port; the fixture gives its URL), run without -n, or give each worker "
+        "its own port: override the mockpipe_listen_address fixture in conftest.py using the worker_id fixture "
+        "(e.g. a base port of your own variable + the worker's number)."
+    )
+
+
+def find_test_file(directory: Path, depth: int = 2) -> Path | None:
+    """A test module or conftest.py in `directory` or its subdirectories, `depth` levels down, else None.
+
+    Recordings directories hold .jsonl files only; the walk is bounded so that a large tree stays cheap.
+    """
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name
+        if entry.suffix == ".py" and (name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")):
+            return entry
+    if depth > 1:
+        for entry in entries:
+            if entry.is_dir() and not entry.name.startswith("."):
+                found = find_test_file(entry, depth - 1)
+                if found is not None:
+                    return found
+    return None

@@ -4,7 +4,8 @@
 - `make_mockpipe_server` (session): `make_mockpipe_server(strict=True, region="eu", ...)` for other settings.
 - `mockpipe` (function): a `MockPipe` with a fresh write key on the session server: its calls, waits,
   assertions, faults, and the people and objects its calls made (`mockpipe.person("u1")`).
-- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references).
+- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references; app ids
+  from the ini option `mockpipe_snapshot_ids`).
 
 After each test, the error-severity violations of its calls fail it (unless marked
 `@pytest.mark.mockpipe(allow_invalid=True)` or it read `mockpipe.violations`); warnings go to the
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mockpipe.options import add_options, check_options, record_directory
+from pytest_mockpipe.options import add_options, check_options, check_port_under_xdist, record_directory
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
+    check_port_under_xdist(config)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
@@ -118,11 +120,12 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
 
 
 @pytest.fixture
-def mockpipe_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references."""
+def mockpipe_snapshot(pytestconfig: pytest.Config, snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references
+    (also the app ids named by the ini option `mockpipe_snapshot_ids`)."""
     from mockpipe.testing.snapshot import MockpipeSnapshotExtension  # syrupy is only imported by tests that snapshot
 
-    return snapshot.use_extension(MockpipeSnapshotExtension)
+    return snapshot.use_extension(MockpipeSnapshotExtension.with_ids(pytestconfig.getini("mockpipe_snapshot_ids")))
 
 
 # -- after each test -----------------------------------------------------------------------------

@@ -66,3 +66,11 @@ def test_serve_answers_the_allowed_host_and_says_who_it_answers() -> None:
     assert allowed.status_code == 200
     assert refused.status_code == 403 and "--allow-host other.internal" in refused.json()["message"]
     assert "answer requests to localhost, devbox.internal only" in out
+
+
+def test_the_banner_names_the_web_ui() -> None:
+    with ServeProcess() as served:
+        out = served.stop()
+    assert f"  open the web UI at {served.url}/mockpipe/ui in a browser\n" in out
+    ui = [line for line in out.splitlines() if "/mockpipe/ui" in line]
+    assert len(ui) == 1

@@ -73,7 +73,7 @@
     if (!keyMatches(f, c.writeKey)) return false;
     if (f.type && c.type !== f.type) return false;
     if (f.name) {
-      const label = `${c.event ?? ""}\u0000${c.name ?? ""}`.toLowerCase();
+      const label = `${c.event ?? ""}\u0000${c.name ?? ""}\u0000${c.displayName ?? ""}`.toLowerCase();
       if (!label.includes(f.name)) return false;
     }
     if (f.user && !String(c.userId ?? "").includes(f.user) && !String(c.anonymousId ?? "").includes(f.user)) {
@@ -169,7 +169,7 @@
       el("td", { title: c.receivedAt }, shortTime(c.receivedAt)),
       el("td", { className: "key", title: c.writeKey }, c.writeKey),
       el("td", null, el("span", { className: `type type-${c.type}` }, c.type)),
-      el("td", { className: "name", title: c.event ?? c.name }, c.event ?? c.name ?? ""),
+      el("td", { className: "name", title: c.event ?? c.name ?? c.displayName }, c.event ?? c.name ?? c.displayName ?? ""),
       el("td", { className: "user", title: c.userId ?? c.anonymousId }, c.userId ?? (c.anonymousId != null ? `anon ${c.anonymousId}` : "")),
       statusCell(c));
       body.append(row);
