@@ -1,0 +1,58 @@
+"""Where contracts come from: recordings (files or folders of them), read with the replay's reader.
+
+Any recording mockpipe writes is read (`serve --record`, `mockpipe export`, the plugin's
+`--mockpipe-record`, the golden recordings), and the other line formats replay reads (plain payloads,
+SDK captures). A line that cannot be read makes the whole input unreadable: a contract inferred from
+part of a file would report changes that are not there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from mockpipe.contracts.infer import Contract
+from mockpipe.errors import MockpipeError
+from mockpipe.relay.recording import read_calls
+from mockpipe.types import JSONObject
+
+RECORDING_SUFFIXES = (".jsonl", ".ndjson")
+
+
+class ContractInputError(MockpipeError, ValueError):
+    """An input a contract cannot be read from: names the file and what is wrong with it."""
+
+
+def recording_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The recordings named: files as given, folders as their `*.jsonl` / `*.ndjson` files, sorted."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in RECORDING_SUFFIXES)
+            if not inside:
+                raise ContractInputError(f"{path}: no recordings (*.jsonl) in the folder")
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ContractInputError(f"{path}: no such file or folder")
+    return found
+
+
+def recorded_payloads(paths: Iterable[str | os.PathLike[str]], *, write_key: str | None = None) -> Iterator[JSONObject]:
+    """The calls of the recordings, optionally only those of one write key; raises ContractInputError."""
+    for file in recording_files(paths):
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise ContractInputError(f"{file}: {exc.strerror or exc}") from None
+        for call in read_calls(raw.splitlines()):
+            if call.payload is None:
+                raise ContractInputError(f"{file}, line {call.line}: {call.problem}")
+            if write_key is None or call.write_key == write_key:
+                yield call.payload
+
+
+def contract_of_recordings(paths: Iterable[str | os.PathLike[str]], *, write_key: str | None = None) -> Contract:
+    return Contract().observe_all(recorded_payloads(paths, write_key=write_key))
