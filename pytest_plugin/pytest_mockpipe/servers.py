@@ -35,6 +35,10 @@ class ServerFactory:
             self._shared[key] = server
         return server
 
+    def running(self) -> list[MockPipeServer]:
+        """The servers started here that still run, in the order they started."""
+        return [server for server in self._started if server.is_running()]
+
     def stop_all(self) -> None:
         """Stop every server started here (those still running)."""
         while self._started:
