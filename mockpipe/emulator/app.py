@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
+from mockpipe.emulator.contract_api import ContractAPI
 from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
 from mockpipe.emulator.faults_api import FaultsAPI
@@ -67,6 +68,7 @@ def create_app(
         *Inspection(config, emulator.journal).routes(),
         *FaultsAPI(emulator.faults).routes(),
         *PeopleAPI(emulator.people).routes(),
+        *ContractAPI(emulator.journal).routes(),
         *WebUI(emulator.live).routes(),
         *extra_routes,
     ]
