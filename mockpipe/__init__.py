@@ -32,9 +32,11 @@ _LAZY = {
     "Emulator": "mockpipe.emulator.emulator",
     "FaultError": "mockpipe.emulator.fault_specs",
     "StoreError": "mockpipe.journal.store",  # sqlite3
+    **dict.fromkeys(("Contract", "ContractDiff", "diff_plans"), "mockpipe.contracts"),
 }
 
 if TYPE_CHECKING:
+    from mockpipe.contracts import Contract as Contract, ContractDiff as ContractDiff, diff_plans as diff_plans
     from mockpipe.emulator.app import create_app as create_app
     from mockpipe.emulator.config import ServerConfig as ServerConfig
     from mockpipe.emulator.emulator import Emulator as Emulator
@@ -82,6 +84,8 @@ __all__ = [
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "Contract",
+    "ContractDiff",
     "Emulator",
     "FaultError",
     "GroupObject",
@@ -104,5 +108,6 @@ __all__ = [
     "WaitResult",
     "__version__",
     "create_app",
+    "diff_plans",
     "validate",
 ]

@@ -5,6 +5,18 @@ contract.render()                                # the contract file (mockpipe's
 diff_plans(old_plan, new_plan)                   # changes per event, each breaking or compatible
 """
 
+from mockpipe.contracts.diff import RULES, Change, ContractDiff, diff_plans
 from mockpipe.contracts.infer import Contract, event_label, infer_contract
+from mockpipe.contracts.report import render_diff, rules_markdown
 
-__all__ = ["Contract", "event_label", "infer_contract"]
+__all__ = [
+    "RULES",
+    "Change",
+    "Contract",
+    "ContractDiff",
+    "diff_plans",
+    "event_label",
+    "infer_contract",
+    "render_diff",
+    "rules_markdown",
+]
