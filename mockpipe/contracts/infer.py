@@ -24,7 +24,6 @@ import yaml
 from mockpipe.contracts.shape import Shape
 from mockpipe.plans.document import pointer
 from mockpipe.plans.export import plan_to_data
-from mockpipe.plans.fields import schema_from_fields
 from mockpipe.plans.model import NAMED_KINDS, SECTION, Plan, PlanRule, RuleKind, Source, wrap_section
 
 EVENT_KINDS: tuple[RuleKind, ...] = ("track", "page", "screen", "identify", "group")
@@ -115,10 +114,11 @@ class Contract:
 
     def to_plan(self) -> Plan:
         rules = []
-        for key, _event in self.ordered():
+        for key, _ in self.ordered():
             kind, name = key
-            lines = {path: spec for path, (spec, _) in self.lines(key).items()}
-            schema = wrap_section(SECTION[kind], schema_from_fields(lines))
+            # From the shape, not the field lines: a name no line can hold (`""`) still gets its schema,
+            # and the file falls back to JSON Schema for that event.
+            schema = wrap_section(SECTION[kind], self.events[key].section.schema())
             place = pointer(kind) if name is None and kind not in NAMED_KINDS else pointer(kind, name or "*")
             rules.append(PlanRule(kind, name, schema, Source(FORMAT, None, place)))  # type: ignore[arg-type]
         return Plan(rules=tuple(rules), source=Source(FORMAT))

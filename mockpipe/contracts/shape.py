@@ -150,6 +150,35 @@ class Shape:
         if "array" in self.types and self.items is not None:
             self.items._describe(path + "[]", False, out)
 
+    def schema(self) -> dict[str, Any]:
+        """The JSON Schema of an object's properties: what `schema_from_fields(lines)` reads, for any names."""
+        root: dict[str, Any] = {"type": "object"}
+        self._properties_into(root)
+        return root
+
+    def _properties_into(self, node: dict[str, Any]) -> None:
+        if not self.props:
+            return
+        objects = self.types.get("object", 0)
+        node["properties"] = {name: self.props[name]._node_schema() for name in sorted(self.props)}
+        required = [name for name in sorted(self.props) if self.props[name].seen >= objects]
+        if required:
+            node["required"] = required
+
+    def _node_schema(self) -> dict[str, Any]:
+        node: dict[str, Any] = {}
+        types = self.type_names()
+        if types:
+            node["type"] = types[0] if len(types) == 1 else types
+        fmt = self.format()
+        if fmt:
+            node["format"] = fmt
+        if "object" in self.types:
+            self._properties_into(node)
+        if "array" in self.types and self.items is not None:
+            node["items"] = self.items._node_schema()
+        return node
+
     # -- as data (xdist's workeroutput, the HTTP API) ---------------------------------------------
 
     def to_data(self) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from mockpipe.emulator.server import MockPipeServer
 from mockpipe.plans import load_plan
 from tests.support.paths import RECORDINGS
 
-ORDER = {"type": "track", "event": "Order Completed", "userId": "u1"}
+ORDER: dict[str, object] = {"type": "track", "event": "Order Completed", "userId": "u1"}
 
 
-def recording(path: Path, *calls: dict[str, object]) -> Path:
+def recording(path: Path, *calls: object) -> Path:
     path.write_bytes(b"".join(orjson.dumps(call) + b"\n" for call in calls))
     return path
 

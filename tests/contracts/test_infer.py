@@ -8,7 +8,7 @@ from mockpipe.contracts import Contract
 from mockpipe.contracts.shape import Shape, string_format
 from mockpipe.plans import PlanChecker, loads_plan
 
-ORDER = {
+ORDER: dict[str, object] = {
     "type": "track",
     "event": "Order Completed",
     "properties": {
@@ -110,3 +110,20 @@ def test_sources_go_into_the_file_only_when_asked() -> None:
     text = contract.render(sources=True)
     assert "    sources:\n    - tests/test_a.py::test_one\n    - tests/test_b.py::test_two\n" in text
     assert loads_plan(text).rules[0].schema == loads_plan(contract.render()).rules[0].schema
+
+
+def test_the_schema_is_what_the_lines_say_and_odd_names_fall_back_to_json_schema() -> None:
+    from mockpipe.plans.fields import schema_from_fields
+
+    contract = Contract().observe_all(calls())
+    for key, event in contract.events.items():
+        lines = {path: spec for path, (spec, _) in contract.lines(key).items()}
+        assert event.section.schema() == schema_from_fields(lines)
+    odd = {"type": "track", "event": "Odd", "properties": {"": 1, "a.b": {"[x]": True}}}
+    text = Contract().observe_all([odd, ORDER]).render()
+    assert "  Odd:\n    properties:\n" in text and "  Order Completed:\n    fields:\n" in text
+    plan = loads_plan(text)
+    assert PlanChecker(plan).check("track", odd) == []
+    assert loads_plan(
+        Contract().observe_all([{"type": "track", "event": "E", "properties": {"a.b": {"[x]": 1}}}]).render()
+    ).rules[0].schema["properties"]["properties"]["properties"]["a.b"]["properties"]["[x]"] == {"type": "integer"}
