@@ -61,7 +61,7 @@ class ContractAPI:
     def _infer(self, write_key: str | None) -> Contract:
         from mockpipe.contracts.infer import Contract
 
-        calls = self.journal.calls(write_key=write_key, accepted=True)
+        calls = self.journal.records(write_key=write_key, accepted=True)
         return Contract().observe_all(call.payload for call in calls)
 
     def answer(self, write_key: str | None) -> dict[str, Any]:
@@ -85,7 +85,7 @@ class ContractAPI:
         plan = contract.to_plan()
         answer: dict[str, Any] = {
             "writeKey": write_key,
-            "writeKeys": sorted({call.write_key for call in self.journal.calls(accepted=True)}),
+            "writeKeys": sorted(self.journal.write_keys()),
             "calls": len(contract),
             "events": events,
             "plan": plan_to_data(plan, with_source=False, compact=True),

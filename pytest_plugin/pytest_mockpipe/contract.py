@@ -84,7 +84,8 @@ class ContractSnapshot:
         from mockpipe.contracts.infer import Contract
 
         self.contract.merge(Contract.from_data(output["contract"]))
-        self.deselected += int(output.get("deselected", 0))
+        # Every worker collects (and deselects) the whole suite: the counts are the same, not parts.
+        self.deselected = max(self.deselected, int(output.get("deselected", 0)))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
