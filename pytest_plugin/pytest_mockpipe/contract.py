@@ -98,7 +98,12 @@ class ContractSnapshot:
         if self.deselected:
             self.messages.append(f"{self._shown()} not compared: {self.deselected} test(s) deselected")
             return
-        if self._compare():
+        try:
+            failed = self._compare()
+        except OSError as exc:  # a folder at PATH, no permission: said, and the session fails
+            self.messages.append(f"cannot write or read {self._shown()}: {exc.strerror or exc}")
+            failed = True
+        if failed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

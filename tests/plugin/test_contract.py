@@ -146,3 +146,11 @@ def test_a_failed_or_partial_session_is_not_compared(plugin_tester: pytest.Pytes
     failed = plugin_tester.runpytest("--mockpipe-contract", "c.yaml")
     failed.stdout.fnmatch_lines(["c.yaml not compared: the session failed*"])
     assert (plugin_tester.path / "c.yaml").read_text() == CONTRACT_V1
+
+
+def test_a_folder_at_the_path_fails_the_session_saying_why(plugin_tester: pytest.Pytester) -> None:
+    plugin_tester.makepyfile(test_app=APP_V1)
+    (plugin_tester.path / "c.yaml").mkdir()
+    result = plugin_tester.runpytest("--mockpipe-contract", "c.yaml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["cannot read tracking plan *c.yaml: expected plan files *", "fix it, or rewrite it*"])
