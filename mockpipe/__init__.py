@@ -19,6 +19,7 @@ _moved.install()  # old import paths (`mockpipe.validation`, ...) keep working f
 # nothing that a command does not use (`mockpipe validate` loads neither the journal, with asyncio,
 # nor the web stack: Starlette and Hypercorn alone are about 0.2 s).
 _LAZY = {
+    **dict.fromkeys(("Contract", "ContractDiff", "diff_plans"), "mockpipe.contracts"),  # jsonschema-rs, PyYAML
     "ServerConfig": "mockpipe.emulator.config",
     **dict.fromkeys(
         ("Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus", "WaitResult"),
@@ -32,7 +33,6 @@ _LAZY = {
     "Emulator": "mockpipe.emulator.emulator",
     "FaultError": "mockpipe.emulator.fault_specs",
     "StoreError": "mockpipe.journal.store",  # sqlite3
-    **dict.fromkeys(("Contract", "ContractDiff", "diff_plans"), "mockpipe.contracts"),
 }
 
 if TYPE_CHECKING:

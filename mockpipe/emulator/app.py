@@ -68,8 +68,8 @@ def create_app(
         *Inspection(config, emulator.journal).routes(),
         *FaultsAPI(emulator.faults).routes(),
         *PeopleAPI(emulator.people).routes(),
-        *ContractAPI(emulator.journal).routes(),
         *WebUI(emulator.live).routes(),
+        *ContractAPI(emulator.journal).routes(),
         *extra_routes,
     ]
     app = EmulatorApp(

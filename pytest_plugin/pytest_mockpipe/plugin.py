@@ -52,17 +52,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
+    contract = contract_path(config)
+    if contract is not None:
+        from pytest_mockpipe.contract import PLUGIN_NAME, ContractSnapshot
+
+        config.pluginmanager.register(ContractSnapshot(config, contract), PLUGIN_NAME)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
         "its calls break the spec without failing it",
     )
     config.pluginmanager.register(WarningsSummary(), "mockpipe-warnings")
-    path = contract_path(config)
-    if path is not None:
-        from pytest_mockpipe.contract import PLUGIN_NAME, ContractSnapshot
-
-        config.pluginmanager.register(ContractSnapshot(config, path), PLUGIN_NAME)
 
 
 # -- fixtures ------------------------------------------------------------------------------------
