@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -120,7 +120,7 @@ class Contract:
             # and the file falls back to JSON Schema for that event.
             schema = wrap_section(SECTION[kind], self.events[key].section.schema())
             place = pointer(kind) if name is None and kind not in NAMED_KINDS else pointer(kind, name or "*")
-            rules.append(PlanRule(kind, name, schema, Source(FORMAT, None, place)))  # type: ignore[arg-type]
+            rules.append(PlanRule(cast(RuleKind, kind), name, schema, Source(FORMAT, None, place)))
         return Plan(rules=tuple(rules), source=Source(FORMAT))
 
     def render(self, *, sources: bool = False) -> str:
