@@ -19,6 +19,7 @@ _moved.install()  # old import paths (`mockpipe.validation`, ...) keep working f
 # nothing that a command does not use (`mockpipe validate` loads neither the journal, with asyncio,
 # nor the web stack: Starlette and Hypercorn alone are about 0.2 s).
 _LAZY = {
+    **dict.fromkeys(("Contract", "ContractDiff", "diff_plans"), "mockpipe.contracts"),  # jsonschema-rs, PyYAML
     "ServerConfig": "mockpipe.emulator.config",
     **dict.fromkeys(
         ("Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus", "WaitResult"),
@@ -35,6 +36,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from mockpipe.contracts import Contract as Contract, ContractDiff as ContractDiff, diff_plans as diff_plans
     from mockpipe.emulator.app import create_app as create_app
     from mockpipe.emulator.config import ServerConfig as ServerConfig
     from mockpipe.emulator.emulator import Emulator as Emulator
@@ -82,6 +84,8 @@ __all__ = [
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "Contract",
+    "ContractDiff",
     "Emulator",
     "FaultError",
     "GroupObject",
@@ -104,5 +108,6 @@ __all__ = [
     "WaitResult",
     "__version__",
     "create_app",
+    "diff_plans",
     "validate",
 ]

@@ -61,6 +61,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     coverage.set_defaults(handler=run_coverage)
 
+    from mockpipe.cli.contract import register_infer  # the contract group's module: cheap to import
+
+    register_infer(commands)
+
 
 def add_plan_format_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -188,7 +192,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    from mockpipe.cli.call_sources import SourceError, read_sources
+    from mockpipe.cli.call_sources import read_sources
+    from mockpipe.relay.sources import SourceError
     from mockpipe.plans.coverage import Coverage
 
     if not args.recordings and args.url is None:

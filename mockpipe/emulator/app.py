@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
+from mockpipe.emulator.contract_api import ContractAPI
 from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
 from mockpipe.emulator.expect_api import ExpectAPI
@@ -72,6 +73,7 @@ def create_app(
         *FaultsAPI(emulator.faults).routes(),
         *PeopleAPI(emulator.people).routes(),
         *WebUI(emulator.live).routes(),
+        *ContractAPI(emulator.journal).routes(),
         *extra_routes,
     ]
     app = EmulatorApp(

@@ -11,6 +11,7 @@ import pytest
 DEFAULT_TIMEOUT = 5.0  # seconds an assertion waits for calls to arrive (ini: mockpipe_timeout)
 DEFAULT_GRACE = 0.5  # seconds assert_no_calls watches for late calls: a Python SDK's flush interval
 DEFAULT_RECORD_DIRECTORY = "recordings"
+CONTRACT_FAIL_ON = ("any", "breaking", "never")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -32,6 +33,32 @@ def add_options(parser: pytest.Parser) -> None:
         help="write the calls of each failed test as JSON lines into DIR (default "
         f"{DEFAULT_RECORD_DIRECTORY}/), relative to the rootdir, one file per test",
     )
+    group.addoption(
+        "--mockpipe-contract",
+        metavar="PATH",
+        default=None,
+        help="compare the contract of everything the tests sent with the file PATH (written if missing); "
+        "a different contract fails the session (ini: mockpipe_contract)",
+    )
+    group.addoption(
+        "--mockpipe-contract-update",
+        action="store_true",
+        default=False,
+        help="write the contract file even when it differs (accepting the changes)",
+    )
+    group.addoption(
+        "--mockpipe-contract-sources",
+        action="store_true",
+        default=False,
+        help="write which tests sent each event into the contract file (left out by default: it churns)",
+    )
+    group.addoption(
+        "--mockpipe-contract-fail-on",
+        choices=CONTRACT_FAIL_ON,
+        default="any",
+        help="which contract changes fail the session: any (default), breaking, never",
+    )
+    parser.addini("mockpipe_contract", default=None, help="the contract file, as --mockpipe-contract")
     parser.addini(
         "mockpipe_timeout",
         type="float",
@@ -56,6 +83,12 @@ def add_options(parser: pytest.Parser) -> None:
 def record_directory(config: pytest.Config) -> Path | None:
     """Where `--mockpipe-record` writes, or None without it (the rootdir holds a relative DIR)."""
     value: str | None = config.getoption("mockpipe_record")
+    return None if value is None else Path(config.rootpath, value)
+
+
+def contract_path(config: pytest.Config) -> Path | None:
+    """The contract file (`--mockpipe-contract`, else ini `mockpipe_contract`), relative to the rootdir; or None."""
+    value: str | None = config.getoption("mockpipe_contract") or config.getini("mockpipe_contract") or None
     return None if value is None else Path(config.rootpath, value)
 
 

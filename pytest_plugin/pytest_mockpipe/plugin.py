@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mockpipe.options import add_options, check_options, check_port_under_xdist, record_directory
+from pytest_mockpipe.options import (
+    add_options,
+    check_options,
+    check_port_under_xdist,
+    contract_path,
+    record_directory,
+)
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.server import MockPipeServer
     from mockpipe.spec.rules import Violation
+    from pytest_mockpipe.contract import ContractSnapshot
     from pytest_mockpipe.fixture import MockPipe
     from pytest_mockpipe.servers import ServerFactory
 
@@ -53,6 +60,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
     check_port_under_xdist(config)
+    contract = contract_path(config)
+    if contract is not None:
+        from pytest_mockpipe.contract import PLUGIN_NAME, ContractSnapshot
+
+        config.pluginmanager.register(ContractSnapshot(config, contract), PLUGIN_NAME)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
@@ -92,6 +104,9 @@ def make_mockpipe_server(
         defaults["strict"] = True
     factory = ServerFactory(**defaults)
     yield factory
+    snapshot = _contract_snapshot(pytestconfig)
+    if snapshot is not None:
+        snapshot.observe_servers(factory.running())
     factory.stop_all()
 
 
@@ -116,6 +131,9 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
     yield pipe
     for view in _views(pipe):  # left behind, a test's fault rules would slow every later request
         view.clear_faults()
+    snapshot = _contract_snapshot(config)
+    if snapshot is not None:
+        snapshot.observe_views(_views(pipe), item.nodeid)
     _finish(item, pipe, allow_invalid=options["allow_invalid"])
 
 
@@ -179,6 +197,13 @@ def _finish(item: pytest.Item, pipe: MockPipe, *, allow_invalid: bool) -> None:
         write_recording(directory, item.nodeid, records)
     if errors:
         pytest.fail(_errors_message(errors), pytrace=False)
+
+
+def _contract_snapshot(config: pytest.Config) -> ContractSnapshot | None:
+    from pytest_mockpipe.contract import PLUGIN_NAME
+
+    found: ContractSnapshot | None = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    return found
 
 
 def _views(pipe: MockPipe) -> list[MockPipe]:

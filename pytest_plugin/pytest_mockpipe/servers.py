@@ -20,6 +20,10 @@ class ServerFactory:
         self._shared: dict[tuple[tuple[str, Any], ...], MockPipeServer] = {}
         self._started: list[MockPipeServer] = []
 
+    def running(self) -> list[MockPipeServer]:
+        """The servers started here that still run, in the order they started."""
+        return [server for server in self._started if server.is_running()]
+
     def __call__(self, *, shared: bool = True, **options: Any) -> MockPipeServer:
         """A running server; raises `ServerError` if it cannot start, `TypeError`/`ValueError` for bad options."""
         settings = {**self.defaults, **options}
