@@ -191,7 +191,7 @@ class PlanChecker:
         return self.report(call_type, call)
 
     def violations(self, call_type: str, call: Mapping[str, Any]) -> list[Violation]:
-        """`check` as spec `Violation`s (without the `plan` field)."""
+        """`check` as spec `Violation`s (the journal's records, the plan rule in their `plan` field)."""
         return [found.to_violation() for found in self.check(call_type, call)]
 
     def report(self, call_type: str, call: Mapping[str, Any]) -> list[PlanViolation]:
