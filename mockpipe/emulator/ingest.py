@@ -201,11 +201,12 @@ class Ingest(Refusals):
         max_bytes, region = config.max_call_bytes, config.region
         # The plan in force for this key, taken once: a PUT or a reload changes the next request's verdicts.
         plan = self.plans.entry_for(write_key) if self.plans.active else None
+        checker = None if plan is None else plan.checker
         for item in items:  # most calls break no rule: nothing is built for violations then
             violations = violations_of(item, max_call_bytes=max_bytes, region=region, write_key=write_key)
-            if plan is not None and not plan.checker.is_clean(item.type, item.payload):
+            if checker is not None and not checker.is_clean(item.type, item.payload):
                 # After the spec's checks; the full report only for a call the fast lane does not pass.
-                found = plan.checker.report(item.type, item.payload)
+                found = checker.report(item.type, item.payload)
                 if found:
                     violations = [*violations, *(v.to_violation() for v in found)]
             valid = True
@@ -242,8 +243,7 @@ class Ingest(Refusals):
             status, answer, reason = 400, _error_body(SPEC_VIOLATION, message, failed), SPEC_VIOLATION
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
         if plan is not None and accepted:  # coverage counts what the journal took in
-            for item, *_ in checked:
-                self.plans.observe(plan, write_key, item.type, item.payload)
+            self.plans.observe_all(plan, write_key, [(entry[0].type, entry[0].payload) for entry in checked])
         return status, answer
 
 

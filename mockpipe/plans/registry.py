@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,6 +167,10 @@ class PlanRegistry:
 
     def observe(self, entry: PlanInForce, write_key: str, call_type: str, call: Mapping[str, Any]) -> None:
         """Count one call of `write_key`, checked against `entry` (the plan that was in force for it)."""
+        self.observe_all(entry, write_key, ((call_type, call),))
+
+    def observe_all(self, entry: PlanInForce, write_key: str, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Count the calls of one request of `write_key`, checked against `entry`."""
         with self._lock:
             kept = self._coverage.get(write_key)
             if kept is None or kept[0] is not entry:
@@ -175,7 +179,9 @@ class PlanRegistry:
                 if kept is not None:
                     coverage.merge(kept[1].to_dict())
                 kept = self._coverage[write_key] = (entry, coverage)
-            kept[1].observe(call_type, call)
+            observe = kept[1].observe
+            for call_type, call in calls:
+                observe(call_type, call)
 
     def coverage(self, write_key: str | None = None) -> Coverage | None:
         """What arrived against a plan: a key's calls against its plan, or (None) every call that the
