@@ -32,6 +32,8 @@ _LAZY = {
     "Emulator": "mockpipe.emulator.emulator",
     "FaultError": "mockpipe.emulator.fault_specs",
     "StoreError": "mockpipe.journal.store",  # sqlite3
+    **dict.fromkeys(("Plan", "PlanError", "load_plan"), "mockpipe.plans"),  # jsonschema-rs, PyYAML
+    "PlanRegistry": "mockpipe.plans.registry",
 }
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
         People as People,
         Person as Person,
     )
+    from mockpipe.plans import Plan as Plan, PlanError as PlanError, load_plan as load_plan
+    from mockpipe.plans.registry import PlanRegistry as PlanRegistry
     from mockpipe.spec.rules import (
         REJECTIONS as REJECTIONS,
         RULES as RULES,
@@ -91,6 +95,9 @@ __all__ = [
     "MockpipeError",
     "People",
     "Person",
+    "Plan",
+    "PlanError",
+    "PlanRegistry",
     "Rejection",
     "RequestQuery",
     "RequestRecord",
@@ -104,5 +111,6 @@ __all__ = [
     "WaitResult",
     "__version__",
     "create_app",
+    "load_plan",
     "validate",
 ]

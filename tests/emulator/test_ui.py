@@ -290,3 +290,30 @@ def test_people_come_in_pages_with_a_more_button(page: Page, client: Client) -> 
     page.fill("#f-user", "u249")
     expect(people).to_have_count(1)
     expect(people.locator("td").nth(1)).to_have_text("u249")
+
+
+def test_plan_violations_name_their_rule_as_text(page: Page, client: Client, server: MockPipeServer) -> None:
+    from mockpipe.plans import plan_from_data
+
+    name = XSS_EVENTS[1]
+    plan = plan_from_data(
+        {
+            "mockpipe_plan": 1,
+            "track": {name: {"properties": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        },
+        file="<b>plan</b>.yaml",
+    )
+    server.plans.set(plan)
+    try:
+        client.post("/v1/track", {"userId": "u1", "event": name, "properties": {"n": "one"}})
+        expect(rows(page)).to_have_count(1)
+        rows(page).first.click()
+        note = page.locator("#detail ul.violations li .plan")
+        expect(note).to_contain_text(f"[plan: track:{name} in <b>plan</b>.yaml#/track/")
+        expect(note).to_contain_text("schema /properties/properties/properties/n/type")
+        marked = page.locator("#detail .line.violation[data-pointer='/properties/n']")
+        expect(marked.locator(".plan")).to_contain_text("(mockpipe)")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main script, main b").count() == 0
+    finally:
+        server.plans.drop()
