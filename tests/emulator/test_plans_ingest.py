@@ -199,3 +199,42 @@ def test_the_ingest_verdicts_match_the_full_report(items: list[tuple[str, str, d
             expected = [v.to_dict() for v in _CHECKER.report(call["type"], call)]
             assert [v.to_dict() for v in record.violations if v.plan is not None] == expected
     _EMULATOR.journal.clear()
+
+
+def test_the_slow_path_through_starlette_checks_the_plan_too() -> None:
+    import asyncio
+
+    from starlette.applications import Starlette
+
+    from mockpipe.emulator.app import create_app
+
+    app = create_app(plan=SHOP)
+    body = orjson.dumps({"userId": "u1", "event": "Order Completed", "properties": {"order_id": 1, "total": 2}})
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/track",
+        "raw_path": b"/v1/track",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"authorization", basic("k1")["Authorization"].encode()), (b"x-strict-mode", b"1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    # Starlette's own __call__: past the fast lane, through the middleware and the router.
+    asyncio.run(Starlette.__call__(app, scope, receive, send))
+    assert sent[0]["status"] == 400
+    answer = orjson.loads(sent[1]["body"])
+    assert [(v["code"], v["path"]) for v in answer["violations"]] == [("plan.property.type", "/properties/order_id")]
+    assert app.emulator.journal.calls()[0].violations[0].plan is not None
