@@ -4,7 +4,7 @@ to the full report; per-write-key plans; the plan's violations kept by the store
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -224,12 +224,12 @@ def test_the_slow_path_through_starlette_checks_the_plan_too() -> None:
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     # Starlette's own __call__: past the fast lane, through the middleware and the router.
