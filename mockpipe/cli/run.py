@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mockpipe run: {exc}", file=sys.stderr)
         return 2
+    if args.plan_format is not None and args.plan is None:
+        print("mockpipe run: --plan-format needs --plan", file=sys.stderr)
+        return 2
     write_key = f"mockpipe_{uuid.uuid4().hex[:16]}"
     try:
         server = MockPipeServer(config, plan=args.plan, plan_format=args.plan_format)

@@ -121,3 +121,10 @@ def test_run_takes_the_plan_and_fails_on_its_errors(capsys: pytest.CaptureFixtur
     broken.write_text("[")
     assert main(["run", "--plan", str(broken), "--", sys.executable, "-c", "pass"]) == 2
     assert str(broken) in capsys.readouterr().err
+
+
+def test_plan_format_needs_a_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--plan-format", "segment", "--", sys.executable, "-c", "pass"]) == 2
+    assert "--plan-format needs --plan" in capsys.readouterr().err
+    done = _serve("--plan-format", "segment")
+    assert done.returncode == 2 and "--plan-format needs --plan" in done.stderr
