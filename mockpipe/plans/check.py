@@ -99,6 +99,9 @@ class CompiledRule:
         projection = self.projection
         if projection is None:
             return bool(self.fast.is_valid(call))
+        if len(projection) == 1:  # the usual rule, over one section: no comprehension to set up
+            key = projection[0]
+            return bool(self.fast.is_valid({key: call[key]} if key in call else {}))
         return bool(self.fast.is_valid({k: call[k] for k in projection if k in call}))
 
 

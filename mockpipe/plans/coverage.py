@@ -10,6 +10,7 @@ screen names) that some call used; identify and group are reported with their tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -60,6 +61,17 @@ class RuleOutline:
         )
 
 
+@dataclass(slots=True)
+class _Tally:
+    """Where the calls of one rule are counted: their shapes (sets of keys), nested paths, enum values."""
+
+    key: str
+    section: str
+    shapes: dict[tuple[str, ...], int]
+    nested: tuple[tuple[str, tuple[str, ...]], ...]
+    enums: tuple[tuple[str, tuple[str, ...] | None, dict[str, int]], ...]
+
+
 class Coverage:
     """Counts of what a stream of calls exercised of one plan; mergeable across processes."""
 
@@ -71,9 +83,10 @@ class Coverage:
         self.unplanned: dict[str, int] = {}
         self.properties: dict[str, dict[str, int]] = {}
         self.enum_values: dict[str, dict[str, dict[str, int]]] = {}
-        # (call type, name) -> the rules it counts for and its unplanned label, worked out once per name.
-        self._routes: dict[tuple[str, Any], tuple[list[tuple[str, RuleOutline]], str | None]] = {}
-        self._shapes: dict[str, dict[tuple[str, ...], int]] = {}  # rule key -> section keys -> calls
+        # (call type, name) -> the tallies of the rules it counts for and its unplanned label, worked out
+        # once per name; a tally holds the counts its rule's calls go to, found once instead of per call.
+        self._routes: dict[tuple[str, Any], tuple[list[_Tally], str | None]] = {}
+        self._tallies: dict[str, _Tally] = {}
 
     def observe(self, call_type: str, call: Mapping[str, Any]) -> None:
         """Count one call (a server counts every call it checks: kept cheap)."""
@@ -82,17 +95,17 @@ class Coverage:
         route = self._routes.get((call_type, name)) if name is None or name.__class__ is str else None
         if route is None:
             route = self._route(call_type, name)
-        outlines, unplanned = route
+        tallies, unplanned = route
         if unplanned is not None:
             self.unplanned[unplanned] = self.unplanned.get(unplanned, 0) + 1
-        for key, outline in outlines:
-            self.rules[key] = self.rules.get(key, 0) + 1
-            section = call.get(outline.section)
+        rules = self.rules
+        for tally in tallies:
+            key = tally.key
+            rules[key] = rules.get(key, 0) + 1
+            section = call.get(tally.section)
             if section.__class__ is not dict and not isinstance(section, Mapping):  # the ABC check only when needed
                 continue
-            shapes = self._shapes.get(key)
-            if shapes is None:
-                shapes = self._shapes[key] = {}
+            shapes = tally.shapes
             shape = tuple(section)
             count = shapes.get(shape)
             if count is not None:
@@ -100,31 +113,42 @@ class Coverage:
             else:
                 if len(shapes) >= _MAX_SHAPES:  # calls of ever new shapes: counted now, not kept
                     self._fold()
-                    shapes = self._shapes[key] = {}
                 shapes[shape] = 1
-            if outline.nested:
+            if tally.nested:
                 seen = self.properties.setdefault(key, {})
-                for path, parts in outline.nested:
+                for path, parts in tally.nested:
                     if _get(section, parts) is not _MISSING:
                         seen[path] = seen.get(path, 0) + 1
-            for path, enum_parts in outline.enum_lookups:
+            for path, enum_parts, values in tally.enums:
                 value = section.get(path, _MISSING) if enum_parts is None else _get(section, enum_parts)
                 if value is not _MISSING:
-                    values = self.enum_values.setdefault(key, {}).setdefault(path, {})
                     shown = orjson.dumps(value).decode()
                     values[shown] = values.get(shown, 0) + 1
 
     def _fold(self) -> None:
         """Add the counted shapes of calls to the counts of their top-level properties."""
-        shapes, self._shapes = self._shapes, {}
-        for key, counted in shapes.items():
+        for key, tally in self._tallies.items():
+            if not tally.shapes:
+                continue
             top = self.outlines[key].top
             seen = self.properties.setdefault(key, {})
-            for shape, count in counted.items():
+            for shape, count in tally.shapes.items():
                 for path in top.intersection(shape):
                     seen[path] = seen.get(path, 0) + count
+            tally.shapes.clear()
 
-    def _route(self, call_type: str, name: Any) -> tuple[list[tuple[str, RuleOutline]], str | None]:
+    def _tally(self, key: str) -> _Tally:
+        tally = self._tallies.get(key)
+        if tally is None:
+            outline = self.outlines[key]
+            enums = tuple(
+                (path, parts, self.enum_values.setdefault(key, {}).setdefault(path, {}))
+                for path, parts in outline.enum_lookups
+            )
+            tally = self._tallies[key] = _Tally(key, outline.section, {}, outline.nested, enums)
+        return tally
+
+    def _route(self, call_type: str, name: Any) -> tuple[list[_Tally], str | None]:
         """The rules a call of this type and name counts for, and its label when the plan does not know it."""
         keys = self._keys(call_type, name)
         unplanned = None
@@ -134,7 +158,7 @@ class Coverage:
                 key.startswith(call_type + ":") and key != f"{call_type}:*" for key in self.outlines
             ):
                 unplanned = label
-        route = ([(key, self.outlines[key]) for key in keys], unplanned)
+        route = ([self._tally(key) for key in keys], unplanned)
         if (name is None or name.__class__ is str) and len(self._routes) < _MAX_ROUTES:
             self._routes[(call_type, name)] = route
         return route
@@ -177,7 +201,9 @@ class Coverage:
             "rules": dict(self.rules),
             "unplanned": dict(self.unplanned),
             "properties": {k: dict(v) for k, v in self.properties.items()},
-            "enum_values": {k: {p: dict(c) for p, c in v.items()} for k, v in self.enum_values.items()},
+            "enum_values": {
+                k: {p: dict(c) for p, c in v.items() if c} for k, v in self.enum_values.items() if any(v.values())
+            },
         }
 
     @classmethod
