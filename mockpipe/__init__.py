@@ -33,6 +33,8 @@ _LAZY = {
     "Emulator": "mockpipe.emulator.emulator",
     "FaultError": "mockpipe.emulator.fault_specs",
     "StoreError": "mockpipe.journal.store",  # sqlite3
+    **dict.fromkeys(("Plan", "PlanError", "load_plan"), "mockpipe.plans"),  # jsonschema-rs, PyYAML
+    "PlanRegistry": "mockpipe.plans.registry",
 }
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ if TYPE_CHECKING:
         People as People,
         Person as Person,
     )
+    from mockpipe.plans import Plan as Plan, PlanError as PlanError, load_plan as load_plan
+    from mockpipe.plans.registry import PlanRegistry as PlanRegistry
     from mockpipe.spec.rules import (
         REJECTIONS as REJECTIONS,
         RULES as RULES,
@@ -95,6 +99,9 @@ __all__ = [
     "MockpipeError",
     "People",
     "Person",
+    "Plan",
+    "PlanError",
+    "PlanRegistry",
     "Rejection",
     "RequestQuery",
     "RequestRecord",
@@ -109,5 +116,6 @@ __all__ = [
     "__version__",
     "create_app",
     "diff_plans",
+    "load_plan",
     "validate",
 ]

@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     register_infer(commands)
 
 
-def add_plan_format_option(parser: argparse.ArgumentParser) -> None:
+def add_plan_format_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--plan-format",
         choices=PLAN_FORMATS,
@@ -193,8 +193,8 @@ def _count(number: int, noun: str) -> str:
 
 def run_coverage(args: argparse.Namespace) -> int:
     from mockpipe.cli.call_sources import read_sources
-    from mockpipe.relay.sources import SourceError
     from mockpipe.plans.coverage import Coverage
+    from mockpipe.relay.sources import SourceError
 
     if not args.recordings and args.url is None:
         print("mockpipe plan coverage: name recordings, exports or folders, or a server with --url", file=sys.stderr)

@@ -96,6 +96,35 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="close an idle keep-alive connection after S seconds (default %(default)s)",
     )
+    add_plan_options(parser)
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """--plan and --plan-format: the tracking plan every call is checked against."""
+    from mockpipe.cli.plan import add_plan_format_option
+
+    group = parser.add_argument_group("tracking plan")
+    group.add_argument(
+        "--plan",
+        metavar="PATH",
+        help="check every call against this tracking plan (a file or a folder: mockpipe's own format, "
+        "Segment, RudderStack or JSON Schema files); plan violations join the journal like spec "
+        "violations; reloaded when it changes on disk",
+    )
+    add_plan_format_option(group)
+
+
+def log_plan_reloads() -> None:
+    """Print the plan's reloads (and a broken plan file) on stderr, as mockpipe's other lines."""
+    import logging
+
+    plans_log = logging.getLogger("mockpipe.plans")
+    if not plans_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("mockpipe: %(message)s"))
+        plans_log.addHandler(handler)
+        plans_log.setLevel(logging.INFO)
+        plans_log.propagate = False
 
 
 def port_number(text: str) -> int:
@@ -198,7 +227,11 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     from mockpipe.cli.progress import RestoreProgress
     from mockpipe.journal.store import StoreError, StoreLockedError
+    from mockpipe.plans.model import PlanError
 
+    if args.plan_format is not None and args.plan is None:
+        print("mockpipe: --plan-format needs --plan", file=sys.stderr)
+        return 2
     try:
         emulator = Emulator.build(
             config,
@@ -208,7 +241,12 @@ def serve(args: argparse.Namespace) -> int:
             forward=args.forward,
             forward_key=args.forward_key or None,  # "" is each call's own key, as no key is
             restore_progress=RestoreProgress(args.store) if args.store else None,
+            plan=args.plan,
+            plan_format=args.plan_format,
         )
+    except PlanError as exc:  # names the file, the place in it and what was expected; nothing was started
+        print(f"mockpipe: {exc}", file=sys.stderr)
+        return 2
     except StoreError as exc:  # not a store, damaged, or of another version: refused untouched (2, as a usage error)
         print(f"mockpipe: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, StoreLockedError) else 2
@@ -243,6 +281,7 @@ def serve(args: argparse.Namespace) -> int:
         for note in emulator.notes:
             print(f"  {note}", flush=True)
 
+    log_plan_reloads()
     app = create_app(emulator=emulator, on_ready=announce)
     try:
         asyncio.run(

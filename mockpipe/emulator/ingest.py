@@ -25,6 +25,7 @@ from mockpipe.emulator.refusals import OK_BODY, BodyDeadlines, Refusals, discard
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
 from mockpipe.journal.records import Call, RequestRecord, builder, reader
+from mockpipe.plans.registry import PlanRegistry
 from mockpipe.spec.decoding import COMPRESSED_SLACK, ENDPOINT_TYPES, RejectedError, decode_body, parse_authorization
 from mockpipe.spec.enrich import enrich
 from mockpipe.spec.jsonvalues import json_kind
@@ -64,10 +65,13 @@ _BUILD_REQUEST = builder(
 class Ingest(Refusals):
     """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
 
-    def __init__(self, config: ServerConfig, journal: Journal, faults: Faults | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig, journal: Journal, faults: Faults | None = None, plans: PlanRegistry | None = None
+    ) -> None:
         self.config = config
         self.journal = journal
         self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
+        self.plans = plans if plans is not None else PlanRegistry()  # the emulator's: see `Emulator.plans`
         self.deadlines = BodyDeadlines(config.body_timeout)
         self.in_flight = InFlight()
 
@@ -223,8 +227,16 @@ class Ingest(Refusals):
         failed = [v for v in envelope if v.severity == "error"]
         checked: list[tuple[Item, bool, tuple[Violation, ...], bytes]] = []
         max_bytes, region = config.max_call_bytes, config.region
+        # The plan in force for this key, taken once: a PUT or a reload changes the next request's verdicts.
+        plan = self.plans.entry_for(write_key) if self.plans.active else None
+        checker = None if plan is None else plan.checker
         for item in items:  # most calls break no rule: nothing is built for violations then
             violations = violations_of(item, max_call_bytes=max_bytes, region=region, write_key=write_key)
+            if checker is not None and not checker.is_clean(item.type, item.payload):
+                # After the spec's checks; the full report only for a call the fast lane does not pass.
+                found = checker.report(item.type, item.payload)
+                if found:
+                    violations = [*violations, *(v.to_violation() for v in found)]
             valid = True
             if violations:
                 errors = [v.at(item.pointer) for v in violations if v.severity == "error"]
@@ -254,9 +266,12 @@ class Ingest(Refusals):
         if accepted:
             status, answer, reason, message = 200, OK_BODY, None, None
         else:
-            message = f"{len(failed)} spec violation(s); first: {failed[0].message}"
+            kind = "spec" if all(v.plan is None for v in failed) else "spec and tracking-plan"
+            message = f"{len(failed)} {kind} violation(s); first: {failed[0].message}"
             status, answer, reason = 400, _error_body(SPEC_VIOLATION, message, failed), SPEC_VIOLATION
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
+        if plan is not None and accepted:  # coverage counts what the journal took in
+            self.plans.observe_all(plan, write_key, [(entry[0].type, entry[0].payload) for entry in checked])
         return status, answer
 
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from mockpipe.emulator.responses import bad_query, check_known_params, float_param, int_param, not_found, path_id, shown
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
 from mockpipe.journal.queries import MAX_PAGE
+from mockpipe.plans.codes import PLAN_RULES
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
@@ -205,7 +206,7 @@ class Inspection:
             {
                 "rules": [
                     {"code": r.code, "severity": r.severity, "appliesTo": list(r.applies_to), "summary": r.summary}
-                    for r in RULES.values()
+                    for r in (*RULES.values(), *PLAN_RULES.values())
                 ],
                 "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
             }

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from mockpipe.emulator.faults import Faults
     from mockpipe.journal.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people.model import People, Person
+    from mockpipe.plans.model import Plan
+    from mockpipe.plans.registry import PlanRegistry
     from mockpipe.types import JSONObject
 
 log = logging.getLogger("mockpipe.emulator.server")
@@ -114,7 +116,9 @@ class MockPipeServer:
     `Emulator.build`: `store="journal.db"` (and `store_sync="full"`) keeps the journal in an SQLite
     file, `record="calls.jsonl"` appends every accepted call to a file, `forward=URL` (with
     `forward_key=`) relays every accepted call to another Data Pipelines endpoint. `stop()` ends the
-    recording and the forwarding (after delivering what it can for a few seconds).
+    recording and the forwarding (after delivering what it can for a few seconds). `plan=` (a file or
+    folder, `plan_format=` forcing its format, or a `Plan`) checks every call against a tracking plan
+    (`server.plans`); a plan read from disk is reloaded when it changes.
     """
 
     START_TIMEOUT = 10.0
@@ -129,6 +133,8 @@ class MockPipeServer:
         record: str | os.PathLike[str] | None = None,
         forward: str | None = None,
         forward_key: str | None = None,
+        plan: str | os.PathLike[str] | Plan | None = None,
+        plan_format: str | None = None,
         **options: Any,
     ) -> None:
         if config is not None and options:
@@ -141,6 +147,8 @@ class MockPipeServer:
             record=record,
             forward=forward,
             forward_key=forward_key,
+            plan=plan,
+            plan_format=plan_format,
         )
         self.config = self.emulator.config
         self.journal = self.emulator.journal
@@ -290,6 +298,12 @@ class MockPipeServer:
         """The fault rules of the tracking endpoints: `server.faults.fail_next(2, status=429, retry_after=1)`,
         `.drop_next()`, `.delay(ms)`, `.clear()` (see `mockpipe.emulator.faults`)."""
         return self.emulator.faults
+
+    @property
+    def plans(self) -> PlanRegistry:
+        """The tracking plans in force (`server.plans.set(plan, write_key=...)`, `.plan_for(key)`) and
+        what arrived against them (`.coverage(write_key)`): see `mockpipe.plans.registry`."""
+        return self.emulator.plans
 
     # -- people and objects --------------------------------------------------------------------
 

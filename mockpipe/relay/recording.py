@@ -3,7 +3,8 @@
 
 A line of a recording is one journaled call, `Call.to_dict()`:
 `{"id", "requestId", "writeKey", "type", "receivedAt", "region", "path", "valid", "accepted",
-"violations": [{"code", "severity", "path", "message"}], "messageId", "duplicateOf", "attempts", "payload"}`,
+"violations": [{"code", "severity", "path", "message", "plan" (of a plan violation)}], "messageId",
+"duplicateOf", "attempts", "payload"}`,
 where `payload` is the call as mockpipe kept it (with the type, messageId, timestamp and receivedAt
 the service adds) and `attempts` counts the copies received so far.
 

@@ -178,5 +178,6 @@ def violations_of(calls: Sequence[Call], requests: Sequence[RequestRecord]) -> l
 
 
 def format_violations(violations: Sequence[Violation]) -> list[str]:
-    """`identity.required at /calls/0: track call has neither userId nor anonymousId`, one per line."""
-    return [f"{v.code} at {v.path or '/'}: {v.message}" for v in violations]
+    """`identity.required at /calls/0: track call has neither userId nor anonymousId`, one per line
+    (a plan violation adds the plan rule it came from: `[plan: track:Signed Up in plan.yaml#/track]`)."""
+    return [v.describe() for v in violations]

@@ -59,6 +59,32 @@ def add_options(parser: pytest.Parser) -> None:
         help="which contract changes fail the session: any (default), breaking, never",
     )
     parser.addini("mockpipe_contract", default=None, help="the contract file, as --mockpipe-contract")
+    group.addoption(
+        "--mockpipe-plan",
+        metavar="PATH",
+        default=None,
+        help="check every call of the servers the plugin starts against this tracking plan (a file or a "
+        "folder, any importable format) and print its coverage (ini: mockpipe_plan)",
+    )
+    group.addoption(
+        "--mockpipe-plan-format",
+        metavar="FORMAT",
+        default=None,
+        help="read the plan as this format instead of detecting it (mockpipe, segment, segment-rules, "
+        "rudderstack, jsonschema)",
+    )
+    group.addoption(
+        "--mockpipe-plan-fail-under",
+        metavar="PCT",
+        type=_percent,
+        default=None,
+        help="fail the session when the tests sent less than PCT%% of the plan's events",
+    )
+    parser.addini(
+        "mockpipe_plan",
+        default=None,
+        help="the tracking plan every call is checked against, relative to the ini file (as --mockpipe-plan)",
+    )
     parser.addini(
         "mockpipe_timeout",
         type="float",
@@ -78,6 +104,31 @@ def add_options(parser: pytest.Parser) -> None:
         help="app ids that mockpipe_snapshot writes as numbered references: key names (userId) or "
         "dotted paths (properties.order_id), separated by spaces",
     )
+
+
+def _percent(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage from 0 to 100, not {text}")
+    return value
+
+
+def plan_path(config: pytest.Config) -> Path | None:
+    """The plan of `--mockpipe-plan` (relative to where pytest runs) or of ini `mockpipe_plan` (relative
+    to the ini file), or None."""
+    given: str | None = config.getoption("mockpipe_plan")
+    if given:
+        return Path(config.invocation_params.dir, given)
+    in_ini = config.getini("mockpipe_plan")
+    if in_ini:
+        base = config.inipath.parent if config.inipath is not None else config.rootpath
+        return Path(base, str(in_ini))
+    return None
 
 
 def record_directory(config: pytest.Config) -> Path | None:

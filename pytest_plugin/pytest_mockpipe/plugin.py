@@ -7,6 +7,9 @@
 - `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references; app ids
   from the ini option `mockpipe_snapshot_ids`).
 
+With `--mockpipe-plan PATH` (ini `mockpipe_plan`), every server checks calls against that tracking plan
+and the terminal summary shows its coverage (`plan_coverage`).
+
 After each test, the error-severity violations of its calls fail it (unless marked
 `@pytest.mark.mockpipe(allow_invalid=True)` or it read `mockpipe.violations`); warnings go to the
 terminal summary.
@@ -24,6 +27,7 @@ from pytest_mockpipe.options import (
     check_options,
     check_port_under_xdist,
     contract_path,
+    plan_path,
     record_directory,
 )
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from mockpipe.spec.rules import Violation
     from pytest_mockpipe.contract import ContractSnapshot
     from pytest_mockpipe.fixture import MockPipe
+    from pytest_mockpipe.plan_coverage import PlanSession
     from pytest_mockpipe.servers import ServerFactory
 
 # Only the options, the marker and the summary are imported with the plugin; the emulator and its
@@ -48,6 +53,7 @@ MARKER_OPTIONS = frozenset(("allow_invalid",))
 _PIPES = pytest.StashKey[list["MockPipe"]]()  # the MockPipe views a test made, checked after it
 _REPORTED = pytest.StashKey[set[tuple[str, str, str]]]()  # errors already failing the test's call phase
 _FAILED = pytest.StashKey[bool]()  # the setup or call phase failed
+_PLAN: pytest.StashKey[PlanSession] = pytest.StashKey()  # the session's tracking plan (--mockpipe-plan), when given
 
 
 # -- options -------------------------------------------------------------------------------------
@@ -71,6 +77,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "its calls break the spec without failing it",
     )
     config.pluginmanager.register(WarningsSummary(), "mockpipe-warnings")
+    path = plan_path(config)
+    if path is not None:  # read now: a plan that cannot be read stops the session before any test
+        from pytest_mockpipe.plan_coverage import PlanSession
+
+        session = PlanSession(
+            config, path, config.getoption("mockpipe_plan_format"), config.getoption("mockpipe_plan_fail_under")
+        )
+        config.stash[_PLAN] = session
+        config.pluginmanager.register(session, "mockpipe-plan")
+    elif config.getoption("mockpipe_plan_fail_under") is not None:
+        raise pytest.UsageError("--mockpipe-plan-fail-under needs a plan: --mockpipe-plan PATH (or ini mockpipe_plan)")
 
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -102,12 +119,15 @@ def make_mockpipe_server(
     defaults: dict[str, Any] = {"host": mockpipe_listen_address[0]}
     if pytestconfig.getoption("mockpipe_strict"):
         defaults["strict"] = True
+    plan = pytestconfig.stash.get(_PLAN, None)
+    if plan is not None:
+        defaults.update(plan.server_options())
     factory = ServerFactory(**defaults)
     yield factory
     snapshot = _contract_snapshot(pytestconfig)
     if snapshot is not None:
         snapshot.observe_servers(factory.running())
-    factory.stop_all()
+    factory.stop_all(before_stop=None if plan is None else plan.collect)
 
 
 @pytest.fixture(scope="session")

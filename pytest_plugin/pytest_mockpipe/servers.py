@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mockpipe.emulator.server import MockPipeServer
@@ -39,10 +40,12 @@ class ServerFactory:
             self._shared[key] = server
         return server
 
-    def stop_all(self) -> None:
-        """Stop every server started here (those still running)."""
+    def stop_all(self, before_stop: Callable[[MockPipeServer], None] | None = None) -> None:
+        """Stop every server started here (those still running), each told to `before_stop` first."""
         while self._started:
             server = self._started.pop()
+            if before_stop is not None:
+                before_stop(server)
             if server.is_running():
                 server.stop()
         self._shared.clear()

@@ -67,6 +67,25 @@ def test_with_a_plan_the_answer_holds_the_diff_from_it(client: Client, server: M
     assert "diff" not in api.answer("k2") and asked == ["k1", "k2"]
 
 
+def test_the_server_diffs_against_the_plan_it_enforces(client: Client, server: MockPipeServer) -> None:
+    """Over HTTP: the plan PUT for a key is the one the contract of that key is compared with."""
+    _send(client)
+    plan = "mockpipe_plan: 1\ntrack:\n  Order Completed:\n    fields:\n      total: number\n      sku: string\n"
+    response = client.http.put(
+        "/mockpipe/plan", content=plan.encode(), params={"writeKey": "k1"}, headers={"Content-Type": "application/yaml"}
+    )
+    assert response.status_code == 200, response.text
+    try:
+        diff = client.get("/mockpipe/contract", writeKey="k1").json()["diff"]
+        assert [change["line"] for change in diff["changes"]] == [
+            "+ Order Completed.properties.id: string, optional (property added)",
+            "- Order Completed.properties.sku: string (property removed)",
+        ]
+        assert "diff" not in client.get("/mockpipe/contract", writeKey="k2").json()
+    finally:
+        server.plans.drop("k1")
+
+
 def test_the_contract_view_script_ships_and_parses_no_html(client: Client) -> None:
     response = client.get("/mockpipe/ui/contract.js")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")

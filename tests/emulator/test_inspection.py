@@ -127,8 +127,12 @@ def test_source_test_connection(client: Client) -> None:
 
 
 def test_rules_endpoint_lists_the_catalogue(client: Client) -> None:
+    from mockpipe.plans import PLAN_RULES
+
     body = client.get("/mockpipe/rules").json()
-    assert [r["code"] for r in body["rules"]] == list(RULES)
+    assert [r["code"] for r in body["rules"]] == [*RULES, *PLAN_RULES]
+    unplanned = next(r for r in body["rules"] if r["code"] == "plan.event.unplanned")
+    assert unplanned["severity"] == "warning" and unplanned["appliesTo"] == ["track", "page", "screen"]
     assert {r["code"] for r in body["rejections"]} >= {"auth.missing", "request.json.invalid"}
 
 

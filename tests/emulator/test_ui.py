@@ -318,3 +318,30 @@ def test_a_person_view_lists_page_and_screen_views_from_before_and_after_identif
     expect(events).to_have_count(2)
     expect(events.locator(".name")).to_have_text(["Settings", "Home"])  # newest first
     expect(events.locator(".type")).to_have_text(["screen", "page"])
+
+
+def test_plan_violations_name_their_rule_as_text(page: Page, client: Client, server: MockPipeServer) -> None:
+    from mockpipe.plans import plan_from_data
+
+    name = XSS_EVENTS[1]
+    plan = plan_from_data(
+        {
+            "mockpipe_plan": 1,
+            "track": {name: {"properties": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        },
+        file="<b>plan</b>.yaml",
+    )
+    server.plans.set(plan)
+    try:
+        client.post("/v1/track", {"userId": "u1", "event": name, "properties": {"n": "one"}})
+        expect(rows(page)).to_have_count(1)
+        rows(page).first.click()
+        note = page.locator("#detail ul.violations li .plan")
+        expect(note).to_contain_text(f"[plan: track:{name} in <b>plan</b>.yaml#/track/")
+        expect(note).to_contain_text("schema /properties/properties/properties/n/type")
+        marked = page.locator("#detail .line.violation[data-pointer='/properties/n']")
+        expect(marked.locator(".plan")).to_contain_text("(mockpipe)")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main script, main b").count() == 0
+    finally:
+        server.plans.drop()
