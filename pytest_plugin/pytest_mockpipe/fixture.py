@@ -303,8 +303,11 @@ class MockPipe(CallAssertions):
 
 
 def violations_message(pipe: MockPipe, errors: list[Violation]) -> str:
+    broke = "the spec"
+    if any(v.plan for v in errors):  # a plan violation carries the plan rule it came from
+        broke = "the tracking plan" if all(v.plan for v in errors) else "the spec and the tracking plan"
     lines = [
-        f"mockpipe: the calls sent with write key {pipe.write_key!r} broke the spec "
+        f"mockpipe: the calls sent with write key {pipe.write_key!r} broke {broke} "
         f"({len(errors)} error{'s' if len(errors) != 1 else ''}):"
     ]
     lines.extend("  " + line for line in format_violations(errors))

@@ -59,6 +59,7 @@ def test_a_plan_error_fails_the_test_at_teardown_naming_the_rule(plugin_tester: 
         "(mockpipe), schema /properties/properties/required]"
     )
     assert expected in result.stdout.lines
+    result.stdout.fnmatch_lines(["*the calls sent with write key 'mockpipe_*' broke the tracking plan (1 error):"])
 
 
 COVERAGE_TESTS = """
