@@ -64,15 +64,14 @@ class Refusals:
 
         config = self.config
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
-        meta = _RequestMeta(
-            self.journal.next_request_id(), _received_text(datetime.now(UTC)), sys.intern(method), path, headers
-        )
+        meta = _RequestMeta(0, _received_text(datetime.now(UTC)), sys.intern(method), path, headers)
         meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
         try:
             if status is None:
                 return self._reject(meta, strict, code, None, **details)
             error = RejectedError(code, **details)
             answer = _error_body(error.code, error.message)
+            meta.id = self.journal.next_request_id()
             self.journal.record(meta.record(status, False, error.code, error.message, (), []))
             return status, answer
         except JournalWriteError as exc:
@@ -93,6 +92,7 @@ class Refusals:
         # The calls are not taken; a resend of their messageIds counts this attempt.
         self.journal.count_failed_attempt(meta.write_key, message_ids(body))
         status, answer, content_type = fault_answer(hit)
+        meta.id = self.journal.next_request_id()
         self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
         raise InjectedFault(hit, status, answer, content_type)
 
@@ -106,6 +106,7 @@ class Refusals:
     ) -> tuple[int, bytes]:
         status = self._rejection_status(error, strict)
         answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
+        meta.id = self.journal.next_request_id()  # taken as it is journaled, as every request's id
         self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
         return status, answer
 
