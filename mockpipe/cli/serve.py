@@ -283,6 +283,7 @@ def serve(args: argparse.Namespace) -> int:
 
     log_plan_reloads()
     app = create_app(emulator=emulator, on_ready=announce)
+    _freeze_start_up_objects()
     try:
         asyncio.run(
             _serve_until_signalled(app, emulator, hypercorn_config(sock, keep_alive_timeout=config.keep_alive_timeout))
@@ -292,6 +293,16 @@ def serve(args: argparse.Namespace) -> int:
             print(line, flush=True)
     print(f"mockpipe stopped after {len(emulator.journal)} call(s)", flush=True)
     return 0
+
+
+def _freeze_start_up_objects() -> None:
+    """Leave what start-up built (modules, the app, a restored journal) out of the garbage collector's
+    full collections: they live as long as the server, and walking them at every full collection is a
+    pause of the event loop (issue 13: one took 116 ms during ten giant waits on 300k calls)."""
+    import gc
+
+    gc.collect()  # nothing collectable is frozen
+    gc.freeze()
 
 
 def _inspection_note(config: ServerConfig) -> str:

@@ -20,6 +20,7 @@ from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
 from mockpipe.emulator.expect_api import ExpectAPI
 from mockpipe.emulator.faults_api import FaultsAPI
+from mockpipe.emulator.framing import FramingAnswers
 from mockpipe.emulator.guard import InspectionGuard
 from mockpipe.emulator.ingest import Ingest, TrackingFastLane
 from mockpipe.emulator.inspection import Inspection
@@ -109,8 +110,9 @@ def create_app(
     return app
 
 
-class EmulatorApp(TrackingFastLane, Starlette):
-    """Starlette with the tracking endpoints' fast lane in front (`TrackingFastLane`), serving one `Emulator`."""
+class EmulatorApp(TrackingFastLane, FramingAnswers, Starlette):
+    """Starlette with the tracking endpoints' fast lane in front (`TrackingFastLane`), serving one `Emulator`;
+    `FramingAnswers` answers what the HTTP layer cannot frame."""
 
     def __init__(self, emulator: Emulator, ingest: Ingest, **options: Any) -> None:
         super().__init__(**options)

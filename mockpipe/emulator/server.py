@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
+import h11
+import hypercorn.protocol
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.events import Event, RawData
+from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
 
 from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import DEFAULT_KEEP_ALIVE_TIMEOUT, ServerConfig
@@ -76,7 +83,101 @@ def base_url(host: str, port: int) -> str:
 async def serve_app(app: Starlette, config: HypercornConfig, until: Callable[[], Awaitable[object]]) -> None:
     """Serve `app` with Hypercorn until `until()` returns (a shutdown trigger is needed off the main
     thread, where Hypercorn could not install its signal handlers)."""
+    hypercorn.protocol.H11Protocol = AppAnsweringH11Protocol  # type: ignore[attr-defined]  # see the class
     await serve(app, config, shutdown_trigger=until)  # type: ignore[arg-type]  # Starlette is an ASGI app
+
+
+class AppAnsweringH11Protocol(H11Protocol):
+    """Hypercorn's HTTP/1.1 protocol, letting the app answer two requests h11 refuses by itself.
+
+    Installed by `serve_app` in Hypercorn's protocol module (where its `ProtocolWrapper` finds the class);
+    it changes nothing for an app without the two hooks below (`mockpipe.emulator.framing` has them):
+
+    - A body that ends early (the client half-closes, or closes, before `Content-Length` bytes or the last
+      chunk): Hypercorn fed the end of the stream to h11, which raised, and answered a bare 400 before the
+      app, still reading, could, unless the end came in the same read as the last bytes. When the app's
+      `answers_cut_body(scope)` says it answers such a request, the end is not fed to h11: the app gets
+      `http.disconnect` at once and its answer is sent, then the connection is closed.
+    - A `Transfer-Encoding` h11 does not implement (anything but one `chunked`): h11 raised with a 501 hint,
+      which Hypercorn answered bare. The app's `answer_unframed(method, path, headers, detail)` answers it
+      instead (mockpipe: 400 with its error body, journaled on a tracking path); the connection is closed.
+    """
+
+    HEAD_LIMIT = 64 * 1024  # of a request head kept to answer it (h11 refuses heads past 16 KB)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head: list[bytes] = []  # what came while h11 waited for a request head: to name a refused one
+        self._asgi_app = getattr(self.app, "app", None)  # Hypercorn's ASGIWrapper holds the app
+
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, RawData):
+            state = self.connection.their_state
+            if state is h11.IDLE:
+                if sum(map(len, self._head)) < self.HEAD_LIMIT:
+                    self._head.append(event.data)
+            elif not event.data and state is h11.SEND_BODY and self._app_answers_cut_body():
+                await self._close_stream()  # the app reads http.disconnect and answers; h11 sends it
+                return
+        await super().handle(event)
+
+    async def _create_stream(self, request: h11.Request) -> None:
+        self._head.clear()
+        await super()._create_stream(request)
+
+    def _app_answers_cut_body(self) -> bool:
+        stream = self.stream
+        answers = getattr(self._asgi_app, "answers_cut_body", None)
+        return (
+            answers is not None
+            and isinstance(stream, HTTPStream)
+            and stream.state is ASGIHTTPState.REQUEST
+            and bool(answers(stream.scope))
+        )
+
+    async def _send_error_response(self, status_code: int) -> None:
+        answer = getattr(self._asgi_app, "answer_unframed", None)
+        data, self._head = b"".join(self._head), []
+        if answer is None or status_code != 501:  # h11's other refusals are 4xx: left as they are
+            await super()._send_error_response(status_code)
+            return
+        # A head that h11 cannot read even without its Transfer-Encoding is still answered, as naming nothing.
+        method, path, headers = _head_without_transfer_encoding(data) or ("", "", [])
+        coding = b", ".join(value for name, value in headers if name == b"transfer-encoding")
+        status, answer_headers, body = answer(method, path, headers, coding.decode("latin-1"))
+        answer_headers = [*answer_headers, (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        await self._send_h11_event(h11.Response(status_code=status, headers=answer_headers))
+        await self._send_h11_event(h11.Data(data=body))
+        await self._send_h11_event(h11.EndOfMessage())
+
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
+
+
+def _head_without_transfer_encoding(data: bytes) -> tuple[str, str, list[tuple[bytes, bytes]]] | None:
+    """(method, path, headers) of the request head at the start of `data`, read by h11 without its
+    `Transfer-Encoding` lines (which h11 refuses), or None when it is not a valid head without them."""
+    end = _HEAD_END.search(data)
+    if end is None:
+        return None
+    lines = _LINE_END.split(data[: end.start()])
+    kept = [lines[0], *(line for line in lines[1:] if line.partition(b":")[0].strip().lower() != b"transfer-encoding")]
+    headers = [line.partition(b":") for line in lines[1:]]
+    parser = h11.Connection(h11.SERVER)
+    parser.receive_data(b"\r\n".join(kept) + b"\r\n\r\n")
+    try:
+        request = parser.next_event()
+    except h11.RemoteProtocolError:
+        return None
+    if not isinstance(request, h11.Request):
+        return None
+    path = unquote(request.target.partition(b"?")[0].decode("ascii", "replace"))
+    return (
+        request.method.decode("ascii").upper(),
+        path,
+        [(name.strip().lower(), value.strip()) for name, colon, value in headers if colon],
+    )
 
 
 class _ConnectionTrackingLoop(asyncio.SelectorEventLoop):

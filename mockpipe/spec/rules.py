@@ -372,6 +372,12 @@ _REJECTIONS: tuple[Rejection, ...] = (
         "request body is not valid {encoding} data: {detail}",
     ),
     Rejection(
+        "request.transfer_encoding.unsupported",
+        400,
+        "a Transfer-Encoding other than chunked: the body cannot be read (answered 400 in both modes)",
+        "Transfer-Encoding {coding!r} is not supported: send the body with a Content-Length, or chunked",
+    ),
+    Rejection(
         "request.json.invalid",
         400,
         "a body that is not JSON (or not UTF-8, or nested too deep)",
