@@ -19,6 +19,7 @@ _moved.install()  # old import paths (`mockpipe.validation`, ...) keep working f
 # nothing that a command does not use (`mockpipe validate` loads neither the journal, with asyncio,
 # nor the web stack: Starlette and Hypercorn alone are about 0.2 s).
 _LAZY = {
+    **dict.fromkeys(("Contract", "ContractDiff", "diff_plans"), "mockpipe.contracts"),  # jsonschema-rs, PyYAML
     "ServerConfig": "mockpipe.emulator.config",
     **dict.fromkeys(
         ("Call", "CallQuery", "Journal", "RequestQuery", "RequestRecord", "SourceStatus", "WaitResult"),
@@ -32,9 +33,12 @@ _LAZY = {
     "Emulator": "mockpipe.emulator.emulator",
     "FaultError": "mockpipe.emulator.fault_specs",
     "StoreError": "mockpipe.journal.store",  # sqlite3
+    **dict.fromkeys(("Plan", "PlanError", "load_plan"), "mockpipe.plans"),  # jsonschema-rs, PyYAML
+    "PlanRegistry": "mockpipe.plans.registry",
 }
 
 if TYPE_CHECKING:
+    from mockpipe.contracts import Contract as Contract, ContractDiff as ContractDiff, diff_plans as diff_plans
     from mockpipe.emulator.app import create_app as create_app
     from mockpipe.emulator.config import ServerConfig as ServerConfig
     from mockpipe.emulator.emulator import Emulator as Emulator
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
         People as People,
         Person as Person,
     )
+    from mockpipe.plans import Plan as Plan, PlanError as PlanError, load_plan as load_plan
+    from mockpipe.plans.registry import PlanRegistry as PlanRegistry
     from mockpipe.spec.rules import (
         REJECTIONS as REJECTIONS,
         RULES as RULES,
@@ -82,6 +88,8 @@ __all__ = [
     "Call",
     "CallAssertionError",
     "CallQuery",
+    "Contract",
+    "ContractDiff",
     "Emulator",
     "FaultError",
     "GroupObject",
@@ -91,6 +99,9 @@ __all__ = [
     "MockpipeError",
     "People",
     "Person",
+    "Plan",
+    "PlanError",
+    "PlanRegistry",
     "Rejection",
     "RequestQuery",
     "RequestRecord",
@@ -104,5 +115,7 @@ __all__ = [
     "WaitResult",
     "__version__",
     "create_app",
+    "diff_plans",
+    "load_plan",
     "validate",
 ]

@@ -36,6 +36,8 @@ class BenchOptions:
     fixture_tests: int = 1000
     fixture_repeats: int = 2
     startup_runs: int = 10  # runs of `mockpipe validate` (and of `python -c pass`) for its start-up time
+    plan_seconds: float = 4.0  # ingestion with and without a tracking plan, in all
+    plan_rounds: int = 4  # turns the two take
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchOptions:
@@ -54,6 +56,8 @@ class BenchOptions:
             "fixture_tests": 20,
             "fixture_repeats": 1,
             "startup_runs": 3,
+            "plan_seconds": 0.4,
+            "plan_rounds": 2,
         }
         return cls(**(settings | overrides))
 

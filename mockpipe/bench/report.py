@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mockpipe.bench.http_runs import HttpRun
     from mockpipe.bench.journal_rates import JournalRates
     from mockpipe.bench.options import BenchOptions
+    from mockpipe.bench.plan_rates import PlanRates
 
 FLAT_DRIFT = 0.05  # a bounded journal is "flat" when its later peaks stay within this of its earlier ones
 STARTUP_TARGET_S = 0.2  # `mockpipe validate` start-up, issue 12: under half of the 0.41 s it took before
@@ -51,6 +52,7 @@ class BenchReport:
     memory_batch: microbench.JournalMemory | None = None
     fixture: FixtureOverhead | None = None
     startup: microbench.StartupTime | None = None
+    plan: PlanRates | None = None
     seconds: float = 0.0
 
     def run_of(self, scenario: str, target: str) -> HttpRun | None:
@@ -195,6 +197,18 @@ class BenchReport:
             out.append(
                 Check("validator alone (check_call), valid calls/s", f"{rate:,.0f}", "≥ 200,000", rate >= 200_000)
             )
+        if self.plan is not None:
+            from mockpipe.bench.plan_rates import PLAN_RATIO_TARGET
+
+            for label, ratio in (("single calls", self.plan.single_ratio), ("batches", self.plan.batch_ratio)):
+                out.append(
+                    Check(
+                        f"ingest with a {self.plan.plan_events}-event plan ÷ without ({label})",
+                        f"{ratio:.2f}",
+                        f"≥ {PLAN_RATIO_TARGET:g}",
+                        ratio >= PLAN_RATIO_TARGET,
+                    )
+                )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -223,7 +237,7 @@ class BenchReport:
                 "single_ratio": self.journal.single_ratio,
                 "batch_ratio": self.journal.batch_ratio,
             }
-        for name in ("start_stop", "wait", "rates", "memory_single", "memory_batch", "fixture", "startup"):
+        for name in ("start_stop", "wait", "rates", "memory_single", "memory_batch", "fixture", "startup", "plan"):
             value = getattr(self, name)
             parts[name] = None if value is None else asdict(value)
         for name in ("memory_single", "memory_batch"):
@@ -234,5 +248,7 @@ class BenchReport:
             parts["fixture"]["per_test_ms"] = self.fixture.per_test_ms
         if self.startup is not None:
             parts["startup"]["own_s"] = self.startup.own_s
+        if self.plan is not None:
+            parts["plan"] |= {"single_ratio": self.plan.single_ratio, "batch_ratio": self.plan.batch_ratio}
         parts["checks"] = [asdict(check) | {"status": check.status} for check in self.checks()]
         return parts

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from mockpipe.bench import fixture, microbench
+from mockpipe.bench import fixture, microbench, plan_rates
 from mockpipe.bench.http_runs import run_scenario
 from mockpipe.bench.journal_rates import journal_rates
 from mockpipe.bench.peers import PEERS, unavailable
@@ -57,6 +57,8 @@ def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None)
     report.wait = microbench.wait_delay(options.wait_samples)
     say("validator and ingestion in process")
     report.rates = microbench.rates(options.rate_seconds)
+    say("ingestion in process with a 50-event tracking plan and without one, taking turns")
+    report.plan = plan_rates.plan_rates(options.plan_seconds, rounds=options.plan_rounds)
     say("the journal alone: fresh calls and resends, taking turns")
     report.journal = journal_rates(options.journal_seconds)
     say(f"journal memory, {options.journal_calls:,} calls")
@@ -231,6 +233,22 @@ def format_report(report: BenchReport) -> str:
                 "",
             ]
         )
+    if report.plan is not None:
+        plan = report.plan
+        figures += [
+            [
+                f"Ingest.handle, single track calls/s: without plan / with a {plan.plan_events}-event plan (CPU time)",
+                f"{plan.single_per_s:,.0f} / {plan.single_with_plan_per_s:,.0f}",
+                "",
+                "",
+            ],
+            [
+                f"Ingest.handle, batch events/s: without plan / with a {plan.plan_events}-event plan (CPU time)",
+                f"{plan.batch_events_per_s:,.0f} / {plan.batch_events_with_plan_per_s:,.0f}",
+                "",
+                "",
+            ],
+        ]
     figures += [[check.figure, check.measured, check.target, check.status] for check in report.checks()]
     out += _table(["figure", "measured", "target", "status"], figures, "lrll")
     out.append("")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 # The modules that register commands, in the order `mockpipe --help` lists them.
-COMMAND_MODULES = ("serve", "run", "rules", "calls", "transfer", "bench", "payloads", "plan")
+COMMAND_MODULES = ("serve", "run", "rules", "calls", "transfer", "bench", "payloads", "plan", "contract")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from mockpipe.cli.options import add_filter_options, add_url_option, filter_para
 from mockpipe.cli.output import reader_left
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from mockpipe.cli.inspection_client import InspectionClient
     from mockpipe.types import JSONObject
@@ -88,8 +88,11 @@ def _list(client: InspectionClient, params: dict[str, str], rows: Rows, *, follo
 
     if follow:
         cursor.instance = client.instance()  # before listing: a restart from now on is noticed
+    batches = _batches(client.calls(params) if limit is None else client.newest(params, limit))
+    first: list[JSONObject] = next(batches, [])  # asked before the header: an unreachable server is one line, no table
     rows.header()
-    for batch in _batches(client.calls(params) if limit is None else client.newest(params, limit)):
+    show(first)
+    for batch in batches:
         show(batch)
     if not follow:
         return
@@ -99,7 +102,7 @@ def _list(client: InspectionClient, params: dict[str, str], rows: Rows, *, follo
     _follow(client, params, cursor, show)
 
 
-def _batches(calls: Iterable[JSONObject]) -> Iterable[list[JSONObject]]:
+def _batches(calls: Iterable[JSONObject]) -> Iterator[list[JSONObject]]:
     iterator = iter(calls)
     while batch := list(islice(iterator, BATCH)):
         yield batch

@@ -32,6 +32,27 @@ class InspectionError(MockpipeError):
         self.status = status
 
 
+def _connect_problem(exc: httpx.ConnectError) -> str:
+    """Why a connection failed, in words: "connection refused" says that nothing listens there."""
+    text = str(exc)
+    if "refused" in text.lower():
+        return "connection refused (is `mockpipe serve` running there?)"
+    return text.splitlines()[0] if text else "connection failed"
+
+
+def _error_message(response: httpx.Response, body: Any) -> str:
+    """One line for an error answer: mockpipe's own `code: message`, else the status and a short plain
+    text; never another server's HTML page."""
+    where = f"{response.url}: HTTP {response.status_code}"
+    if isinstance(body, dict) and isinstance(body.get("code"), str) and isinstance(body.get("message"), str):
+        return f"{where} {body['code']}: {body['message']}"
+    text = response.text.strip()
+    if "html" in response.headers.get("content-type", "").lower() or text.startswith("<"):
+        return f"{where} with an HTML page, not an answer of mockpipe's API: is it a mockpipe?"
+    first = text.splitlines()[0][:200] if text else "(empty)"
+    return f"{where}: {first}"
+
+
 class InspectionClient:
     """Reads the inspection API of a running mockpipe. Close it (or use it in a `with` block)."""
 
@@ -63,21 +84,19 @@ class InspectionClient:
         except httpx.InvalidURL as exc:
             raise InspectionError(f"{self.url!r} is not a valid URL: {exc}") from None
         except httpx.ConnectError as exc:
-            raise InspectionError(f"cannot reach mockpipe at {self.url}: {exc or 'connection failed'}") from None
+            raise InspectionError(f"cannot reach mockpipe at {self.url}: {_connect_problem(exc)}") from None
         except httpx.TimeoutException:
             raise InspectionError(f"mockpipe at {self.url} did not answer within {wait:g} s") from None
         except httpx.TransportError as exc:
             raise InspectionError(
                 f"lost the connection to mockpipe at {self.url}: {exc or type(exc).__name__}"
             ) from None
-        if response.is_error:
-            raise InspectionError(
-                f"{response.url}: HTTP {response.status_code}: {response.text[:300]}", status=response.status_code
-            )
         try:
             body: Any = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             body = None
+        if response.is_error:
+            raise InspectionError(_error_message(response, body), status=response.status_code)
         if not isinstance(body, dict):
             raise InspectionError(f"{response.url} did not answer a JSON object: is it a mockpipe?")
         return body

@@ -237,7 +237,19 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _documents(name: str, raw: bytes) -> Iterator[tuple[str, Any]]:
-    """(where, parsed document or the exception) for each payload: one JSON document, an array, or JSON lines."""
+    """(where, the call or the exception) for each payload: one JSON document, an array, or JSON lines.
+
+    A line of mockpipe's own exports and recordings (`Call.to_dict()`) stands for the call inside it,
+    as `replay` reads it: checking the record itself would report its fields as the call's errors.
+    """
+    from mockpipe.relay.recording import recorded_payload
+
+    for where, document in _parsed(name, raw):
+        payload = recorded_payload(document)
+        yield where, document if payload is None else payload
+
+
+def _parsed(name: str, raw: bytes) -> Iterator[tuple[str, Any]]:
     try:
         whole = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -61,8 +61,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     coverage.set_defaults(handler=run_coverage)
 
+    from mockpipe.cli.contract import register_infer  # the contract group's module: cheap to import
 
-def add_plan_format_option(parser: argparse.ArgumentParser) -> None:
+    register_infer(commands)
+
+
+def add_plan_format_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     parser.add_argument(
         "--plan-format",
         choices=PLAN_FORMATS,
@@ -188,8 +192,9 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_coverage(args: argparse.Namespace) -> int:
-    from mockpipe.cli.call_sources import SourceError, read_sources
+    from mockpipe.cli.call_sources import read_sources
     from mockpipe.plans.coverage import Coverage
+    from mockpipe.relay.sources import SourceError
 
     if not args.recordings and args.url is None:
         print("mockpipe plan coverage: name recordings, exports or folders, or a server with --url", file=sys.stderr)

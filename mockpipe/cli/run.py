@@ -90,8 +90,15 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mockpipe run: {exc}", file=sys.stderr)
         return 2
+    if args.plan_format is not None and args.plan is None:
+        print("mockpipe run: --plan-format needs --plan", file=sys.stderr)
+        return 2
     write_key = f"mockpipe_{uuid.uuid4().hex[:16]}"
-    server = MockPipeServer(config)
+    try:
+        server = MockPipeServer(config, plan=args.plan, plan_format=args.plan_format)
+    except MockpipeError as exc:  # a plan that cannot be read: nothing started, the command not run
+        print(f"mockpipe run: {exc}", file=sys.stderr)
+        return 2
     try:
         server.start()
     except MockpipeError as exc:
@@ -136,6 +143,10 @@ def _report(server: MockPipeServer, args: argparse.Namespace, status: int) -> in
     calls = journal.calls(duplicates=True)
     report = RunReport.of(calls, journal.requests())
     print("mockpipe run: " + report.text().replace("\n", "\nmockpipe run: "), file=sys.stderr)
+    coverage = server.plans.coverage()
+    if coverage is not None:  # with --plan: what of the plan the command exercised
+        lines = coverage.render("text").rstrip("\n").split("\n")
+        print("\n".join("mockpipe run: plan " + line for line in lines), file=sys.stderr)
     if args.junit_xml:
         target = Path(args.junit_xml)
         target.parent.mkdir(parents=True, exist_ok=True)

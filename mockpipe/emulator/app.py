@@ -4,7 +4,9 @@ tracking POSTs (which the guard never sees: they are open to every origin)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -13,15 +15,20 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.browser_settings import CUSTOMERIO_INTEGRATION, SEGMENT_INTEGRATION, settings_endpoint
+from mockpipe.emulator.contract_api import ContractAPI
 from mockpipe.emulator.cors import CORSMiddleware
 from mockpipe.emulator.emulator import Emulator
+from mockpipe.emulator.expect_api import ExpectAPI
 from mockpipe.emulator.faults_api import FaultsAPI
+from mockpipe.emulator.framing import FramingAnswers
 from mockpipe.emulator.guard import InspectionGuard
 from mockpipe.emulator.ingest import Ingest, TrackingFastLane
 from mockpipe.emulator.inspection import Inspection
 from mockpipe.emulator.origins import HostPolicy
 from mockpipe.emulator.people_api import PeopleAPI
+from mockpipe.emulator.plans_api import PlansAPI, watch_plans
 from mockpipe.emulator.responses import error_response, not_found
+from mockpipe.emulator.settle import SettleAPI
 from mockpipe.emulator.webui import WebUI
 
 if TYPE_CHECKING:
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.journal.journal import Journal
+    from mockpipe.plans.model import Plan
 
 
 def create_app(
@@ -41,21 +49,33 @@ def create_app(
     emulator: Emulator | None = None,
     on_ready: Callable[[], None] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    plan: str | os.PathLike[str] | Plan | None = None,
+    plan_format: str | None = None,
 ) -> EmulatorApp:
-    """Serve an emulator: `emulator`, or one built from `config` and `journal` (see `Emulator.build`
-    for a store, a recording or forwarding). `on_ready` runs once the app has started (the lifespan's startup)."""
+    """Serve an emulator: `emulator`, or one built from `config`, `journal` and `plan` (see
+    `Emulator.build` for a store, a recording or forwarding, and the tracking plan). `on_ready` runs
+    once the app has started (the lifespan's startup)."""
     if emulator is None:
-        emulator = Emulator.build(config, journal=journal)
-    elif config is not None or journal is not None:
-        raise TypeError("pass either an emulator or a config and journal, not both")
+        emulator = Emulator.build(config, journal=journal, plan=plan, plan_format=plan_format)
+    elif config is not None or journal is not None or plan is not None:
+        raise TypeError("pass either an emulator or a config, journal and plan, not both")
     config = emulator.config
-    ingest = Ingest(config, emulator.journal, emulator.faults)
+    ingest = Ingest(config, emulator.journal, emulator.faults, emulator.plans)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = None
+        if emulator.plan_reload is not None:  # a plan read from disk is reloaded when it changes
+            watcher = asyncio.create_task(watch_plans(emulator.plans, emulator.plan_reload))
         if on_ready is not None:
             on_ready()
-        yield
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
     routes: list[BaseRoute] = [
         # First: the hot path should not be matched against every other route.
@@ -65,9 +85,13 @@ def create_app(
             "/segment/v1/projects/{write_key}/settings", settings_endpoint(config, SEGMENT_INTEGRATION), methods=["GET"]
         ),
         *Inspection(config, emulator.journal).routes(),
+        *ExpectAPI(emulator.journal).routes(),
+        *SettleAPI(ingest.in_flight, emulator.journal).routes(),
         *FaultsAPI(emulator.faults).routes(),
         *PeopleAPI(emulator.people).routes(),
+        *PlansAPI(emulator.plans).routes(),
         *WebUI(emulator.live).routes(),
+        *ContractAPI(emulator.journal, emulator.plans.plan_for).routes(),
         *extra_routes,
     ]
     app = EmulatorApp(
@@ -86,8 +110,9 @@ def create_app(
     return app
 
 
-class EmulatorApp(TrackingFastLane, Starlette):
-    """Starlette with the tracking endpoints' fast lane in front (`TrackingFastLane`), serving one `Emulator`."""
+class EmulatorApp(TrackingFastLane, FramingAnswers, Starlette):
+    """Starlette with the tracking endpoints' fast lane in front (`TrackingFastLane`), serving one `Emulator`;
+    `FramingAnswers` answers what the HTTP layer cannot frame."""
 
     def __init__(self, emulator: Emulator, ingest: Ingest, **options: Any) -> None:
         super().__init__(**options)

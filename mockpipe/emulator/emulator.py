@@ -17,11 +17,13 @@ from mockpipe.emulator.faults import Faults
 from mockpipe.emulator.live_feed import LiveFeed
 from mockpipe.journal.journal import Journal
 from mockpipe.people.model import People
+from mockpipe.plans.registry import DEFAULT_POLL_SECONDS, PlanRegistry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from mockpipe.journal.store import Store
+    from mockpipe.plans.model import Plan
     from mockpipe.relay.forward import Forwarder
     from mockpipe.relay.recording import Recorder
 
@@ -42,6 +44,8 @@ class Emulator:
     faults: Faults
     people: People
     live: LiveFeed  # the web UI's event streams, ended by `begin_shutdown`
+    plans: PlanRegistry = field(default_factory=PlanRegistry)  # the tracking plans in force, and their coverage
+    plan_reload: float | None = None  # seconds between checks of a plan read from disk for changes (None: never)
     store: Store | None = None
     recorder: Recorder | None = None
     forwarder: Forwarder | None = None
@@ -61,6 +65,9 @@ class Emulator:
         forward: str | None = None,
         forward_key: str | None = None,
         restore_progress: Callable[[int, int], None] | None = None,
+        plan: StrPath | Plan | None = None,
+        plan_format: str | None = None,
+        plan_reload: float | None = DEFAULT_POLL_SECONDS,
     ) -> Emulator:
         """An emulator answering as `config` says (defaults: `ServerConfig()`).
 
@@ -71,12 +78,19 @@ class Emulator:
         `recordings/`). `forward`: a Data Pipelines URL every accepted call is relayed to, with
         `forward_key` as write key (default: each call's own). `restore_progress(done, total)`: told how
         far the store's restore is, every few thousand calls.
+        `plan`: a tracking plan every call is checked against (a file or folder in any importable
+        format, `plan_format` forcing one, or a `Plan`); a plan read from disk is reloaded when its
+        files change, checked every `plan_reload` seconds while the app runs (None: never).
 
         Raises TypeError for a journal and a store together, ValueError for a URL that is not http(s)
-        or a `forward_key` without `forward`, `StoreError` for an unusable store, OSError for an
-        unwritable recording. Nothing stays open when it raises.
+        or a `forward_key` without `forward`, `PlanError` for a plan that cannot be read, `StoreError`
+        for an unusable store, OSError for an unwritable recording. Nothing stays open when it raises.
         """
         config = config if config is not None else ServerConfig()
+        plans = PlanRegistry()
+        plan_note = None
+        if plan is not None:  # first: a plan that cannot be read opens nothing
+            plan_note = _put_plan(plans, plan, plan_format)
         if journal is not None and store is not None:
             raise TypeError("pass either a journal or a store, not both")
         if forward is not None:
@@ -101,12 +115,16 @@ class Emulator:
         # and relay each call: the order they are told of a request.
         people = People.from_journal(parts.journal)
         live = LiveFeed(parts.journal)
+        if plan_note is not None:
+            parts.notes.append(plan_note)
         return cls(
             config=config,
             journal=parts.journal,
             faults=Faults(),
             people=people,
             live=live,
+            plans=plans,
+            plan_reload=plan_reload,
             store=parts.store,
             recorder=parts.recorder,
             forwarder=parts.forwarder,
@@ -139,6 +157,17 @@ class Emulator:
         if self.store is not None:
             self.store.close()
         return told
+
+
+def _put_plan(plans: PlanRegistry, plan: StrPath | Plan, plan_format: str | None) -> str:
+    """Put the default plan in force; returns the line telling it."""
+    if isinstance(plan, (str, os.PathLike)):
+        entry = plans.load(plan, format=plan_format)
+        where = f"{entry.path} ({entry.plan.source.format})"
+    else:
+        entry = plans.set(plan, origin="python")
+        where = plan.name or "a plan object"
+    return f"tracking plan: {where}, {len(entry.plan.rules)} rule(s), {len(entry.plan.events)} event(s)"
 
 
 class _Parts:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,10 +20,13 @@ import orjson
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
+from mockpipe.emulator.in_flight import IN_FLIGHT_KEPT, InFlight
 from mockpipe.emulator.refusals import OK_BODY, BodyDeadlines, Refusals, discard_body
+from mockpipe.emulator.slices import SLICE_ITEMS, LongBatch
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
 from mockpipe.journal.records import Call, RequestRecord, builder, reader
+from mockpipe.plans.registry import PlanRegistry
 from mockpipe.spec.decoding import COMPRESSED_SLACK, ENDPOINT_TYPES, RejectedError, decode_body, parse_authorization
 from mockpipe.spec.enrich import enrich
 from mockpipe.spec.jsonvalues import json_kind
@@ -32,7 +36,7 @@ from mockpipe.spec.validator import Item, split_request, violations_of
 from mockpipe.types import CALL_TYPE_SET
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -62,11 +66,15 @@ _BUILD_REQUEST = builder(
 class Ingest(Refusals):
     """ASGI app for the tracking endpoints, mounted at `/v1/{endpoint}`."""
 
-    def __init__(self, config: ServerConfig, journal: Journal, faults: Faults | None = None) -> None:
+    def __init__(
+        self, config: ServerConfig, journal: Journal, faults: Faults | None = None, plans: PlanRegistry | None = None
+    ) -> None:
         self.config = config
         self.journal = journal
         self.faults = faults if faults is not None else Faults()  # the emulator's: see `Emulator.faults`
+        self.plans = plans if plans is not None else PlanRegistry()  # the emulator's: see `Emulator.plans`
         self.deadlines = BodyDeadlines(config.body_timeout)
+        self.in_flight = InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -74,8 +82,33 @@ class Ingest(Refusals):
     async def respond(
         self, scope: Scope, receive: Receive, send: Send, extra_headers: Sequence[tuple[bytes, bytes]] = ()
     ) -> None:
-        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it."""
+        """Serve one request, adding `extra_headers` (CORS, say) to whatever answers it; counted in flight
+        (by its Authorization header, decoded only when `/mockpipe/settle` asks) until it is answered."""
         headers = dict(scope["headers"])  # ASGI header names are lower-case bytes
+        auth = headers.get(b"authorization")
+        counts = self.in_flight.counts
+        counts[auth] = counts.get(auth, 0) + 1
+        try:
+            await self._respond(scope, receive, send, extra_headers, headers)
+        finally:
+            left = counts[auth] - 1
+            if left:
+                counts[auth] = left
+            else:
+                del counts[auth]
+            ended = self.in_flight.ended
+            if len(ended) >= IN_FLIGHT_KEPT and auth not in ended:
+                ended.clear()  # one entry per write key ever seen: bounded, at the cost of forgetting quiet ones
+            ended[auth] = monotonic()
+
+    async def _respond(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra_headers: Sequence[tuple[bytes, bytes]],
+        headers: dict[bytes, bytes],
+    ) -> None:
         body = b""
         overflow = False
         if scope["method"] == "POST":
@@ -98,7 +131,10 @@ class Ingest(Refusals):
                 await send({"type": "http.response.body", "body": answer})
                 return
         try:
-            status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow)
+            try:
+                status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow, pausable=True)
+            except LongBatch as long:  # the rest is taken a slice at a time, the event loop turning between two
+                status, answer = await long.finish()
         except InjectedFault as fault:  # journaled by handle; answered late, differently, or not at all
             await fault.deliver(scope, receive, adding_headers(extra_headers, send) if extra_headers else send)
             return
@@ -122,15 +158,19 @@ class Ingest(Refusals):
         return self.config.max_batch_bytes + (COMPRESSED_SLACK if encoded else 0)
 
     def handle(
-        self, method: str, path: str, headers: dict[bytes, bytes], raw: bytes, overflow: bool
+        self, method: str, path: str, headers: dict[bytes, bytes], raw: bytes, overflow: bool, *, pausable: bool = False
     ) -> tuple[int, bytes]:
-        """Answer one request: (status, JSON body). Records it, and its calls, in the journal."""
+        """Answer one request: (status, JSON body). Records it, and its calls, in the journal.
+
+        With `pausable`, a batch of more than `SLICE_ITEMS` calls raises `LongBatch` after its first slice,
+        to be finished a slice at a time. Ids are taken as the request is journaled, so the journal keeps
+        the order of its ids whatever is journaled meanwhile."""
         config = self.config
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
         received = datetime.now(UTC)
         # Method and path are new strings per request: shared ones keep the journal small.
         meta = _RequestMeta(
-            self.journal.next_request_id(),
+            0,  # its id is taken as it is journaled
             _received_text(received),
             sys.intern(method),
             sys.intern(path) if len(path) <= 64 else path,
@@ -181,22 +221,62 @@ class Ingest(Refusals):
         try:
             if self.faults.active:  # one attribute test: free while no fault is configured
                 self._inject(meta, strict, path_type, body, received, kept)
-            return self._accept(meta, strict, path_type, body, received)
+            return self._accept(meta, strict, path_type, body, received, pausable, kept)
         except RejectedError as exc:  # a call that cannot be stored: nothing of the request was kept
             return self._reject_with(meta, strict, exc, kept)
 
     def _accept(
-        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
+        self,
+        meta: _RequestMeta,
+        strict: bool,
+        path_type: str,
+        body: dict[str, Any],
+        received: datetime,
+        pausable: bool = False,
+        kept: bytes = b"",
     ) -> tuple[int, bytes]:
+        steps = self._accept_steps(meta, strict, path_type, body, received)
+        answer = None
+        for answer in steps:  # None after a slice, the answer last (run to its end: a cheap close)
+            if answer is None and pausable:
+                raise LongBatch(steps, lambda exc: self._reject_with(meta, strict, exc, kept))
+        assert answer is not None  # the last step answers
+        return answer
+
+    def _accept_steps(
+        self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime
+    ) -> Iterator[tuple[int, bytes] | None]:
         config = self.config
         write_key = meta.write_key
         assert write_key is not None  # checked by the caller; narrows the type
-        items, envelope = split_request(path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes)
+        items, envelope = split_request(
+            path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes, stop=SLICE_ITEMS
+        )
+        batch = body.get("batch") if path_type == "batch" else None
+        size = len(batch) if isinstance(batch, list) else 0
+        for start in range(SLICE_ITEMS, size, SLICE_ITEMS) if size > SLICE_ITEMS else ():
+            yield None  # a long batch is cut a slice at a time
+            more, more_envelope = split_request(
+                path_type, body, body_size=meta.size, max_call_bytes=config.max_call_bytes, start=start,
+                stop=start + SLICE_ITEMS,
+            )  # fmt: skip
+            items += more
+            envelope += more_envelope
         failed = [v for v in envelope if v.severity == "error"]
         checked: list[tuple[Item, bool, tuple[Violation, ...], bytes]] = []
         max_bytes, region = config.max_call_bytes, config.region
+        # The plan in force for this key, taken once: a PUT or a reload changes the next request's verdicts.
+        plan = self.plans.entry_for(write_key) if self.plans.active else None
+        checker = None if plan is None else plan.checker
         for item in items:  # most calls break no rule: nothing is built for violations then
+            if item.index and not item.index % SLICE_ITEMS:
+                yield None  # and checked a slice at a time
             violations = violations_of(item, max_call_bytes=max_bytes, region=region, write_key=write_key)
+            if checker is not None and not checker.is_clean(item.type, item.payload):
+                # After the spec's checks; the full report only for a call the fast lane does not pass.
+                found = checker.report(item.type, item.payload)
+                if found:
+                    violations = [*violations, *(v.to_violation() for v in found)]
             valid = True
             if violations:
                 errors = [v.at(item.pointer) for v in violations if v.severity == "error"]
@@ -208,6 +288,7 @@ class Ingest(Refusals):
                 (item, valid, tuple(violations) if violations else (), _enriched_json(item, received, meta.received_at))
             )
         accepted = not (strict and failed)
+        meta.id = self.journal.next_request_id()  # the ids are taken with no step between them and the record
         next_call_id, request_id, received_at, region, path = (
             self.journal.next_call_id,
             meta.id,
@@ -226,10 +307,13 @@ class Ingest(Refusals):
         if accepted:
             status, answer, reason, message = 200, OK_BODY, None, None
         else:
-            message = f"{len(failed)} spec violation(s); first: {failed[0].message}"
+            kind = "spec" if all(v.plan is None for v in failed) else "spec and tracking-plan"
+            message = f"{len(failed)} {kind} violation(s); first: {failed[0].message}"
             status, answer, reason = 400, _error_body(SPEC_VIOLATION, message, failed), SPEC_VIOLATION
         self.journal.record(meta.record(status, accepted, reason, message, tuple(envelope), calls), calls)
-        return status, answer
+        if plan is not None and accepted:  # coverage counts what the journal took in
+            self.plans.observe_all(plan, write_key, [(entry[0].type, entry[0].payload) for entry in checked])
+        yield status, answer
 
 
 TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from mockpipe.emulator.responses import bad_query, check_known_params, float_param, int_param, not_found, path_id, shown
 from mockpipe.journal.journal import DEFAULT_WAIT_TIMEOUT, CallQuery, RequestQuery
 from mockpipe.journal.queries import MAX_PAGE
+from mockpipe.plans.codes import PLAN_RULES
 from mockpipe.spec.rules import REJECTIONS, RULES
 from mockpipe.version import __version__
 
@@ -107,7 +108,7 @@ class Inspection:
             check_known_params(request.query_params, CallQuery.PARAMS)
             query = CallQuery.from_params(request.query_params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return await self._in_worker(self._calls_page, query)
 
     def _calls_page(self, query: CallQuery) -> JSONResponse:
@@ -130,13 +131,11 @@ class Inspection:
         params = request.query_params
         try:
             count = int_param(params, "count", 1)
-            timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT)
-            if count < 0 or not 0 <= timeout <= MAX_WAIT_TIMEOUT:
-                raise ValueError(f"count must be >= 0 and timeout between 0 and {MAX_WAIT_TIMEOUT:g} seconds")
+            timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT, low=0, high=MAX_WAIT_TIMEOUT, unit="seconds")
             check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
             query = CallQuery.from_params(params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         limit = page_size(query.limit)
         # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
         result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
@@ -175,7 +174,7 @@ class Inspection:
             check_known_params(request.query_params, RequestQuery.PARAMS)
             query = RequestQuery.from_params(request.query_params)
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return await self._in_worker(self._requests_page, query)
 
     def _requests_page(self, query: RequestQuery) -> JSONResponse:
@@ -207,7 +206,7 @@ class Inspection:
             {
                 "rules": [
                     {"code": r.code, "severity": r.severity, "appliesTo": list(r.applies_to), "summary": r.summary}
-                    for r in RULES.values()
+                    for r in (*RULES.values(), *PLAN_RULES.values())
                 ],
                 "rejections": [{"code": r.code, "status": r.status, "summary": r.summary} for r in REJECTIONS.values()],
             }

@@ -35,6 +35,31 @@ class LiveEvent(NamedTuple):
 _END = LiveEvent("", 0, b"")
 
 
+NAME_LIMIT = 200  # characters of a shown name: a list row, not the payload
+
+
+def display_name(call_type: str, payload: JSONObject) -> str | None:
+    """A name for a row of an identify (the person's name, email, or first and last names) or a group
+    (its name, else its groupId); None for other calls, whose event or page name is shown instead."""
+    if call_type not in ("identify", "group"):
+        return None
+    traits = payload.get("traits")
+    if call_type == "identify" and not isinstance(traits, dict):
+        context = payload.get("context")
+        traits = context.get("traits") if isinstance(context, dict) else None
+    traits = traits if isinstance(traits, dict) else {}
+    found: Any = traits.get("name") or traits.get("email")
+    if not isinstance(found, str) and call_type == "identify":
+        parts = [traits.get(key) for key in ("firstName", "lastName")]
+        found = " ".join(part for part in parts if isinstance(part, str) and part) or None
+    if not isinstance(found, str) and call_type == "group":
+        group_id = payload.get("groupId")
+        found = str(group_id) if isinstance(group_id, str | int) and not isinstance(group_id, bool) else None
+    if not isinstance(found, str) or not found:
+        return None
+    return found if len(found) <= NAME_LIMIT else found[: NAME_LIMIT - 1] + "…"
+
+
 def call_summary(call: Call) -> JSONObject:
     """What the list of calls shows; the detail comes from `/mockpipe/calls/{id}`."""
     return {
@@ -47,6 +72,7 @@ def call_summary(call: Call) -> JSONObject:
         "accepted": call.accepted,
         "event": call.event,
         "name": call.name,
+        "displayName": display_name(call.type, call.payload) if call.type in ("identify", "group") else None,
         "userId": call.user_id,
         "anonymousId": call.anonymous_id,
         "messageId": call.message_id,

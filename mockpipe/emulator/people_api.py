@@ -41,9 +41,9 @@ def _paging(params: Mapping[str, str], known: frozenset[str]) -> dict[str, Any]:
     """`after` and `limit` from the query; raises ValueError for those and for unknown parameters."""
     check_known_params(params, known)
     paging: dict[str, Any] = {}
-    if "after" in params:
+    if "after" in params:  # a cursor: the `next` of the previous page
         paging["after"] = int_param(params, "after", 0)
-    paging["limit"] = int_param(params, "limit", DEFAULT_PAGE_SIZE)
+    paging["limit"] = int_param(params, "limit", DEFAULT_PAGE_SIZE, expected="a whole number >= 1", low=1)
     return paging
 
 
@@ -79,7 +79,7 @@ class PeopleAPI:
                 **_paging(params, PEOPLE_PARAMS),
             )
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return _page_answer("people", page, lambda person: person.summary())
 
     async def person(self, request: Request) -> JSONResponse:
@@ -104,7 +104,7 @@ class PeopleAPI:
                 self.people.objects_page, params.get("writeKey"), type_id, **_paging(params, OBJECT_PARAMS)
             )
         except ValueError as exc:
-            return bad_query(str(exc))
+            return bad_query(exc)
         return _page_answer("objects", page, lambda found: found.to_dict())
 
     async def object(self, request: Request) -> JSONResponse:

@@ -45,21 +45,35 @@ class Refusals:
 
     def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
         """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
+        return self.refuse_unread(scope["method"], scope["path"], headers, "request.incomplete", reason=reason)
+
+    def refuse_unread(
+        self,
+        method: str,
+        path: str,
+        headers: dict[bytes, bytes],
+        code: str,
+        *,
+        status: int | None = None,
+        **details: Any,
+    ) -> tuple[int, bytes]:
+        """Journal a request whose body could not be read as rejected with `code`: answered as any
+        unreadable body (200 permissive, the code's status strict), or with `status` when given."""
         # What a request is made of is the tracking endpoint's; imported here, where a refusal needs it.
         from mockpipe.emulator.ingest import _TRUE, _credentials, _received_text, _RequestMeta
 
         config = self.config
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
-        meta = _RequestMeta(
-            self.journal.next_request_id(),
-            _received_text(datetime.now(UTC)),
-            sys.intern(scope["method"]),
-            scope["path"],
-            headers,
-        )
+        meta = _RequestMeta(0, _received_text(datetime.now(UTC)), sys.intern(method), path, headers)
         meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
         try:
-            return self._reject(meta, strict, "request.incomplete", None, reason=reason)
+            if status is None:
+                return self._reject(meta, strict, code, None, **details)
+            error = RejectedError(code, **details)
+            answer = _error_body(error.code, error.message)
+            meta.id = self.journal.next_request_id()
+            self.journal.record(meta.record(status, False, error.code, error.message, (), []))
+            return status, answer
         except JournalWriteError as exc:
             log.error("%s", exc)
             return 503, _error_body("journal.write_failed", f"{exc}; retry later")
@@ -78,6 +92,7 @@ class Refusals:
         # The calls are not taken; a resend of their messageIds counts this attempt.
         self.journal.count_failed_attempt(meta.write_key, message_ids(body))
         status, answer, content_type = fault_answer(hit)
+        meta.id = self.journal.next_request_id()
         self.journal.record(meta.record(status, False, None, hit.label, (), [], body=kept))
         raise InjectedFault(hit, status, answer, content_type)
 
@@ -91,6 +106,7 @@ class Refusals:
     ) -> tuple[int, bytes]:
         status = self._rejection_status(error, strict)
         answer = OK_BODY if status == 200 else _error_body(error.code, error.message)
+        meta.id = self.journal.next_request_id()  # taken as it is journaled, as every request's id
         self.journal.record(meta.record(status, False, error.code, error.message, (), [], body=kept))
         return status, answer
 

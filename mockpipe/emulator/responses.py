@@ -3,20 +3,27 @@ every mockpipe error has (`mockpipe.emulator.error_body`), and the check of thei
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 from mockpipe.emulator.error_body import error_body
+from mockpipe.errors import QueryParameterError
 
 
 def error_response(code: str, message: str, status: int, **extra: Any) -> JSONResponse:
     return JSONResponse(error_body(code, message, **extra), status_code=status)
 
 
-def bad_query(message: str) -> JSONResponse:
-    return error_response("query.invalid", message, 400)
+def bad_query(problem: str | ValueError) -> JSONResponse:
+    """400 `query.invalid`; a `QueryParameterError` also names the `parameter` and what was `expected`."""
+    if isinstance(problem, QueryParameterError):
+        return error_response(
+            "query.invalid", str(problem), 400, parameter=problem.parameter, expected=problem.expected
+        )
+    return error_response("query.invalid", str(problem), 400)
 
 
 def not_found(message: str) -> JSONResponse:
@@ -52,23 +59,34 @@ def shown(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def int_param(params: Mapping[str, str], name: str, default: int) -> int:
-    """The integer in query parameter `name` (`default` when it is absent); raises ValueError naming it."""
+COUNT = "a whole number >= 0"
+
+
+def int_param(params: Mapping[str, str], name: str, default: int, *, expected: str = COUNT, low: int = 0) -> int:
+    """The integer (>= `low`) in query parameter `name` (`default` when it is absent); raises
+    `QueryParameterError` naming it and what was `expected`."""
     text = params.get(name)
     if text is None:
         return default
     try:
-        return int(text)
-    except ValueError:  # not digits, or more digits than Python converts
-        raise ValueError(f"query parameter {name}={shown(text)!r}: not an integer") from None
-
-
-def float_param(params: Mapping[str, str], name: str, default: float) -> float:
-    """The number in query parameter `name` (`default` when it is absent); raises ValueError naming it."""
-    text = params.get(name)
-    if text is None:
-        return default
-    try:
-        return float(text)
+        number = int(text)  # ValueError: not digits, or more digits than Python converts
     except ValueError:
-        raise ValueError(f"query parameter {name}={shown(text)!r}: not a number") from None
+        number = low - 1
+    if number < low:
+        raise QueryParameterError(name, text, expected)
+    return number
+
+
+def float_param(params: Mapping[str, str], name: str, default: float, *, low: float, high: float, unit: str) -> float:
+    """The number from `low` to `high` in query parameter `name` (`default` when it is absent); raises
+    `QueryParameterError` naming it and what was expected (`unit`: "seconds")."""
+    text = params.get(name)
+    if text is None:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not low <= number <= high:  # also nan
+        raise QueryParameterError(name, text, f"a number of {unit} from {low:g} to {high:g}")
+    return number

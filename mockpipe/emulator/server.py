@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
+import h11
+import hypercorn.protocol
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.events import Event, RawData
+from hypercorn.protocol.h11 import H11Protocol
+from hypercorn.protocol.http_stream import ASGIHTTPState, HTTPStream
 
 from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import DEFAULT_KEEP_ALIVE_TIMEOUT, ServerConfig
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
     from mockpipe.emulator.faults import Faults
     from mockpipe.journal.journal import Call, CallQuery, RequestQuery, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people.model import People, Person
+    from mockpipe.plans.model import Plan
+    from mockpipe.plans.registry import PlanRegistry
     from mockpipe.types import JSONObject
 
 log = logging.getLogger("mockpipe.emulator.server")
@@ -74,7 +83,101 @@ def base_url(host: str, port: int) -> str:
 async def serve_app(app: Starlette, config: HypercornConfig, until: Callable[[], Awaitable[object]]) -> None:
     """Serve `app` with Hypercorn until `until()` returns (a shutdown trigger is needed off the main
     thread, where Hypercorn could not install its signal handlers)."""
+    hypercorn.protocol.H11Protocol = AppAnsweringH11Protocol  # type: ignore[attr-defined]  # see the class
     await serve(app, config, shutdown_trigger=until)  # type: ignore[arg-type]  # Starlette is an ASGI app
+
+
+class AppAnsweringH11Protocol(H11Protocol):
+    """Hypercorn's HTTP/1.1 protocol, letting the app answer two requests h11 refuses by itself.
+
+    Installed by `serve_app` in Hypercorn's protocol module (where its `ProtocolWrapper` finds the class);
+    it changes nothing for an app without the two hooks below (`mockpipe.emulator.framing` has them):
+
+    - A body that ends early (the client half-closes, or closes, before `Content-Length` bytes or the last
+      chunk): Hypercorn fed the end of the stream to h11, which raised, and answered a bare 400 before the
+      app, still reading, could, unless the end came in the same read as the last bytes. When the app's
+      `answers_cut_body(scope)` says it answers such a request, the end is not fed to h11: the app gets
+      `http.disconnect` at once and its answer is sent, then the connection is closed.
+    - A `Transfer-Encoding` h11 does not implement (anything but one `chunked`): h11 raised with a 501 hint,
+      which Hypercorn answered bare. The app's `answer_unframed(method, path, headers, detail)` answers it
+      instead (mockpipe: 400 with its error body, journaled on a tracking path); the connection is closed.
+    """
+
+    HEAD_LIMIT = 64 * 1024  # of a request head kept to answer it (h11 refuses heads past 16 KB)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head: list[bytes] = []  # what came while h11 waited for a request head: to name a refused one
+        self._asgi_app = getattr(self.app, "app", None)  # Hypercorn's ASGIWrapper holds the app
+
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, RawData):
+            state = self.connection.their_state
+            if state is h11.IDLE:
+                if sum(map(len, self._head)) < self.HEAD_LIMIT:
+                    self._head.append(event.data)
+            elif not event.data and state is h11.SEND_BODY and self._app_answers_cut_body():
+                await self._close_stream()  # the app reads http.disconnect and answers; h11 sends it
+                return
+        await super().handle(event)
+
+    async def _create_stream(self, request: h11.Request) -> None:
+        self._head.clear()
+        await super()._create_stream(request)
+
+    def _app_answers_cut_body(self) -> bool:
+        stream = self.stream
+        answers = getattr(self._asgi_app, "answers_cut_body", None)
+        return (
+            answers is not None
+            and isinstance(stream, HTTPStream)
+            and stream.state is ASGIHTTPState.REQUEST
+            and bool(answers(stream.scope))
+        )
+
+    async def _send_error_response(self, status_code: int) -> None:
+        answer = getattr(self._asgi_app, "answer_unframed", None)
+        data, self._head = b"".join(self._head), []
+        if answer is None or status_code != 501:  # h11's other refusals are 4xx: left as they are
+            await super()._send_error_response(status_code)
+            return
+        # A head that h11 cannot read even without its Transfer-Encoding is still answered, as naming nothing.
+        method, path, headers = _head_without_transfer_encoding(data) or ("", "", [])
+        coding = b", ".join(value for name, value in headers if name == b"transfer-encoding")
+        status, answer_headers, body = answer(method, path, headers, coding.decode("latin-1"))
+        answer_headers = [*answer_headers, (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        await self._send_h11_event(h11.Response(status_code=status, headers=answer_headers))
+        await self._send_h11_event(h11.Data(data=body))
+        await self._send_h11_event(h11.EndOfMessage())
+
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
+
+
+def _head_without_transfer_encoding(data: bytes) -> tuple[str, str, list[tuple[bytes, bytes]]] | None:
+    """(method, path, headers) of the request head at the start of `data`, read by h11 without its
+    `Transfer-Encoding` lines (which h11 refuses), or None when it is not a valid head without them."""
+    end = _HEAD_END.search(data)
+    if end is None:
+        return None
+    lines = _LINE_END.split(data[: end.start()])
+    kept = [lines[0], *(line for line in lines[1:] if line.partition(b":")[0].strip().lower() != b"transfer-encoding")]
+    headers = [line.partition(b":") for line in lines[1:]]
+    parser = h11.Connection(h11.SERVER)
+    parser.receive_data(b"\r\n".join(kept) + b"\r\n\r\n")
+    try:
+        request = parser.next_event()
+    except h11.RemoteProtocolError:
+        return None
+    if not isinstance(request, h11.Request):
+        return None
+    path = unquote(request.target.partition(b"?")[0].decode("ascii", "replace"))
+    return (
+        request.method.decode("ascii").upper(),
+        path,
+        [(name.strip().lower(), value.strip()) for name, colon, value in headers if colon],
+    )
 
 
 class _ConnectionTrackingLoop(asyncio.SelectorEventLoop):
@@ -114,7 +217,9 @@ class MockPipeServer:
     `Emulator.build`: `store="journal.db"` (and `store_sync="full"`) keeps the journal in an SQLite
     file, `record="calls.jsonl"` appends every accepted call to a file, `forward=URL` (with
     `forward_key=`) relays every accepted call to another Data Pipelines endpoint. `stop()` ends the
-    recording and the forwarding (after delivering what it can for a few seconds).
+    recording and the forwarding (after delivering what it can for a few seconds). `plan=` (a file or
+    folder, `plan_format=` forcing its format, or a `Plan`) checks every call against a tracking plan
+    (`server.plans`); a plan read from disk is reloaded when it changes.
     """
 
     START_TIMEOUT = 10.0
@@ -129,6 +234,8 @@ class MockPipeServer:
         record: str | os.PathLike[str] | None = None,
         forward: str | None = None,
         forward_key: str | None = None,
+        plan: str | os.PathLike[str] | Plan | None = None,
+        plan_format: str | None = None,
         **options: Any,
     ) -> None:
         if config is not None and options:
@@ -141,6 +248,8 @@ class MockPipeServer:
             record=record,
             forward=forward,
             forward_key=forward_key,
+            plan=plan,
+            plan_format=plan_format,
         )
         self.config = self.emulator.config
         self.journal = self.emulator.journal
@@ -290,6 +399,12 @@ class MockPipeServer:
         """The fault rules of the tracking endpoints: `server.faults.fail_next(2, status=429, retry_after=1)`,
         `.drop_next()`, `.delay(ms)`, `.clear()` (see `mockpipe.emulator.faults`)."""
         return self.emulator.faults
+
+    @property
+    def plans(self) -> PlanRegistry:
+        """The tracking plans in force (`server.plans.set(plan, write_key=...)`, `.plan_for(key)`) and
+        what arrived against them (`.coverage(write_key)`): see `mockpipe.plans.registry`."""
+        return self.emulator.plans
 
     # -- people and objects --------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ first breaker of a rule is its canonical case.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -405,8 +406,17 @@ def named(name: str) -> Breaker:
     for breaker in _BREAKERS:
         if breaker.name == name:
             return breaker
-    known = ", ".join(sorted(b.name for b in _BREAKERS))
-    raise FactoryError(f"no invalid case named {name!r}; known: {known}")
+    raise FactoryError(f"no invalid case named {name!r}; {_suggestion(name)}")
+
+
+def _suggestion(name: str) -> str:
+    """The closest rule codes and mistake names to a misspelt one (difflib), else every name known."""
+    known = sorted({b.name for b in _BREAKERS} | {b.rule for b in _BREAKERS})
+    by_folded = {candidate.lower(): candidate for candidate in known}
+    close = difflib.get_close_matches(name.lower(), by_folded, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {', '.join(by_folded[found] for found in close)}?"
+    return f"known: {', '.join(known)}"
 
 
 def names() -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from mockpipe.errors import QueryParameterError
 from mockpipe.journal.packed import CALL_ACCEPTED, CALL_TYPE, CALL_VALID, CALL_WRITE_KEY, text_key
 from mockpipe.journal.records import Call, RequestRecord
 
@@ -25,16 +26,20 @@ def _parse_params(params: Mapping[str, str], spec: Mapping[str, tuple[str, Calla
         if text is not None:
             try:
                 values[attribute] = read(text)
-            except ValueError as exc:
-                raise ValueError(f"query parameter {param}={text!r}: {exc}") from None
+            except ValueError:
+                raise QueryParameterError(param, text, EXPECTED.get(read, "a text")) from None
     return values
 
 
 def _parse_count(text: str) -> int:
-    number = int(text)
+    number = int(text)  # ValueError: not digits, or more digits than Python converts
     if number < 0:
-        raise ValueError("must not be negative")
+        raise ValueError("negative")
     return number
+
+
+def _parse_status(text: str) -> int:
+    return int(text)
 
 
 def _parse_bool(text: str) -> bool:
@@ -43,7 +48,15 @@ def _parse_bool(text: str) -> bool:
         return True
     if lowered in ("0", "false", "no"):
         return False
-    raise ValueError(f"not a boolean: {text!r}")
+    raise ValueError(text)
+
+
+# What each reader of a parameter expects, said in the 400 answer (and its `expected` field).
+EXPECTED: dict[Callable[[str], Any], str] = {
+    _parse_count: "a whole number >= 0",
+    _parse_status: "an HTTP status code",
+    _parse_bool: "true or false (also 1/0, yes/no)",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +130,7 @@ class RequestQuery:
     PARAMS: ClassVar[dict[str, tuple[str, Callable[[str], Any]]]] = {
         "writeKey": ("write_key", str),
         "accepted": ("accepted", _parse_bool),
-        "status": ("status", int),
+        "status": ("status", _parse_status),
         "after": ("after", _parse_count),
         "limit": ("limit", _parse_count),
     }

@@ -178,6 +178,11 @@ class JournalReads:
         """How many asynchronous waits (long-polls) are in progress."""
         return self._waiters.pending_async
 
+    @property
+    def releases(self) -> int:
+        """How many times `release_waiters` ran: a wait that loops over `wait_for_async` stops when it changes."""
+        return self._waiters.releases
+
     def release_waiters(self) -> None:
         """End every pending asynchronous wait now, with what there is (the server is stopping)."""
         with self._lock:

@@ -111,7 +111,15 @@ _NO_VIOLATIONS = "[]"
 def _dump_violations(violations: tuple[Violation, ...]) -> str:
     if not violations:
         return _NO_VIOLATIONS
-    return orjson.dumps([(v.code, v.severity, v.path, v.message) for v in violations]).decode()
+    # A plan violation carries a fifth field: the plan rule it came from.
+    return orjson.dumps(
+        [
+            (v.code, v.severity, v.path, v.message)
+            if v.plan is None
+            else (v.code, v.severity, v.path, v.message, v.plan)
+            for v in violations
+        ]
+    ).decode()
 
 
 class DamagedRowError(ValueError):
@@ -155,10 +163,12 @@ def _load_violations(text: str) -> tuple[Violation, ...]:
     except orjson.JSONDecodeError:
         raise DamagedRowError("its violations are not JSON") from None
     if not isinstance(loaded, list) or not all(
-        isinstance(fields, list) and len(fields) == 4 and all(isinstance(field, str) for field in fields)
+        isinstance(fields, list)
+        and (len(fields) == 4 or (len(fields) == 5 and isinstance(fields[4], dict)))
+        and all(isinstance(field, str) for field in fields[:4])
         for fields in loaded
     ):
-        raise DamagedRowError("its violations are not a list of [code, severity, path, message]")
+        raise DamagedRowError("its violations are not a list of [code, severity, path, message, plan?]")
     return tuple(Violation(*fields) for fields in loaded)
 
 

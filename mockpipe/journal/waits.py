@@ -58,6 +58,10 @@ class Waiters:
         self.waiting = 0  # waits in progress, threads and coroutines (a plain attribute: read per request)
 
     @property
+    def releases(self) -> int:
+        return self._released
+
+    @property
     def pending_async(self) -> int:
         return len(self._async)
 

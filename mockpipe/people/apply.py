@@ -39,7 +39,8 @@ def apply_call(partitions: dict[str, WriteKeyState], call: Call) -> None:
     elif call.type == "track":
         _track(partition, call, payload, moment)
     elif call.type in ("page", "screen"):
-        person = _resolve(partition, call.user_id, call.anonymous_id)
+        # A view is activity like a track: it makes the (anonymous) person, tied to them when identified.
+        person = _resolve(partition, call.user_id, call.anonymous_id, create=True)
         if person is not None:
             _add_event(person, call, moment)
 

@@ -1,6 +1,7 @@
 """People and objects: what the service would make of the calls of each write key.
 
 The seed's semantics, per write key:
+- track, page and screen calls are the person's activity (events), anonymous ones too;
 - identify with both anonymousId and userId ties the earlier anonymous activity to the person;
   an identify with neither but a `traits.email` identifies the person by email (the person who
   last had that email in their traits, or a new one); every email seen in a person's traits finds them;

@@ -99,6 +99,9 @@ class CompiledRule:
         projection = self.projection
         if projection is None:
             return bool(self.fast.is_valid(call))
+        if len(projection) == 1:  # the usual rule, over one section: no comprehension to set up
+            key = projection[0]
+            return bool(self.fast.is_valid({key: call[key]} if key in call else {}))
         return bool(self.fast.is_valid({k: call[k] for k in projection if k in call}))
 
 
@@ -195,7 +198,7 @@ class PlanChecker:
         return self.report(call_type, call)
 
     def violations(self, call_type: str, call: Mapping[str, Any]) -> list[Violation]:
-        """`check` as spec `Violation`s (without the `plan` field)."""
+        """`check` as spec `Violation`s (the journal's records, the plan rule in their `plan` field)."""
         return [found.to_violation() for found in self.check(call_type, call)]
 
     def report(self, call_type: str, call: Mapping[str, Any]) -> list[PlanViolation]:

@@ -1,7 +1,7 @@
 """The plan codes, a catalogue like `mockpipe.spec.rules.RULES`, and the record of one plan violation.
 
 A plan violation is a spec `Violation` (code, severity, JSON pointer, message) plus the plan rule it
-came from, in a `plan` field; `to_violation()` drops that field for code that only knows Violation.
+came from, in a `plan` field; `to_violation()` gives the journal's `Violation`, which keeps that field.
 """
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ class PlanViolation:
         return PlanViolation(self.code, self.severity, prefix + self.path, self.message, self.plan)
 
     def to_violation(self) -> Violation:
-        """The spec `Violation` of this record, without the `plan` field."""
-        return Violation(self.code, self.severity, self.path, self.message)
+        """The spec `Violation` of this record (what the journal keeps), `plan` field included."""
+        return Violation(self.code, self.severity, self.path, self.message, dict(self.plan))
 
 
 def plan_catalogue_markdown() -> str:

@@ -10,6 +10,7 @@ screen names) that some call used; identify and group are reported with their tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,6 +18,9 @@ import orjson
 from mockpipe.plans.model import Plan, PlanRule, section_schema
 
 _MISSING = object()
+_NAMED = frozenset(("track", "page", "screen"))
+_MAX_SHAPES = 1024  # shapes of one rule's calls kept before they are added up
+_MAX_ROUTES = 4096  # names remembered; a stream of ever new event names is worked out call by call
 
 
 def _outline(schema: Any, prefix: str, props: list[str], enums: dict[str, list[Any]]) -> None:
@@ -41,9 +45,31 @@ class RuleOutline:
 
     def __init__(self, rule: PlanRule) -> None:
         self.rule = rule
+        self.section = rule.section
         self.properties: list[str] = []
         self.enums: dict[str, list[Any]] = {}
         _outline(section_schema(rule), "", self.properties, self.enums)
+        # For `observe`, which runs for every call a server checks. Top-level properties are counted
+        # from the call's set of keys (its "shape", counted as one tuple and unfolded when read);
+        # nested ones are looked up, each path split once here; enum values are read one by one.
+        self.top = frozenset(path for path in self.properties if "." not in path)
+        self.nested: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+            (path, tuple(path.split("."))) for path in self.properties if "." in path
+        )
+        self.enum_lookups: tuple[tuple[str, tuple[str, ...] | None], ...] = tuple(
+            (path, tuple(path.split(".")) if "." in path else None) for path in self.enums
+        )
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Where the calls of one rule are counted: their shapes (sets of keys), nested paths, enum values."""
+
+    key: str
+    section: str
+    shapes: dict[tuple[str, ...], int]
+    nested: tuple[tuple[str, tuple[str, ...]], ...]
+    enums: tuple[tuple[str, tuple[str, ...] | None, dict[str, int]], ...]
 
 
 class Coverage:
@@ -57,45 +83,99 @@ class Coverage:
         self.unplanned: dict[str, int] = {}
         self.properties: dict[str, dict[str, int]] = {}
         self.enum_values: dict[str, dict[str, dict[str, int]]] = {}
+        # (call type, name) -> the tallies of the rules it counts for and its unplanned label, worked out
+        # once per name; a tally holds the counts its rule's calls go to, found once instead of per call.
+        self._routes: dict[tuple[str, Any], tuple[list[_Tally], str | None]] = {}
+        self._tallies: dict[str, _Tally] = {}
 
     def observe(self, call_type: str, call: Mapping[str, Any]) -> None:
-        """Count one call."""
+        """Count one call (a server counts every call it checks: kept cheap)."""
         self.calls += 1
-        for key in self._keys(call_type, call):
-            self.rules[key] = self.rules.get(key, 0) + 1
-            outline = self.outlines[key]
-            section = call.get(outline.rule.section)
-            if not isinstance(section, Mapping):
+        name = call.get("event" if call_type == "track" else "name") if call_type in _NAMED else None
+        route = self._routes.get((call_type, name)) if name is None or name.__class__ is str else None
+        if route is None:
+            route = self._route(call_type, name)
+        tallies, unplanned = route
+        if unplanned is not None:
+            self.unplanned[unplanned] = self.unplanned.get(unplanned, 0) + 1
+        rules = self.rules
+        for tally in tallies:
+            key = tally.key
+            rules[key] = rules.get(key, 0) + 1
+            section = call.get(tally.section)
+            if section.__class__ is not dict and not isinstance(section, Mapping):  # the ABC check only when needed
                 continue
-            seen = self.properties.setdefault(key, {})
-            for path in outline.properties:
-                value = _get(section, path)
-                if value is _MISSING:
-                    continue
-                seen[path] = seen.get(path, 0) + 1
-                if path in outline.enums:
-                    values = self.enum_values.setdefault(key, {}).setdefault(path, {})
+            shapes = tally.shapes
+            shape = tuple(section)
+            count = shapes.get(shape)
+            if count is not None:
+                shapes[shape] = count + 1
+            else:
+                if len(shapes) >= _MAX_SHAPES:  # calls of ever new shapes: counted now, not kept
+                    self._fold()
+                shapes[shape] = 1
+            if tally.nested:
+                seen = self.properties.setdefault(key, {})
+                for path, parts in tally.nested:
+                    if _get(section, parts) is not _MISSING:
+                        seen[path] = seen.get(path, 0) + 1
+            for path, enum_parts, values in tally.enums:
+                value = section.get(path, _MISSING) if enum_parts is None else _get(section, enum_parts)
+                if value is not _MISSING:
                     shown = orjson.dumps(value).decode()
                     values[shown] = values.get(shown, 0) + 1
+
+    def _fold(self) -> None:
+        """Add the counted shapes of calls to the counts of their top-level properties."""
+        for key, tally in self._tallies.items():
+            if not tally.shapes:
+                continue
+            top = self.outlines[key].top
+            seen = self.properties.setdefault(key, {})
+            for shape, count in tally.shapes.items():
+                for path in top.intersection(shape):
+                    seen[path] = seen.get(path, 0) + count
+            tally.shapes.clear()
+
+    def _tally(self, key: str) -> _Tally:
+        tally = self._tallies.get(key)
+        if tally is None:
+            outline = self.outlines[key]
+            enums = tuple(
+                (path, parts, self.enum_values.setdefault(key, {}).setdefault(path, {}))
+                for path, parts in outline.enum_lookups
+            )
+            tally = self._tallies[key] = _Tally(key, outline.section, {}, outline.nested, enums)
+        return tally
+
+    def _route(self, call_type: str, name: Any) -> tuple[list[_Tally], str | None]:
+        """The rules a call of this type and name counts for, and its label when the plan does not know it."""
+        keys = self._keys(call_type, name)
+        unplanned = None
+        if call_type in _NAMED and isinstance(name, str) and name:
+            label = f"{call_type}:{name}"
+            if label not in self.outlines and any(
+                key.startswith(call_type + ":") and key != f"{call_type}:*" for key in self.outlines
+            ):
+                unplanned = label
+        route = ([self._tally(key) for key in keys], unplanned)
+        if (name is None or name.__class__ is str) and len(self._routes) < _MAX_ROUTES:
+            self._routes[(call_type, name)] = route
+        return route
 
     def observe_all(self, calls: Iterable[tuple[str, Mapping[str, Any]]]) -> Coverage:
         for call_type, call in calls:
             self.observe(call_type, call)
         return self
 
-    def _keys(self, call_type: str, call: Mapping[str, Any]) -> list[str]:
+    def _keys(self, call_type: str, name: Any) -> list[str]:
         if call_type in ("identify", "group"):
             return [call_type] if call_type in self.outlines else []
-        if call_type not in ("track", "page", "screen"):
+        if call_type not in _NAMED:
             return []
-        name = call.get("event" if call_type == "track" else "name")
         keys = []
-        if isinstance(name, str) and name:
-            if f"{call_type}:{name}" in self.outlines:
-                keys.append(f"{call_type}:{name}")
-            elif any(key.startswith(call_type + ":") and key != f"{call_type}:*" for key in self.outlines):
-                label = f"{call_type}:{name}"
-                self.unplanned[label] = self.unplanned.get(label, 0) + 1
+        if isinstance(name, str) and name and f"{call_type}:{name}" in self.outlines:
+            keys.append(f"{call_type}:{name}")
         if f"{call_type}:*" in self.outlines:
             keys.append(f"{call_type}:*")
         return keys
@@ -115,12 +195,15 @@ class Coverage:
 
     def to_dict(self) -> dict[str, Any]:
         """The counts as JSON-ready data (what an xdist worker sends to the controller)."""
+        self._fold()
         return {
             "calls": self.calls,
             "rules": dict(self.rules),
             "unplanned": dict(self.unplanned),
             "properties": {k: dict(v) for k, v in self.properties.items()},
-            "enum_values": {k: {p: dict(c) for p, c in v.items()} for k, v in self.enum_values.items()},
+            "enum_values": {
+                k: {p: dict(c) for p, c in v.items() if c} for k, v in self.enum_values.items() if any(v.values())
+            },
         }
 
     @classmethod
@@ -142,6 +225,7 @@ class Coverage:
 
     def report(self) -> dict[str, Any]:
         """Every figure, as JSON-ready data."""
+        self._fold()
         rules = []
         for key, outline in self.outlines.items():
             seen = self.properties.get(key, {})
@@ -184,9 +268,9 @@ class Coverage:
         raise ValueError(f"no coverage format {fmt!r}: use text, json or markdown")
 
 
-def _get(section: Mapping[str, Any], path: str) -> Any:
+def _get(section: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
     node: Any = section
-    for part in path.split("."):
+    for part in parts:
         if not isinstance(node, Mapping) or part not in node:
             return _MISSING
         node = node[part]

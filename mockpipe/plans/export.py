@@ -13,13 +13,18 @@ from typing import Any
 import orjson
 import yaml
 
+from mockpipe.plans.fields import fields_from_schema
 from mockpipe.plans.model import Plan, PlanRule, wrap_section
 
 _SECTIONS = ("properties", "traits", "context")
 
 
-def plan_to_data(plan: Plan, *, with_source: bool = True) -> dict[str, Any]:
-    """The plan as mockpipe's own format, as data (the format's JSON Schema: `plan_json_schema()`)."""
+def plan_to_data(plan: Plan, *, with_source: bool = True, compact: bool = False) -> dict[str, Any]:
+    """The plan as mockpipe's own format, as data (the format's JSON Schema: `plan_json_schema()`).
+
+    `compact` writes a rule's properties (traits) as field lines (`mockpipe.plans.fields`) when they
+    say nothing field lines cannot: one line per property, as contract snapshots want.
+    """
     out: dict[str, Any] = {"mockpipe_plan": 1}
     if plan.name:
         out["name"] = plan.name
@@ -32,7 +37,7 @@ def plan_to_data(plan: Plan, *, with_source: bool = True) -> dict[str, Any]:
     if with_source:
         out["source"] = plan.source.to_dict()
     for rule in sorted(plan.rules, key=lambda r: (r.kind, r.name or "")):
-        body = _rule(rule, with_source)
+        body = _rule(rule, with_source, compact)
         if rule.kind in ("track", "page", "screen"):
             out.setdefault(rule.kind, {})["*" if rule.name is None else rule.name] = body
         elif rule.kind == "common":
@@ -42,9 +47,9 @@ def plan_to_data(plan: Plan, *, with_source: bool = True) -> dict[str, Any]:
     return out
 
 
-def dump_plan(plan: Plan, fmt: str = "yaml", *, with_source: bool = True) -> str:
+def dump_plan(plan: Plan, fmt: str = "yaml", *, with_source: bool = True, compact: bool = False) -> str:
     """The plan in mockpipe's own format as `yaml` or `json` text, keys sorted."""
-    data = plan_to_data(plan, with_source=with_source)
+    data = plan_to_data(plan, with_source=with_source, compact=compact)
     if fmt == "json":
         return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
     if fmt == "yaml":
@@ -53,7 +58,7 @@ def dump_plan(plan: Plan, fmt: str = "yaml", *, with_source: bool = True) -> str
     raise ValueError(f"no plan export format {fmt!r}: use yaml or json")
 
 
-def _rule(rule: PlanRule, with_source: bool) -> dict[str, Any]:
+def _rule(rule: PlanRule, with_source: bool, compact: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if rule.description:
         body["description"] = rule.description
@@ -65,6 +70,11 @@ def _rule(rule: PlanRule, with_source: bool) -> dict[str, Any]:
     if sections is None:
         body["schema"] = dict(rule.schema)
     else:
+        if compact and rule.section in sections:
+            lines = fields_from_schema(sections[rule.section])
+            if lines is not None:
+                del sections[rule.section]
+                sections["fields"] = lines
         body.update(sections)
     if with_source:
         body["source"] = rule.source.to_dict()

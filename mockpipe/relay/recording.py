@@ -3,7 +3,8 @@
 
 A line of a recording is one journaled call, `Call.to_dict()`:
 `{"id", "requestId", "writeKey", "type", "receivedAt", "region", "path", "valid", "accepted",
-"violations": [{"code", "severity", "path", "message"}], "messageId", "duplicateOf", "attempts", "payload"}`,
+"violations": [{"code", "severity", "path", "message", "plan" (of a plan violation)}], "messageId",
+"duplicateOf", "attempts", "payload"}`,
 where `payload` is the call as mockpipe kept it (with the type, messageId, timestamp and receivedAt
 the service adds) and `attempts` counts the copies received so far.
 
@@ -99,12 +100,20 @@ def read_calls(lines: Iterable[bytes]) -> Iterator[RecordedCall]:
             continue
         if not isinstance(record, dict):
             yield RecordedCall(number, None, None, "not a JSON object")
-        elif isinstance(record.get("payload"), dict) and "writeKey" in record:
-            yield RecordedCall(number, _key(record.get("writeKey")), record["payload"])
+        elif (payload := recorded_payload(record)) is not None:
+            yield RecordedCall(number, _key(record.get("writeKey")), payload)
         elif "method" in record and "path" in record:
             yield from _captured(number, record)
         else:
             yield from _payloads(number, record, None, None)
+
+
+def recorded_payload(record: Any) -> JSONObject | None:
+    """The call inside one of mockpipe's own records (`Call.to_dict()`: an export or recording line), else None."""
+    if isinstance(record, dict) and "writeKey" in record and isinstance(record.get("payload"), dict):
+        payload: JSONObject = record["payload"]
+        return payload
+    return None
 
 
 def _key(value: Any) -> str | None:

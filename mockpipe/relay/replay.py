@@ -30,13 +30,18 @@ LINES_SHOWN = 5  # line numbers named per reason
 
 @dataclass(kw_only=True)
 class ReplayReport:
-    """What a replay did. Calls are `accepted` (2xx) or `rejected` (refused, over the limits, without
-    a write key, or unreadable lines); `reasons` counts why, `lines` names the first lines of each."""
+    """What a replay did. Calls are `accepted` (2xx), `rejected` (refused, over the limits, without
+    a write key, or unreadable lines) or `not_sent` (the endpoint could not be reached: `unreachable`
+    says why); `reasons` counts why calls were rejected, `lines` names the first lines of each.
+    `sent` counts the calls the endpoint received and answered."""
 
     url: str
     calls: int = 0
     accepted: int = 0
     rejected: int = 0
+    sent: int = 0
+    not_sent: int = 0
+    unreachable: str | None = None
     requests: int = 0
     seconds: float = 0.0
     reasons: Counter[str] = field(default_factory=Counter)
@@ -44,7 +49,7 @@ class ReplayReport:
 
     @property
     def ok(self) -> bool:
-        return self.rejected == 0
+        return self.rejected == 0 and self.not_sent == 0
 
     def reject(self, count: int, reason: str, lines: Iterable[int] = ()) -> None:
         self.rejected += count
@@ -58,10 +63,15 @@ class ReplayReport:
 
     def summary(self) -> str:
         rate = self.calls / self.seconds if self.seconds > 0 else 0.0
-        lines = [
-            f"replayed {self.calls} call(s) to {self.url} in {self.requests} request(s), {self.seconds:.1f} s "
-            f"({rate:,.0f} calls/s): {self.accepted} accepted, {self.rejected} rejected"
-        ]
+        if self.not_sent and not self.sent:  # nothing reached the endpoint: no "rejected" for calls never sent
+            head = f"nothing replayed to {self.url}: {self.not_sent} call(s) not sent, {self.unreachable}"
+            lines = [head + (f"; {self.rejected} rejected" if self.rejected else "")]
+        else:
+            lines = [
+                f"replayed {self.calls} call(s) to {self.url} in {self.requests} request(s), {self.seconds:.1f} s "
+                f"({rate:,.0f} calls/s): {self.accepted} accepted, {self.rejected} rejected"
+                + (f", {self.not_sent} not sent: {self.unreachable}" if self.not_sent else "")
+            ]
         for reason, count in self.reasons.most_common(PROBLEMS_SHOWN):
             lines.append(f"  {count} rejected: {reason}{self._where(reason)}")
         if len(self.reasons) > PROBLEMS_SHOWN:
@@ -142,9 +152,10 @@ class Progress:
 
     def _counts(self, report: ReplayReport, now: float) -> str:
         elapsed = max(now - self._start, 1e-9)
+        not_sent = f", {report.not_sent:,} not sent" if report.not_sent else ""
         return (
-            f"{report.calls:,} calls sent, {report.accepted:,} accepted, {report.rejected:,} rejected, "
-            f"{report.calls / elapsed:,.0f} calls/s"
+            f"{report.sent:,} calls sent, {report.accepted:,} accepted, {report.rejected:,} rejected{not_sent}, "
+            f"{report.sent / elapsed:,.0f} calls/s"
         )
 
 
@@ -174,7 +185,6 @@ class _Replay:
         self.batches: dict[str, Batch[int]] = {}  # tags: line numbers
         self.start = time.monotonic()
         self.sent = 0  # calls sent so far, for the pacing
-        self.unreachable: str | None = None  # why nothing more is sent
 
     def add(self, write_key: str, line: int, item: bytes) -> None:
         batch = self.batches.get(write_key)
@@ -192,9 +202,9 @@ class _Replay:
         if not batch:
             return
         report = self.report
-        if self.unreachable is not None:
+        if report.unreachable is not None:
             report.calls += len(batch)
-            report.reject(len(batch), self.unreachable, batch.tags)
+            report.not_sent += len(batch)
             return
         if self.rate is not None:
             # Calls sent by now must not exceed rate x elapsed time.
@@ -206,12 +216,15 @@ class _Replay:
             outcome = part.outcome
             report.requests += part.requests
             report.calls += len(part.batch)
-            if outcome.accepted:
+            if outcome.unreachable:  # never received: not sent, not refused
+                report.not_sent += len(part.batch)
+                report.unreachable = _unreachable(outcome.reason)
+            elif outcome.accepted:
+                report.sent += len(part.batch)
                 report.accepted += len(part.batch)
             else:
+                report.sent += len(part.batch)
                 report.reject(len(part.batch), outcome.reason or "refused", part.batch.tags)
-            if outcome.unreachable:
-                self.unreachable = f"not sent: {self.endpoint.url} was unreachable"
 
     def retrying(self, batch: Batch[int], retry: Retry) -> None:
         if self.notify is not None:
@@ -223,6 +236,14 @@ class _Replay:
     def flush_all(self) -> None:
         for write_key in list(self.batches):
             self.flush(write_key)
+
+
+def _unreachable(reason: str | None) -> str:
+    """Why the endpoint was given up, in words ("connection refused ..." when nothing listens)."""
+    text = reason or "unreachable"
+    if "refused" in text.lower():
+        return f"connection refused ({text.split('(')[-1].rstrip(')')})"
+    return text
 
 
 def replay(

@@ -8,7 +8,8 @@ mode); warnings are lint for mistakes that production silently accepts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from mockpipe.errors import UnknownRuleError
@@ -35,23 +36,52 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """A rule broken by one call, at a JSON-pointer `path` inside that call (or inside the request)."""
+    """A rule broken by one call, at a JSON-pointer `path` inside that call (or inside the request).
+
+    `plan` names the tracking-plan rule a `plan.*` violation came from (rule, kind, event, format,
+    file, place, schema_path); None for the spec's own rules. It takes no part in equality.
+    """
 
     code: str
     severity: Severity
     path: str
     message: str
+    plan: Mapping[str, Any] | None = field(default=None, compare=False)
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
+        if self.plan is not None:
+            out["plan"] = dict(self.plan)
+        return out
 
     def at(self, prefix: str) -> Violation:
         """The same violation with its path moved under `prefix` (a batch item's pointer)."""
-        return Violation(self.code, self.severity, prefix + self.path, self.message)
+        return Violation(self.code, self.severity, prefix + self.path, self.message, self.plan)
+
+    def describe(self) -> str:
+        """`code at /path: message`, and the plan rule it came from when it has one."""
+        text = f"{self.code} at {self.path or '/'}: {self.message}"
+        return text if self.plan is None else f"{text} [plan: {plan_reference(self.plan)}]"
+
+
+def plan_reference(plan: Mapping[str, Any]) -> str:
+    """Where a plan rule is: `track:Order Completed in plans/shop.yaml#/events/0 (segment), schema /properties/x`."""
+    text = str(plan.get("rule") or plan.get("event") or "?")
+    if plan.get("file"):
+        text += f" in {plan['file']}"
+        if plan.get("place"):
+            text += f"#{plan['place']}"
+    elif plan.get("place"):
+        text += f" at {plan['place']}"
+    if plan.get("format"):
+        text += f" ({plan['format']})"
+    if plan.get("schema_path"):
+        text += f", schema {plan['schema_path']}"
+    return text
 
 
 _CATALOGUE: tuple[Rule, ...] = (
@@ -340,6 +370,12 @@ _REJECTIONS: tuple[Rejection, ...] = (
         400,
         "a body that is not valid gzip or deflate data",
         "request body is not valid {encoding} data: {detail}",
+    ),
+    Rejection(
+        "request.transfer_encoding.unsupported",
+        400,
+        "a Transfer-Encoding other than chunked: the body cannot be read (answered 400 in both modes)",
+        "Transfer-Encoding {coding!r} is not supported: send the body with a Content-Length, or chunked",
     ),
     Rejection(
         "request.json.invalid",

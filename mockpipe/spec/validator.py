@@ -70,13 +70,21 @@ class Item:
 
 
 def split_request(
-    path_type: str, body: JSONObject, *, body_size: int | None = None, max_call_bytes: int = MAX_CALL_BYTES
+    path_type: str,
+    body: JSONObject,
+    *,
+    body_size: int | None = None,
+    max_call_bytes: int = MAX_CALL_BYTES,
+    start: int = 0,
+    stop: int | None = None,
 ) -> tuple[list[Item], list[Violation]]:
     """Cut a parsed request body into calls.
 
     `path_type` is the call type named by the endpoint, or "batch". Batch-level `context` and
     `integrations` are merged into each item (the item's own keys win) and a batch-level `sentAt` is
     copied to items that have none. Returns the items and the violations of the envelope itself.
+    With `start` and `stop`, only the batch items `batch[start:stop]` are cut (their indexes stay those
+    of the whole batch): a long batch is cut a slice at a time, between which the server does other work.
     """
     if path_type != "batch":
         item = Item(path_type, body, None, body_size)
@@ -98,7 +106,7 @@ def split_request(
     measure = body_size is None or body_size > max_call_bytes
     items: list[Item] = []
     envelope: list[Violation] = []
-    for index, raw in enumerate(batch):
+    for index, raw in enumerate(batch if start == 0 and stop is None else batch[start:stop], start):
         if not isinstance(raw, dict):
             envelope.append(violation("batch.item.object", pointer("batch", index), kind=json_kind(raw)))
             continue

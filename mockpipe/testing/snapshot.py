@@ -9,13 +9,21 @@ without a number by default: clocks tick in milliseconds, so two calls made in t
 would share a number in one run and not in the next. Set `link_times = True` on a subclass when the
 clock is frozen. A time that does not parse is kept as it is, so a format regression shows.
 
+The app's own ids (a random `userId`, `properties.order_id`) are made references by naming them, no
+subclass needed: `References(ids=["userId", "properties.order_id"])`. A bare name matches that key
+anywhere; a dotted path matches keys at the end of that path (`properties.order_id` also inside a
+record's `payload`). Their values become `<userId:1>`, `<order_id:1>`... and are linked like the
+built-in ids. The plugin reads the names from the ini option `mockpipe_snapshot_ids`, and
+`snapshot_ids(...)` adds names for one assertion: `== mockpipe_snapshot(matcher=snapshot_ids("cart"))`.
+
 `MockpipeSnapshotExtension` is the syrupy extension (the `mockpipe_snapshot` fixture uses it).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from syrupy.extensions.json import JSONSnapshotExtension
@@ -24,7 +32,7 @@ from mockpipe.journal.journal import Call, RequestRecord
 from mockpipe.spec.times import parse_timestamp
 
 if TYPE_CHECKING:
-    from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
+    from syrupy.types import PropertyFilter, PropertyMatcher, PropertyPath, SerializableData, SerializedData
 
 # The fixture's write keys: `mockpipe_` and 16 hex digits (see pytest_mockpipe.fixture.new_write_key).
 WRITE_KEY_PATTERN = re.compile(r"mockpipe_[0-9a-f]{16}")
@@ -53,10 +61,21 @@ class References:
     )
     link_times: ClassVar[bool] = False
 
-    def __init__(self) -> None:
+    def __init__(self, ids: Iterable[str] = (), *, builtin: bool = True) -> None:
+        self._builtin = builtin  # False: only the app ids (a second pass over referenced data)
         self._refs: dict[tuple[str, Any], str] = {}
         self._counts: dict[str, int] = {}
         self._linked: dict[str, str] = {}  # id value -> its reference, for replacement anywhere
+        # The app's ids, as key paths (a bare key name is a path of one).
+        self._id_paths = tuple(tuple(name.split(".")) for name in dict.fromkeys(ids) if name.strip("."))
+
+    def _app_id(self, key: str, path: tuple[str, ...]) -> str | None:
+        """The reference name for an app id named in `ids` (its last key), or None."""
+        full = (*path, key)
+        for id_path in self._id_paths:
+            if full[-len(id_path) :] == id_path:
+                return id_path[-1]
+        return None
 
     def ref(self, name: str, value: Any) -> str:
         """The reference of `value` among those named `name`: the same value always gets the same one."""
@@ -100,11 +119,16 @@ class References:
 
     def _volatile(self, key: str, value: Any, path: tuple[str, ...]) -> str | None:
         """The reference for `value` under `key`, or None when it is not volatile."""
+        app_id = self._app_id(key, path)
+        if app_id is not None and isinstance(value, int) and not isinstance(value, bool):
+            return self.ref(app_id, value)  # numeric order ids too (linked only as strings)
         if not isinstance(value, str) or not value:
             return None
-        name = self.ID_KEYS.get(key)
-        if name is not None:
-            return self.ref(name, value)
+        name = self.ID_KEYS.get(key) if self._builtin else None
+        if name is not None or app_id is not None:
+            return self.ref(name or str(app_id), value)
+        if not self._builtin:
+            return None
         if key in self.TIME_KEYS:
             if parse_timestamp(value) is None:
                 return None
@@ -121,14 +145,14 @@ class References:
                 value = data[key]
                 found = self._volatile(str(key), value, path)
                 if found is not None:
-                    if key in self.ID_KEYS:
+                    if isinstance(value, str) and (key in self.ID_KEYS or self._app_id(str(key), path) is not None):
                         self._linked.setdefault(value, found)
                 else:
                     self._collect(value, (*path, str(key)))
         elif isinstance(data, list):
             for value in data:
                 self._collect(value, path)
-        elif isinstance(data, str):
+        elif isinstance(data, str) and self._builtin:
             for match in WRITE_KEY_PATTERN.finditer(data):
                 self.ref("writeKey", match.group())
 
@@ -145,17 +169,51 @@ class References:
             linked = self._linked.get(data)
             if linked is not None:
                 return linked
-            return WRITE_KEY_PATTERN.sub(lambda match: self.ref("writeKey", match.group()), data)
+            if self._builtin:
+                return WRITE_KEY_PATTERN.sub(lambda match: self.ref("writeKey", match.group()), data)
         return data
+
+
+@dataclass(frozen=True)
+class SnapshotIds:
+    """A syrupy matcher naming more app ids for one assertion (see `snapshot_ids`); wraps `matcher`."""
+
+    ids: tuple[str, ...]
+    matcher: PropertyMatcher | None = None
+
+    def __call__(self, *, data: SerializableData, path: PropertyPath) -> SerializableData | None:
+        # syrupy calls a matcher on the whole snapshot first (path ()), already referenced by the extension.
+        if not path:
+            data = References(self.ids, builtin=False).apply(data)
+        return data if self.matcher is None else self.matcher(data=data, path=path)
+
+
+def snapshot_ids(*ids: str, matcher: PropertyMatcher | None = None) -> SnapshotIds:
+    """Make these ids references in one snapshot: `assert x == mockpipe_snapshot(matcher=snapshot_ids("cartId"))`.
+
+    Names as in `mockpipe_snapshot_ids` (key names or dotted paths), added to the ini's. `matcher`, a
+    syrupy matcher of your own, still applies.
+    """
+    return SnapshotIds(ids, matcher)
 
 
 class MockpipeSnapshotExtension(JSONSnapshotExtension):
     """syrupy's JSON extension (keys sorted, indented, one file per snapshot) with `References` applied.
 
-    Subclass it and set `references` to a subclass of `References` to change what is volatile.
+    `ids` (the ini option `mockpipe_snapshot_ids`: see `with_ids`) are app ids made references. Subclass
+    it and set `references` to a subclass of `References` to change what else is volatile.
     """
 
     references: ClassVar[type[References]] = References
+    ids: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def with_ids(cls, ids: Iterable[str]) -> type[MockpipeSnapshotExtension]:
+        """This extension with `ids` as app ids (syrupy takes extension classes, not instances)."""
+        names = tuple(ids)
+        if not names:
+            return cls
+        return type(cls.__name__, (cls,), {"ids": names, "__module__": cls.__module__})
 
     def serialize(
         self,
@@ -165,4 +223,5 @@ class MockpipeSnapshotExtension(JSONSnapshotExtension):
         include: PropertyFilter | None = None,
         matcher: PropertyMatcher | None = None,
     ) -> SerializedData:
-        return super().serialize(self.references().apply(data), exclude=exclude, include=include, matcher=matcher)
+        references = self.references(ids=self.ids)
+        return super().serialize(references.apply(data), exclude=exclude, include=include, matcher=matcher)

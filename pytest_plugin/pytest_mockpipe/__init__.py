@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mockpipe.testing.snapshot import snapshot_ids as snapshot_ids
     from pytest_mockpipe.fixture import MockPipe as MockPipe
     from pytest_mockpipe.servers import ServerFactory as ServerFactory
 
 __all__ = [
     "MockPipe",
     "ServerFactory",
+    "snapshot_ids",
 ]
 
 
@@ -27,4 +29,8 @@ def __getattr__(name: str) -> Any:
         from pytest_mockpipe.servers import ServerFactory
 
         return ServerFactory
+    if name == "snapshot_ids":  # imports syrupy
+        from mockpipe.testing.snapshot import snapshot_ids
+
+        return snapshot_ids
     raise AttributeError(f"module 'pytest_mockpipe' has no attribute {name!r}")

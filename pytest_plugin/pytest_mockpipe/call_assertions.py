@@ -24,6 +24,7 @@ class CallAssertions:
     write_key: str
     timeout: float  # how long an assertion waits by default, in seconds
     grace: float  # how long `count=0` watches for late calls by default, in seconds
+    since: int  # the newest call id when the test began: a failure looks after it for other keys' calls
 
     def assert_call(
         self,
@@ -32,19 +33,24 @@ class CallAssertions:
         *,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """Assert that a call of `call_type` whose payload contains `fields` arrives (exactly `count`
         of them if given); waits up to `timeout` (with `count=0`: watches for the grace period).
         Returns the matching payloads, oldest first.
 
+        Only calls the server accepted count (`accepted=True`): a call refused with its request (a
+        strict server's 400) never reached the service. `accepted=False` asserts on refused calls,
+        `None` on either. A failure names the matching calls that were refused, and why.
+
         Dicts match as subsets at any depth; `None` expects a field absent or null. Raises
         `CallAssertionError` naming what was expected and how the closest calls differ.
         """
         __tracebackhide__ = True
-        expectation = Expectation(type=call_type, fields=dict(fields or {}), count=count)
+        expectation = Expectation(type=call_type, fields=dict(fields or {}), count=count, accepted=accepted)
         if timeout is None:
             timeout = self.grace if count == 0 else self.timeout
-        return await_expectation(self.journal, self.write_key, expectation, timeout=timeout)
+        return await_expectation(self.journal, self.write_key, expectation, timeout=timeout, since=self.since)
 
     def assert_tracked(
         self,
@@ -56,6 +62,7 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """A track call of `event` (with these ids, and properties/context containing those given)."""
         __tracebackhide__ = True
@@ -64,6 +71,7 @@ class CallAssertions:
             _fields(event=event, userId=user_id, anonymousId=anonymous_id, properties=properties, context=context),
             count=count,
             timeout=timeout,
+            accepted=accepted,
         )
 
     def assert_identified(
@@ -75,6 +83,7 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """An identify call (of `user_id` if given, with traits containing those given)."""
         __tracebackhide__ = True
@@ -83,6 +92,7 @@ class CallAssertions:
             _fields(userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
             count=count,
             timeout=timeout,
+            accepted=accepted,
         )
 
     def assert_paged(
@@ -96,6 +106,7 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """A page call (named `name` if given)."""
         __tracebackhide__ = True
@@ -111,6 +122,7 @@ class CallAssertions:
             ),
             count=count,
             timeout=timeout,
+            accepted=accepted,
         )
 
     def assert_screened(
@@ -124,6 +136,7 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """A screen call (named `name` if given)."""
         __tracebackhide__ = True
@@ -139,6 +152,7 @@ class CallAssertions:
             ),
             count=count,
             timeout=timeout,
+            accepted=accepted,
         )
 
     def assert_grouped(
@@ -151,6 +165,7 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """A group call (of `group_id` if given, with traits containing those given)."""
         __tracebackhide__ = True
@@ -159,6 +174,7 @@ class CallAssertions:
             _fields(groupId=group_id, userId=user_id, anonymousId=anonymous_id, traits=traits, context=context),
             count=count,
             timeout=timeout,
+            accepted=accepted,
         )
 
     def assert_aliased(
@@ -169,11 +185,16 @@ class CallAssertions:
         context: Mapping[str, Any] | None = None,
         count: int | None = None,
         timeout: float | None = None,
+        accepted: bool | None = True,
     ) -> list[JSONObject]:
         """An alias call (merging `previous_id` into `user_id`, when given)."""
         __tracebackhide__ = True
         return self.assert_call(
-            "alias", _fields(userId=user_id, previousId=previous_id, context=context), count=count, timeout=timeout
+            "alias",
+            _fields(userId=user_id, previousId=previous_id, context=context),
+            count=count,
+            timeout=timeout,
+            accepted=accepted,
         )
 
 

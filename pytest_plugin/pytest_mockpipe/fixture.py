@@ -23,6 +23,7 @@ from mockpipe.errors import CallAssertionError
 from mockpipe.journal.journal import CallQuery, RequestQuery
 from mockpipe.people.model import DEFAULT_OBJECT_TYPE_ID
 from mockpipe.testing.assertions import describe_calls, format_violations, violations_of
+from mockpipe.testing.explanation import excluded_lines, last_call_id, other_keys, verdict_entries
 from pytest_mockpipe.call_assertions import CallAssertions
 from pytest_mockpipe.options import DEFAULT_GRACE, DEFAULT_TIMEOUT
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from mockpipe.journal.journal import Call, Journal, RequestRecord, SourceStatus, WaitResult
     from mockpipe.people.model import GroupObject, Person
     from mockpipe.spec.rules import Violation
+    from mockpipe.testing.explanation import OtherKey
     from mockpipe.types import JSONObject
 
 
@@ -66,6 +68,7 @@ class MockPipe(CallAssertions):
         else:
             server.clear(write_key)
         self.write_key = write_key
+        self.since = last_call_id(self.journal)  # other keys' calls after it are named when none arrive here
         self.timeout = timeout
         self.grace = grace
         self.violations_inspected = False
@@ -210,15 +213,19 @@ class MockPipe(CallAssertions):
 
     # -- waiting -------------------------------------------------------------------------------
 
-    def expect(self, count: int = 1, *, timeout: float | None = None, **filters: Any) -> list[JSONObject]:
+    def expect(
+        self, count: int = 1, *, timeout: float | None = None, accepted: bool | None = True, **filters: Any
+    ) -> list[JSONObject]:
         """Block until at least `count` calls match `filters` (as for `payloads`); returns their payloads.
 
+        Only accepted calls count unless `accepted` says otherwise (False: refused ones, None: either).
         Raises `CallAssertionError` (an AssertionError) if they do not all arrive within `timeout`
-        (the fixture's default, ini `mockpipe_timeout`), listing the calls that did.
+        (the fixture's default, ini `mockpipe_timeout`), listing the calls that did, the matching calls
+        that were refused, and, when none arrived, the other write keys that received calls.
         """
         __tracebackhide__ = True
         wait = self.timeout if timeout is None else timeout
-        result = self.journal.wait_for(count, wait, self._query(filters))
+        result = self.journal.wait_for(count, wait, self._query({**filters, "accepted": accepted}))
         if result.timed_out:
             wanted = ", ".join(f"{key}={value!r}" for key, value in filters.items())
             lines = [
@@ -226,8 +233,21 @@ class MockPipe(CallAssertions):
                 f"{len(result.calls)} arrived"
             ]
             lines.extend("  " + line for line in describe_calls(self.payloads()))
+            lines.extend(self._other_verdicts(accepted, filters))
+            if not result.calls and not self.records():
+                lines.extend(_other_key_lines(other_keys(self.journal, self.write_key, self.since)))
             raise CallAssertionError("\n".join(lines))
         return [call.payload for call in result.calls]
+
+    def _other_verdicts(self, accepted: bool | None, filters: Mapping[str, Any]) -> list[str]:
+        """The lines naming the calls that match `filters` but carry the verdict `accepted` does not count."""
+        if accepted is None:
+            return []
+        calls = self.records()
+        other = {call.id for call in self.records(**filters, accepted=not accepted)}
+        positions = [i for i, call in enumerate(calls) if call.id in other]
+        entries = verdict_entries(calls, positions, [call.payload for call in calls], self.requests())
+        return excluded_lines(accepted, entries)
 
     @overload
     def wait_for(
@@ -257,14 +277,18 @@ class MockPipe(CallAssertions):
 
     # -- assertions ----------------------------------------------------------------------------
 
-    def assert_no_calls(self, *, timeout: float | None = None, **filters: Any) -> None:
-        """Assert that no call (matching `filters`, as for `payloads`) arrives within the grace period
-        (ini `mockpipe_grace`, or `timeout`). Fails as soon as one lands."""
+    def assert_no_calls(self, *, timeout: float | None = None, accepted: bool | None = True, **filters: Any) -> None:
+        """Assert that no call (matching `filters`, as for `payloads`; accepted ones unless `accepted` says
+        otherwise) arrives within the grace period (ini `mockpipe_grace`, or `timeout`). Fails as soon as one lands."""
         __tracebackhide__ = True
         wait = self.grace if timeout is None else timeout
+        filters = {**filters, "accepted": accepted}
         result = self.journal.wait_for(1, wait, self._query(filters))
         if result.calls:
-            wanted = ", ".join(f"{key}={value!r}" for key, value in filters.items())
+            # The default verdict goes unsaid.
+            wanted = ", ".join(
+                f"{key}={value!r}" for key, value in filters.items() if (key, value) != ("accepted", True)
+            )
             payloads = self.payloads(**filters)
             lines = [f"expected no calls{' with ' + wanted if wanted else ''}, but {len(payloads)} arrived:"]
             lines.extend("  " + line for line in describe_calls(payloads))
@@ -279,13 +303,24 @@ class MockPipe(CallAssertions):
 
 
 def violations_message(pipe: MockPipe, errors: list[Violation]) -> str:
+    broke = "the spec"
+    if any(v.plan for v in errors):  # a plan violation carries the plan rule it came from
+        broke = "the tracking plan" if all(v.plan for v in errors) else "the spec and the tracking plan"
     lines = [
-        f"mockpipe: the calls sent with write key {pipe.write_key!r} broke the spec "
+        f"mockpipe: the calls sent with write key {pipe.write_key!r} broke {broke} "
         f"({len(errors)} error{'s' if len(errors) != 1 else ''}):"
     ]
     lines.extend("  " + line for line in format_violations(errors))
     lines.append("Mark the test @pytest.mark.mockpipe(allow_invalid=True) if it sends them on purpose.")
     return "\n".join(lines)
+
+
+def _other_key_lines(others: list[OtherKey]) -> list[str]:
+    if not others:
+        return []
+    lines = ["Calls did arrive with other write keys:"]
+    lines.extend(f"  {key.write_key!r}: {key.calls} call(s) ({', '.join(key.events)})" for key in others)
+    return lines
 
 
 def _deprecated(name: str, instead: str) -> None:

@@ -4,7 +4,11 @@
 - `make_mockpipe_server` (session): `make_mockpipe_server(strict=True, region="eu", ...)` for other settings.
 - `mockpipe` (function): a `MockPipe` with a fresh write key on the session server: its calls, waits,
   assertions, faults, and the people and objects its calls made (`mockpipe.person("u1")`).
-- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references).
+- `mockpipe_snapshot` (function): syrupy's `snapshot` with mockpipe's JSON extension (references; app ids
+  from the ini option `mockpipe_snapshot_ids`).
+
+With `--mockpipe-plan PATH` (ini `mockpipe_plan`), every server checks calls against that tracking plan
+and the terminal summary shows its coverage (`plan_coverage`).
 
 After each test, the error-severity violations of its calls fail it (unless marked
 `@pytest.mark.mockpipe(allow_invalid=True)` or it read `mockpipe.violations`); warnings go to the
@@ -18,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_mockpipe.options import add_options, check_options, record_directory
+from pytest_mockpipe.options import (
+    add_options,
+    check_options,
+    check_port_under_xdist,
+    contract_path,
+    plan_path,
+    record_directory,
+)
 from pytest_mockpipe.summary import WarningsSummary, as_user_property
 
 if TYPE_CHECKING:
@@ -28,7 +39,9 @@ if TYPE_CHECKING:
 
     from mockpipe.emulator.server import MockPipeServer
     from mockpipe.spec.rules import Violation
+    from pytest_mockpipe.contract import ContractSnapshot
     from pytest_mockpipe.fixture import MockPipe
+    from pytest_mockpipe.plan_coverage import PlanSession
     from pytest_mockpipe.servers import ServerFactory
 
 # Only the options, the marker and the summary are imported with the plugin; the emulator and its
@@ -40,6 +53,7 @@ MARKER_OPTIONS = frozenset(("allow_invalid",))
 _PIPES = pytest.StashKey[list["MockPipe"]]()  # the MockPipe views a test made, checked after it
 _REPORTED = pytest.StashKey[set[tuple[str, str, str]]]()  # errors already failing the test's call phase
 _FAILED = pytest.StashKey[bool]()  # the setup or call phase failed
+_PLAN: pytest.StashKey[PlanSession] = pytest.StashKey()  # the session's tracking plan (--mockpipe-plan), when given
 
 
 # -- options -------------------------------------------------------------------------------------
@@ -51,12 +65,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     check_options(config)
+    check_port_under_xdist(config)
+    contract = contract_path(config)
+    if contract is not None:
+        from pytest_mockpipe.contract import PLUGIN_NAME, ContractSnapshot
+
+        config.pluginmanager.register(ContractSnapshot(config, contract), PLUGIN_NAME)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False): mockpipe options for this test; allow_invalid=True lets "
         "its calls break the spec without failing it",
     )
     config.pluginmanager.register(WarningsSummary(), "mockpipe-warnings")
+    path = plan_path(config)
+    if path is not None:  # read now: a plan that cannot be read stops the session before any test
+        from pytest_mockpipe.plan_coverage import PlanSession
+
+        session = PlanSession(
+            config, path, config.getoption("mockpipe_plan_format"), config.getoption("mockpipe_plan_fail_under")
+        )
+        config.stash[_PLAN] = session
+        config.pluginmanager.register(session, "mockpipe-plan")
+    elif config.getoption("mockpipe_plan_fail_under") is not None:
+        raise pytest.UsageError("--mockpipe-plan-fail-under needs a plan: --mockpipe-plan PATH (or ini mockpipe_plan)")
 
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -88,9 +119,15 @@ def make_mockpipe_server(
     defaults: dict[str, Any] = {"host": mockpipe_listen_address[0]}
     if pytestconfig.getoption("mockpipe_strict"):
         defaults["strict"] = True
+    plan = pytestconfig.stash.get(_PLAN, None)
+    if plan is not None:
+        defaults.update(plan.server_options())
     factory = ServerFactory(**defaults)
     yield factory
-    factory.stop_all()
+    snapshot = _contract_snapshot(pytestconfig)
+    if snapshot is not None:
+        snapshot.observe_servers(factory.running())
+    factory.stop_all(before_stop=None if plan is None else plan.collect)
 
 
 @pytest.fixture(scope="session")
@@ -114,15 +151,19 @@ def mockpipe(request: pytest.FixtureRequest, mockpipe_server: MockPipeServer) ->
     yield pipe
     for view in _views(pipe):  # left behind, a test's fault rules would slow every later request
         view.clear_faults()
+    snapshot = _contract_snapshot(config)
+    if snapshot is not None:
+        snapshot.observe_views(_views(pipe), item.nodeid)
     _finish(item, pipe, allow_invalid=options["allow_invalid"])
 
 
 @pytest.fixture
-def mockpipe_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references."""
+def mockpipe_snapshot(pytestconfig: pytest.Config, snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """syrupy's `snapshot`, writing key-sorted JSON with volatile values as `<messageId:1>` references
+    (also the app ids named by the ini option `mockpipe_snapshot_ids`)."""
     from mockpipe.testing.snapshot import MockpipeSnapshotExtension  # syrupy is only imported by tests that snapshot
 
-    return snapshot.use_extension(MockpipeSnapshotExtension)
+    return snapshot.use_extension(MockpipeSnapshotExtension.with_ids(pytestconfig.getini("mockpipe_snapshot_ids")))
 
 
 # -- after each test -----------------------------------------------------------------------------
@@ -176,6 +217,13 @@ def _finish(item: pytest.Item, pipe: MockPipe, *, allow_invalid: bool) -> None:
         write_recording(directory, item.nodeid, records)
     if errors:
         pytest.fail(_errors_message(errors), pytrace=False)
+
+
+def _contract_snapshot(config: pytest.Config) -> ContractSnapshot | None:
+    from pytest_mockpipe.contract import PLUGIN_NAME
+
+    found: ContractSnapshot | None = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    return found
 
 
 def _views(pipe: MockPipe) -> list[MockPipe]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mockpipe.emulator.server import MockPipeServer
@@ -20,6 +21,10 @@ class ServerFactory:
         self._shared: dict[tuple[tuple[str, Any], ...], MockPipeServer] = {}
         self._started: list[MockPipeServer] = []
 
+    def running(self) -> list[MockPipeServer]:
+        """The servers started here that still run, in the order they started."""
+        return [server for server in self._started if server.is_running()]
+
     def __call__(self, *, shared: bool = True, **options: Any) -> MockPipeServer:
         """A running server; raises `ServerError` if it cannot start, `TypeError`/`ValueError` for bad options."""
         settings = {**self.defaults, **options}
@@ -35,10 +40,12 @@ class ServerFactory:
             self._shared[key] = server
         return server
 
-    def stop_all(self) -> None:
-        """Stop every server started here (those still running)."""
+    def stop_all(self, before_stop: Callable[[MockPipeServer], None] | None = None) -> None:
+        """Stop every server started here (those still running), each told to `before_stop` first."""
         while self._started:
             server = self._started.pop()
+            if before_stop is not None:
+                before_stop(server)
             if server.is_running():
                 server.stop()
         self._shared.clear()

@@ -33,6 +33,8 @@ FIGURES = (
     "mockpipe validate start",
     "wait_for return after the call lands (p99)",
     "validator alone (check_call), valid calls/s",
+    "ingest with a 50-event plan ÷ without (single calls)",
+    "ingest with a 50-event plan ÷ without (batches)",
 )
 
 
@@ -103,6 +105,11 @@ def check_in_process_figures_are_present_and_sane(quick: dict[str, Any]) -> None
     # Any Python command costs the interpreter's start-up; mockpipe validate costs more, never a minute.
     assert 0 < startup["python_s"] < startup["validate_s"] < 60
     assert startup["own_s"] == pytest.approx(startup["validate_s"] - startup["python_s"])
+    plan = quick["plan"]
+    assert plan["plan_events"] == 50 and plan["compile_ms"] > 0
+    assert all(plan[name] > 0 for name in ("single_per_s", "single_with_plan_per_s", "batch_events_per_s"))
+    assert plan["single_ratio"] == pytest.approx(plan["single_with_plan_per_s"] / plan["single_per_s"])
+    assert plan["batch_ratio"] == pytest.approx(plan["batch_events_with_plan_per_s"] / plan["batch_events_per_s"])
 
 
 def check_every_target_is_reported_with_a_status(quick: dict[str, Any]) -> None:

@@ -105,3 +105,52 @@ def test_the_commands_print_the_error_and_exit_1(other_server: str, capsys: pyte
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("mockpipe: http://127.0.0.1:") and err[0].endswith("is it a mockpipe?")
     assert err[1].startswith("mockpipe: http://127.0.0.1:") and "HTTP 503" in err[1]
+
+
+def test_calls_against_nothing_prints_one_line_and_no_table(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    assert main(["calls", "--url", url]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # the table's header came before the error
+    [line] = captured.err.splitlines()
+    assert line == f"mockpipe: cannot reach mockpipe at {url}: connection refused (is `mockpipe serve` running there?)"
+
+
+class _WebSite(BaseHTTPRequestHandler):
+    """Another web server: an HTML 404 page for every path."""
+
+    def do_GET(self) -> None:
+        body = b"<!DOCTYPE html>\n<html><head><title>Not Found</title></head>\n<body>" + b"x" * 500 + b"</body></html>"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_calls_against_another_server_is_a_clear_error_without_its_html(capsys: pytest.CaptureFixture[str]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WebSite)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert main(["calls", "--url", url]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert "<" not in line and "HTTP 404" in line and "is it a mockpipe?" in line
+
+
+def test_an_error_of_mockpipe_shows_its_code_and_message() -> None:
+    with MockPipeServer() as server, InspectionClient(server.url) as client, pytest.raises(InspectionError) as raised:
+        client.get("/mockpipe/calls", {"limit": "many"})
+    assert raised.value.status == 400
+    assert str(raised.value).endswith("HTTP 400 query.invalid: " + raised.value.args[0].split("query.invalid: ")[1])
+    assert "{" not in str(raised.value)

@@ -345,3 +345,43 @@ def test_validate_refuses_an_unreadable_plan(tmp_path: Path, capsys: pytest.Capt
     broken.write_text('{"mockpipe_plan": 1, "track": [')
     assert main(["validate", "--plan", str(broken), str(SHOP_PLAN)]) == 2
     assert capsys.readouterr().err.startswith(f"mockpipe validate: cannot read tracking plan {broken}")
+
+
+def test_validate_reads_mockpipe_export_records_and_checks_the_calls_inside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It validated the records themselves: 11 errors on valid calls (replay read the same file correctly).
+    import httpx
+
+    from mockpipe import MockPipeServer
+
+    factory = factories.PayloadFactory(seed=3)
+    with MockPipeServer() as server, httpx.Client(base_url=server.url, auth=("k1", ""), timeout=10) as http:
+        for call_type in ("identify", "track", "group", "page"):
+            assert http.post(f"/v1/{call_type}", json=factory.call(call_type)).status_code == 200
+        assert http.post("/v1/batch", json=factory.batch()).status_code == 200
+        http.post("/v1/track", json={"userId": "u1", "properties": {}})  # no event: one error
+        export = tmp_path / "export.jsonl"
+        assert main(["export", "--url", server.url, "-o", str(export)]) == 0
+    records = _lines(export.read_text())
+    assert len(records) > 5 and all("payload" in record for record in records)
+    capsys.readouterr()
+    assert main(["validate", str(export)]) == 1
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    assert line.startswith(f"{export}:{len(records)}: error track.event.required at /event")
+    assert f"{len(records)} payload(s): 1 error(s), 0 warning(s)" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [
+        ("track.event.requird", "track.event.required"),
+        ("Track.Event.Required", "track.event.required"),
+        ("eu-key-on-us", "eu-key-on-us-server"),
+    ],
+)
+def test_fake_invalid_suggests_the_closest_names(capsys: pytest.CaptureFixture[str], name: str, suggested: str) -> None:
+    assert main(["fake", "--invalid", name]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"mockpipe fake: no invalid case named {name!r}; did you mean {suggested}")

@@ -52,7 +52,7 @@ def test_progress_on_a_terminal_is_a_bar_with_the_counts(tmp_path: Path, target:
 def test_progress_notes_go_above_the_bar_and_close_ends_it() -> None:
     stream = io.StringIO()
     progress = Progress(1000, stream=stream, interactive=True)
-    report = ReplayReport(url="http://127.0.0.1:1", calls=3, accepted=3)
+    report = ReplayReport(url="http://127.0.0.1:1", calls=3, sent=3, accepted=3)
     progress.update(500, report)
     progress.note("mockpipe: attempt 1 [failed]; retrying")  # brackets: no rich markup read
     progress.close()

@@ -470,11 +470,9 @@ def test_an_upload_cut_short_is_never_answered_5xx_and_keeps_no_call(server: Moc
         sock.sendall(b"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: 100\r\n\r\n{")
         sock.shutdown(socket.SHUT_WR)  # the client gives up mid-body
         answer = sock.recv(4096)
-    # Hypercorn answers 400 itself when it sees the truncation first; mockpipe answers as to any
-    # unreadable body (200, permissive) when the body stops while it is reading. Never a 5xx, no call kept
-    # (the request is journaled as rejected: tests/emulator/test_slow_bodies.py).
-    status_line = answer.split(b"\r\n")[0]
-    assert answer == b"" or b" 200 " in status_line or b" 400 " in status_line, status_line
+    # mockpipe answers as to any unreadable body (200, permissive), never Hypercorn's HTTP layer; no call is
+    # kept (the request is journaled as rejected: tests/emulator/test_slow_bodies.py).
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
     assert server.calls() == []
 
 

@@ -127,8 +127,12 @@ def test_source_test_connection(client: Client) -> None:
 
 
 def test_rules_endpoint_lists_the_catalogue(client: Client) -> None:
+    from mockpipe.plans import PLAN_RULES
+
     body = client.get("/mockpipe/rules").json()
-    assert [r["code"] for r in body["rules"]] == list(RULES)
+    assert [r["code"] for r in body["rules"]] == [*RULES, *PLAN_RULES]
+    unplanned = next(r for r in body["rules"] if r["code"] == "plan.event.unplanned")
+    assert unplanned["severity"] == "warning" and unplanned["appliesTo"] == ["track", "page", "screen"]
     assert {r["code"] for r in body["rejections"]} >= {"auth.missing", "request.json.invalid"}
 
 
@@ -216,3 +220,35 @@ def test_long_poll_limit_bounds_the_answer_not_the_count(client: Client) -> None
         client.post("/v1/track", {**TRACK, "event": f"E{n}"}, key="kl")
     body = client.get("/mockpipe/calls/wait", count=2, timeout=1, limit=1, writeKey="kl").json()
     assert body["timedOut"] is False and body["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "value", "expected"),
+    [
+        ("/mockpipe/calls/wait", "timeout", "abc", "a number of seconds from 0 to 300"),
+        ("/mockpipe/calls/wait", "timeout", "-1", "a number of seconds from 0 to 300"),
+        ("/mockpipe/calls/wait", "timeout", "nan", "a number of seconds from 0 to 300"),
+        ("/mockpipe/calls/wait", "count", "x", "a whole number >= 0"),
+        ("/mockpipe/calls/wait", "count", "-2", "a whole number >= 0"),
+        ("/mockpipe/calls/wait", "after", "1.5", "a whole number >= 0"),
+        ("/mockpipe/calls", "limit", "ten", "a whole number >= 0"),
+        ("/mockpipe/calls", "after", "x", "a whole number >= 0"),
+        ("/mockpipe/calls", "valid", "maybe", "true or false (also 1/0, yes/no)"),
+        ("/mockpipe/requests", "limit", "x", "a whole number >= 0"),
+        ("/mockpipe/requests", "after", "-1", "a whole number >= 0"),
+        ("/mockpipe/requests", "status", "ok", "an HTTP status code"),
+        ("/mockpipe/people", "limit", "0", "a whole number >= 1"),
+        ("/mockpipe/people", "after", "x", "a whole number >= 0"),
+        ("/mockpipe/objects", "limit", "x", "a whole number >= 1"),
+        ("/mockpipe/objects", "after", "x", "a whole number >= 0"),
+    ],
+)
+def test_a_bad_query_parameter_is_a_400_naming_it_and_what_was_expected(
+    client: Client, path: str, parameter: str, value: str, expected: str
+) -> None:
+    # `calls/wait?timeout=abc` answered "could not convert string to float" without naming the parameter.
+    response = client.get(path, **{parameter: value})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "query.invalid" and body["parameter"] == parameter and body["expected"] == expected
+    assert body["message"] == f"query parameter {parameter}={value!r}: expected {expected}"

@@ -118,3 +118,19 @@ def test_rejected_requests_are_streamed_and_nothing_is_built_without_clients() -
 
     (call_kind, _), (request_kind, request) = asyncio.run(scenario())
     assert (call_kind, request_kind, request["status"], request["reason"]) == ("call", "request", 400, "spec.violation")
+
+
+def test_identify_and_group_rows_carry_a_name_to_show() -> None:
+    from mockpipe.emulator.live_feed import display_name
+
+    assert display_name("identify", {"traits": {"name": "Ann Lee", "email": "ann@example.com"}}) == "Ann Lee"
+    assert display_name("identify", {"traits": {"email": "ann@example.com"}}) == "ann@example.com"
+    assert display_name("identify", {"traits": {"firstName": "Ann", "lastName": "Lee"}}) == "Ann Lee"
+    assert display_name("identify", {"context": {"traits": {"email": "c@example.com"}}}) == "c@example.com"
+    assert display_name("identify", {"traits": {"name": 42}}) is None  # only text is shown
+    assert display_name("identify", {"traits": "oops"}) is None
+    assert display_name("group", {"groupId": "acme-1", "traits": {"name": "Acme"}}) == "Acme"
+    assert display_name("group", {"groupId": "acme-1"}) == "acme-1"
+    assert display_name("group", {"groupId": 7}) == "7"
+    assert display_name("track", {"event": "E", "traits": {"name": "x"}}) is None
+    assert display_name("identify", {"traits": {"name": "x" * 500}}) == "x" * 199 + "…"

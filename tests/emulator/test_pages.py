@@ -134,9 +134,10 @@ def test_ten_giant_waits_keep_a_page_and_leave_health_answering(tmp_path: Path) 
         f"slowest health {slowest * 1000:.0f} ms (idle {idle_slowest * 1000:.0f})"
     )
     assert grown_mb < 100, f"ten waits took {grown_mb:.0f} MB more"
-    # 100 ms on a quiet machine; a loaded one (the test suite in parallel) adds its own delays.
-    bound = max(0.25, 3 * idle_slowest)
-    assert slowest < bound, f"health took {slowest * 1000:.0f} ms during the waits ({idle_slowest * 1000:.0f} idle)"
+    # Counted, not timed (a loaded machine adds delays of its own; scripts/giant_waits.py measures the
+    # latency by hand): the waits last `timeout` seconds, and health is asked every 20 ms meanwhile. A
+    # server the waits held would answer it a few times in all; a free one answers it again and again.
+    assert len(latencies) >= 10 * timeout, f"health answered {len(latencies)} times during {timeout:g} s of waits"
 
 
 def _health_latencies(

@@ -33,10 +33,10 @@ def test_path_ids_are_ascii_digits_up_to_sqlite_integers(text: str, expected: in
 def test_number_parameters_name_themselves_in_errors() -> None:
     assert int_param({}, "count", 1) == 1
     assert int_param({"count": "12"}, "count", 1) == 12
-    assert float_param({"timeout": "0.5"}, "timeout", 5.0) == 0.5
-    with pytest.raises(ValueError, match=r"^query parameter timeout='abc': not a number$"):
-        float_param({"timeout": "abc"}, "timeout", 5.0)
-    with pytest.raises(ValueError, match=r"^query parameter count='9{37}\.\.\.': not an integer$"):
+    assert float_param({"timeout": "0.5"}, "timeout", 5.0, low=0, high=9, unit="seconds") == 0.5
+    with pytest.raises(ValueError, match=r"^query parameter timeout='abc': expected a number of seconds from 0 to 9$"):
+        float_param({"timeout": "abc"}, "timeout", 5.0, low=0, high=9, unit="seconds")
+    with pytest.raises(ValueError, match=r"^query parameter count='9{37}\.\.\.': expected a whole number >= 0$"):
         int_param({"count": "9" * 5000}, "count", 1)
 
 

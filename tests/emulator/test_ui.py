@@ -290,3 +290,58 @@ def test_people_come_in_pages_with_a_more_button(page: Page, client: Client) -> 
     page.fill("#f-user", "u249")
     expect(people).to_have_count(1)
     expect(people.locator("td").nth(1)).to_have_text("u249")
+
+
+def test_identify_and_group_rows_show_a_name(page: Page, client: Client) -> None:
+    client.post("/v1/identify", {"userId": "u1", "traits": {"name": "<b>Ann</b>", "email": "ann@example.com"}})
+    client.post("/v1/identify", {"userId": "u2", "traits": {"email": "bo@example.com"}})
+    client.post("/v1/group", {"userId": "u1", "groupId": "acme-1", "traits": {"name": "Acme"}})
+    client.post("/v1/group", {"userId": "u1", "groupId": "globex-2"})
+    expect(rows(page)).to_have_count(4)
+    names = rows(page).locator("td.name")
+    expect(names).to_have_text(["globex-2", "Acme", "bo@example.com", "<b>Ann</b>"])  # newest first, as text
+    assert page.locator("#calls td.name b").count() == 0
+    page.fill("#f-name", "acme")  # the name filter finds them too
+    expect(rows(page)).to_have_count(1)
+
+
+def test_a_person_view_lists_page_and_screen_views_from_before_and_after_identify(page: Page, client: Client) -> None:
+    client.post("/v1/page", {"anonymousId": "a1", "name": "Home"})
+    client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1"})
+    client.post("/v1/screen", {"userId": "u1", "name": "Settings"})
+    page.click("button.tab[data-tab='people']")
+    person = page.locator("#people tbody tr")
+    expect(person).to_have_count(1)
+    person.click()
+    expect(page.locator("#detail h2")).to_have_text("u1")
+    events = page.locator("#detail ul.events li")
+    expect(events).to_have_count(2)
+    expect(events.locator(".name")).to_have_text(["Settings", "Home"])  # newest first
+    expect(events.locator(".type")).to_have_text(["screen", "page"])
+
+
+def test_plan_violations_name_their_rule_as_text(page: Page, client: Client, server: MockPipeServer) -> None:
+    from mockpipe.plans import plan_from_data
+
+    name = XSS_EVENTS[1]
+    plan = plan_from_data(
+        {
+            "mockpipe_plan": 1,
+            "track": {name: {"properties": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        },
+        file="<b>plan</b>.yaml",
+    )
+    server.plans.set(plan)
+    try:
+        client.post("/v1/track", {"userId": "u1", "event": name, "properties": {"n": "one"}})
+        expect(rows(page)).to_have_count(1)
+        rows(page).first.click()
+        note = page.locator("#detail ul.violations li .plan")
+        expect(note).to_contain_text(f"[plan: track:{name} in <b>plan</b>.yaml#/track/")
+        expect(note).to_contain_text("schema /properties/properties/properties/n/type")
+        marked = page.locator("#detail .line.violation[data-pointer='/properties/n']")
+        expect(marked.locator(".plan")).to_contain_text("(mockpipe)")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main script, main b").count() == 0
+    finally:
+        server.plans.drop()

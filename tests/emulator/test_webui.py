@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from mockpipe import MockPipeServer
+from mockpipe.emulator.live_feed import display_name
 from tests.conftest import Client
 
 
@@ -131,6 +132,7 @@ def stream_call(server: MockPipeServer, call_id: int) -> tuple[str, dict[str, An
         "accepted": call.accepted,
         "event": call.event,
         "name": call.name,
+        "displayName": display_name(call.type, call.payload),
         "userId": call.user_id,
         "anonymousId": call.anonymous_id,
         "messageId": call.message_id,

@@ -353,3 +353,30 @@ def test_events_are_bounded(client: Client) -> None:
     names = [e["name"] for e in person(client, "u1")["events"]]
     assert len(names) == People.MAX_EVENTS
     assert names[-1] == f"e{total - 1}" and names[0] == "e5"
+
+
+def test_page_and_screen_views_are_activity_while_anonymous_and_after(client: Client) -> None:
+    # Page and screen views made before anything else knew the person were dropped.
+    ok(client.post("/v1/page", {"anonymousId": "a1", "name": "Home", "timestamp": T1}))
+    ok(client.post("/v1/screen", {"anonymousId": "a1", "name": "Welcome", "timestamp": T1}))
+    assert [e["name"] for e in person(client, "a1")["events"]] == ["Home", "Welcome"]
+    ok(client.post("/v1/page", {"anonymousId": "a2", "name": "Pricing", "timestamp": T1}))  # another device
+    ok(client.post("/v1/identify", {"anonymousId": "a1", "userId": "u1", "timestamp": T2}))
+    ok(client.post("/v1/alias", {"previousId": "a2", "userId": "u1", "timestamp": T2}))
+    ok(client.post("/v1/page", {"userId": "u1", "name": "Account", "timestamp": T3}))
+    ok(client.post("/v1/screen", {"userId": "u1", "name": "Settings", "timestamp": T3}))
+    ok(client.post("/v1/page", {"userId": "u9", "name": "Docs", "timestamp": T3}))  # known by a page view only
+
+    found = person(client, "u1")
+    assert [(e["type"], e["name"]) for e in found["events"]] == [
+        ("page", "Home"),
+        ("screen", "Welcome"),
+        ("page", "Pricing"),
+        ("page", "Account"),
+        ("screen", "Settings"),
+    ]
+    assert (found["firstSeen"], found["lastSeen"]) == (T1, T3)
+    assert person(client, "a2") == found
+    assert [e["name"] for e in person(client, "u9")["events"]] == ["Docs"]
+    summary = {p["id"]: p["eventCount"] for p in client.get("/mockpipe/people").json()["people"]}
+    assert summary == {"u1": 5, "u9": 1}

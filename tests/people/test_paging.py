@@ -40,9 +40,9 @@ def test_people_come_in_pages(client: Client) -> None:
 @pytest.mark.parametrize(
     ("query", "complaint"),
     [
-        ({"limit": 0}, "limit must be an integer from 1"),
-        ({"limit": "ten"}, "limit='ten': not an integer"),
-        ({"after": -1}, "after must be a cursor"),
+        ({"limit": 0}, "limit='0': expected a whole number >= 1"),
+        ({"limit": "ten"}, "limit='ten': expected a whole number >= 1"),
+        ({"after": -1}, "after='-1': expected a whole number >= 0"),
         ({"userId": "u1"}, "unknown query parameter(s) userId"),
     ],
 )

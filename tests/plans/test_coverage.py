@@ -98,3 +98,25 @@ def test_every_shop_plan_gives_the_same_event_coverage() -> None:
         assert coverage.events_covered == 50.0
         order = next(rule for rule in coverage.report()["rules"] if rule["rule"] == "track:Order Completed")
         assert order["enum_values_never_sent"] == {"currency": ["EUR"]}
+
+
+def test_counts_stay_right_past_the_shapes_kept_and_across_reads() -> None:
+    from mockpipe.plans.coverage import _MAX_SHAPES
+
+    plan = loads_plan(
+        "mockpipe_plan: 1\ntrack:\n  A:\n    properties:\n      type: object\n      properties:\n"
+        "        x: {type: string}\n        kind: {enum: [a, b]}\n        nested: {type: object, properties: {y: {}}}\n"
+    )
+    coverage = Coverage(plan)
+    total = _MAX_SHAPES + 50
+    for n in range(total):  # every call of a shape of its own
+        coverage.observe("track", {"event": "A", "properties": {"x": "1", f"extra{n}": n, "kind": "a"}})
+        if n == 10:
+            assert coverage.report()["rules"][0]["properties"]["x"] == 11  # a read in between counts them once
+    coverage.observe("track", {"event": "A", "properties": {"nested": {"y": 1}}})
+    rule = coverage.report()["rules"][0]
+    assert rule["calls"] == total + 1
+    assert rule["properties"] == {"x": total, "kind": total, "nested": 1, "nested.y": 1}
+    assert rule["enum_values_never_sent"] == {"kind": ["b"]}
+    again = Coverage.from_dict(plan, coverage.to_dict())
+    assert again.report() == coverage.report()

@@ -10,6 +10,7 @@ from pathlib import Path
 # (httpcore.RemoteProtocolError escapes instead of httpx.RemoteProtocolError).
 import httpcore  # noqa: F401
 import pytest
+import yaml  # noqa: F401  (likewise: a second PyYAML would not match the C loader the first one built)
 
 from tests.support import sending
 from tests.support.sending import send as send

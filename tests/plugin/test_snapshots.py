@@ -100,3 +100,45 @@ def test_user_matchers_and_filters_still_apply(plugin_tester: pytest.Pytester) -
     plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)
     [call] = json.loads((plugin_tester.path / "__snapshots__" / "test_snap" / "test_calls.json").read_text())
     assert call == {"messageId": "<messageId:1>", "traits": {"plan": "pro"}, "type": "identify", "userId": "u1"}
+
+
+IDS_TEST = """
+    import uuid
+
+    from syrupy.filters import props
+
+    from pytest_mockpipe import snapshot_ids
+
+    def test_order(mockpipe, send, mockpipe_snapshot):
+        user, order, cart = (str(uuid.uuid4()) for _ in range(3))
+        send(mockpipe, "batch", {"batch": [
+            {"type": "identify", "userId": user, "traits": {"plan": "pro"}},
+            {"type": "track", "userId": user, "event": "Order Completed",
+             "properties": {"order_id": order, "cart": cart, "echo": order}},
+        ]})
+        mockpipe.expect(2)
+        assert mockpipe.payloads() == mockpipe_snapshot(exclude=props("cart"))  # random: not an id of the ini
+        assert mockpipe.payloads() == mockpipe_snapshot(matcher=snapshot_ids("properties.cart"))
+"""
+
+
+def test_snapshot_ids_from_ini_and_per_assertion(plugin_tester: pytest.Pytester) -> None:
+    plugin_tester.makeini(
+        "[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest\nfilterwarnings = error\n"
+        "mockpipe_snapshot_ids = userId properties.order_id\n"
+    )
+    plugin_tester.makepyfile(test_ids=IDS_TEST)
+    folder = plugin_tester.path / "__snapshots__" / "test_ids"
+    plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)
+    first = {path.name: path.read_text() for path in folder.iterdir()}
+    result = plugin_tester.runpytest()  # new random ids, the same snapshots
+    result.assert_outcomes(passed=1)
+    assert result.ret == 0  # none unused either: the extension made for the ini's ids finds its files
+    plugin_tester.runpytest("--snapshot-update").assert_outcomes(passed=1)
+    assert {path.name: path.read_text() for path in folder.iterdir()} == first
+
+    identify, track = json.loads(first["test_order.json"])
+    assert identify["userId"] == track["userId"] == "<userId:1>"
+    assert track["properties"]["order_id"] == track["properties"]["echo"] == "<order_id:1>"
+    assert "cart" not in track["properties"]
+    assert json.loads(first["test_order.1.json"])[1]["properties"]["cart"] == "<cart:1>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
 
@@ -230,3 +231,19 @@ def test_record_refuses_a_test_path_or_a_file_before_any_test_runs(
         "test_rec.py",
         "tox.ini",
     ]
+
+
+@pytest.mark.parametrize("directory", ["tests/", "tests", "./tests/"])
+def test_record_refuses_a_directory_of_tests(plugin_tester: pytest.Pytester, directory: str) -> None:
+    # As the README promises: `pytest --mockpipe-record tests/` took tests/ for DIR and wrote recordings there.
+    tests = plugin_tester.mkdir("tests")
+    tests.joinpath("unit").mkdir()
+    tests.joinpath("unit", "test_rec.py").write_text(textwrap.dedent(RECORDED_TESTS))
+    result = plugin_tester.runpytest("--mockpipe-record", directory)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"not the test directory {directory!r}" in result.stderr.str()
+    assert "--mockpipe-record recordings" in result.stderr.str()
+    assert sorted(p.name for p in tests.rglob("*") if "__pycache__" not in p.parts) == ["test_rec.py", "unit"]
+    # a directory of earlier recordings is fine
+    plugin_tester.mkdir("recordings").joinpath("old.jsonl").write_text("")
+    plugin_tester.runpytest("--mockpipe-record", "recordings", "tests").assert_outcomes(passed=1, failed=3)

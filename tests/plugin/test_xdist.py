@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.support.ports import free_port
+
 TESTS = """
     import os
     import pytest
@@ -50,3 +52,21 @@ def test_two_workers(plugin_tester: pytest.Pytester) -> None:
     result = plugin_tester.runpytest("-k", "isolated")  # the snapshots written by the workers hold
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*6 snapshots passed.*"])
+
+
+def test_a_fixed_port_under_two_workers_is_refused_naming_xdist(
+    plugin_tester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each worker starts its own server: the second one to bind MOCKPIPE_PORT failed all its tests.
+    plugin_tester.makepyfile(test_par=TESTS)
+    monkeypatch.setenv("MOCKPIPE_PORT", str(free_port()))
+    result = plugin_tester.runpytest_subprocess("-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    error = result.stderr.str()
+    assert "MOCKPIPE_PORT" in error and "pytest-xdist" in error and "2 workers" in error
+    assert "leave MOCKPIPE_PORT unset" in error and "mockpipe_listen_address" in error
+    assert "Address already in use" not in result.stdout.str() + error
+    assert result.stderr.str().count("ERROR") == 1
+    # one worker may keep its fixed port
+    result = plugin_tester.runpytest_subprocess("-n", "1", "-k", "isolated", "--snapshot-update")
+    result.assert_outcomes(passed=6)

@@ -304,8 +304,28 @@ def test_replay_fails_fast_when_nothing_listens(tmp_path: Path, capsys: pytest.C
     assert time.monotonic() - started < 4
     err = capsys.readouterr().err
     assert err.count("Connection refused; retrying in") == 3  # told while it happens, for the first batch only
-    assert "0 accepted, 3 rejected" in err
-    assert f"not sent: {url}/v1/batch was unreachable (lines 2, 3)" in err
+    # It said "0 accepted, 3 rejected": they were never sent, and nothing refused them.
+    [summary] = [line for line in err.splitlines() if not line.startswith("mockpipe: attempt")]
+    assert summary.startswith(f"nothing replayed to {url}/v1/batch: 3 call(s) not sent, connection refused")
+    assert "rejected" not in summary
+
+
+def test_replay_to_a_refused_port_in_a_log_says_what_was_not_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with MockPipeServer() as server:
+        url = server.url
+    recording = tmp_path / "calls.jsonl"
+    lines = [{"type": "track", "userId": f"u{n}", "event": "E", "writeKey": "k1"} for n in range(7)]
+    recording.write_bytes(b"\n".join(orjson.dumps(line) for line in [*lines, {"type": "track", "event": "E"}]))
+    assert main(["replay", str(recording), "--to", url]) == 1  # stderr is no terminal: no progress bar
+    err = capsys.readouterr().err.splitlines()
+    notes = [line for line in err if line.startswith("mockpipe: attempt")]
+    assert len(notes) == 3 and len(err) == len(notes) + 2  # the summary: a line, and the rejected line
+    assert err[-2].startswith(f"nothing replayed to {url}/v1/batch: 7 call(s) not sent, connection refused")
+    assert err[-2].endswith("; 1 rejected")
+    assert err[-1] == "  1 rejected: no write key (pass --write-key) (line 8)"
+    assert not any("100%" in line or "7 rejected" in line for line in err)
 
 
 class _Failing:

@@ -41,16 +41,24 @@ def request_bytes(
 
 
 def exchange(
-    address: tuple[str, int], data: bytes, *, half_close: bool = True, timeout: float = 10.0, pause: float = 0.0
+    address: tuple[str, int],
+    data: bytes,
+    *,
+    half_close: bool = True,
+    timeout: float = 10.0,
+    pause: float = 0.0,
+    split_at: int | None = None,
 ) -> Answer:
     """Send `data`, half-close (unless told not to), and read until the server closes or `timeout` passes.
 
-    With `pause`, the bytes go in two halves that far apart (a client that stalls mid-request)."""
+    With `pause`, the bytes go in two parts that far apart (a client that stalls mid-request): the halves,
+    or cut at `split_at` (`len(data)`: all the bytes, a pause, then the half-close)."""
     with socket.create_connection(address, timeout=timeout) as sock:
         if pause:
-            sock.sendall(data[: len(data) // 2])
+            cut = len(data) // 2 if split_at is None else split_at
+            sock.sendall(data[:cut])
             time.sleep(pause)
-            data = data[len(data) // 2 :]
+            data = data[cut:]
         try:
             sock.sendall(data)
             if half_close:

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from mockpipe import REJECTIONS, RULES, UnknownRuleError, validate
-from mockpipe.spec.rules import rule, violation
+from mockpipe.spec.rules import Violation, rule, violation
 from tests.support.rule_cases import CASES, RuleCase
 
 CASES_BY_CODE = {case.code: case for case in CASES}
@@ -50,3 +50,30 @@ def test_violating_case_is_flagged(case: RuleCase) -> None:
 def test_clean_case_passes(case: RuleCase) -> None:
     found = validate(case.good, call_type=case.endpoint, region="us", write_key=case.good_write_key)
     assert [v.code for v in found] == []
+
+
+def test_a_violation_carries_the_plan_rule_it_came_from_into_its_dict_its_pointer_and_its_text() -> None:
+    from mockpipe.journal.schema import _dump_violations, _load_violations
+
+    plan = {
+        "rule": "track:Signed Up",
+        "kind": "track",
+        "event": "Signed Up",
+        "format": "mockpipe",
+        "file": "plan.yaml",
+        "place": "/track/Signed Up",
+        "schema_path": "/properties/properties/required",
+    }
+    found = Violation("plan.property.required", "error", "/properties/method", "method is required", plan)
+    assert found.to_dict()["plan"] == plan
+    assert "plan" not in Violation("id.type", "error", "/userId", "m").to_dict()
+    moved = found.at("/batch/0")
+    assert moved.path == "/batch/0/properties/method" and moved.plan == plan
+    assert moved.describe() == (
+        "plan.property.required at /batch/0/properties/method: method is required "
+        "[plan: track:Signed Up in plan.yaml#/track/Signed Up (mockpipe), schema /properties/properties/required]"
+    )
+    # The journal's store keeps the plan field, and still reads rows written without it.
+    plain = Violation("id.type", "error", "/userId", "m")
+    loaded = _load_violations(_dump_violations((found, plain)))
+    assert [v.to_dict() for v in loaded] == [found.to_dict(), plain.to_dict()]

@@ -54,7 +54,7 @@ def test_expectations_describe_themselves() -> None:
 
 def test_the_query_narrows_by_the_indexed_fields_given_as_text() -> None:
     expectation = Expectation(type="track", fields={"event": "E", "userId": ANY, "anonymousId": "a1"})
-    assert expectation.query("k") == CallQuery(write_key="k", type="track", event="E", anonymous_id="a1")
+    assert expectation.query("k") == CallQuery(write_key="k", type="track", event="E", anonymous_id="a1", accepted=True)
 
 
 def test_near_misses_are_same_type_calls_with_fewest_differences_first() -> None:

@@ -135,3 +135,18 @@ def test_each_snapshot_numbers_afresh_and_serialises_sorted_json() -> None:
     first = extension.serialize([{"messageId": "x", "b": 1, "a": [2]}])
     assert first == '[\n  {\n    "a": [\n      2\n    ],\n    "b": 1,\n    "messageId": "<messageId:1>"\n  }\n]\n'
     assert extension.serialize([{"messageId": "y", "b": 1, "a": [2]}]) == first
+
+
+def test_app_ids_by_key_name_or_dotted_path_are_numbered_and_linked() -> None:
+    data = [
+        {"userId": "u-9", "properties": {"order_id": "o-7", "total": 3, "note": "o-7"}},
+        {"userId": "u-9", "payload": {"properties": {"order_id": 41}}, "traits": {"order_id": "kept"}},
+    ]
+    assert References(ids=["userId", "properties.order_id"]).apply(data) == [
+        {"userId": "<userId:1>", "properties": {"order_id": "<order_id:1>", "total": 3, "note": "<order_id:1>"}},
+        {
+            "userId": "<userId:1>",
+            "payload": {"properties": {"order_id": "<order_id:2>"}},
+            "traits": {"order_id": "kept"},
+        },
+    ]

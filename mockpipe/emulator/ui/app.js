@@ -73,7 +73,7 @@
     if (!keyMatches(f, c.writeKey)) return false;
     if (f.type && c.type !== f.type) return false;
     if (f.name) {
-      const label = `${c.event ?? ""}\u0000${c.name ?? ""}`.toLowerCase();
+      const label = `${c.event ?? ""}\u0000${c.name ?? ""}\u0000${c.displayName ?? ""}`.toLowerCase();
       if (!label.includes(f.name)) return false;
     }
     if (f.user && !String(c.userId ?? "").includes(f.user) && !String(c.anonymousId ?? "").includes(f.user)) {
@@ -169,7 +169,7 @@
       el("td", { title: c.receivedAt }, shortTime(c.receivedAt)),
       el("td", { className: "key", title: c.writeKey }, c.writeKey),
       el("td", null, el("span", { className: `type type-${c.type}` }, c.type)),
-      el("td", { className: "name", title: c.event ?? c.name }, c.event ?? c.name ?? ""),
+      el("td", { className: "name", title: c.event ?? c.name ?? c.displayName }, c.event ?? c.name ?? c.displayName ?? ""),
       el("td", { className: "user", title: c.userId ?? c.anonymousId }, c.userId ?? (c.anonymousId != null ? `anon ${c.anonymousId}` : "")),
       statusCell(c));
       body.append(row);
@@ -200,6 +200,21 @@
   }
 
   // -- JSON with violations at their JSON pointers ---------------------------------------------
+
+  // The tracking-plan rule a plan violation came from: "rule in file#place (format), schema /path".
+  function planReference(plan) {
+    let text = String(plan.rule ?? plan.event ?? "?");
+    if (plan.file) text += ` in ${plan.file}${plan.place ? "#" + plan.place : ""}`;
+    else if (plan.place) text += ` at ${plan.place}`;
+    if (plan.format) text += ` (${plan.format})`;
+    if (plan.schema_path) text += `, schema ${plan.schema_path}`;
+    return text;
+  }
+
+  function planNote(v) {
+    // Text nodes only (el escapes): plan files and rule names come from users.
+    return v.plan ? el("span", { className: "plan", title: "tracking plan rule" }, ` [plan: ${planReference(v.plan)}]`) : null;
+  }
 
   function pointerPart(key) {
     return String(key).replace(/~/g, "~0").replace(/\//g, "~1");
@@ -254,8 +269,8 @@
       const worst = found.some((v) => v.severity === "error") ? "error" : "warning";
       node.classList.add("violation", worst);
       for (const v of found) {
-        node.append(el("span", { className: `note ${v.severity}`, title: v.code },
-          at === path ? `← ${v.message}` : `← ${path}: ${v.message}`));
+        node.append(el("span", { className: `note ${v.severity}`, title: v.plan ? `${v.code} [plan: ${planReference(v.plan)}]` : v.code },
+          at === path ? `← ${v.message}` : `← ${path}: ${v.message}`, planNote(v)));
       }
     }
     return root;
@@ -303,7 +318,8 @@
     const list = el("ul", { className: "violations" });
     for (const v of call.violations) {
       list.append(el("li", { className: v.severity },
-        el("code", null, v.path || "/"), " ", el("span", { className: "code" }, v.code), " ", v.message));
+        el("code", null, v.path || "/"), " ", el("span", { className: "code" }, v.code), " ", v.message,
+        planNote(v)));
     }
     const extra = Object.entries(call).filter(([k]) => !["payload", "violations"].includes(k) && !(k in summaryKeys));
     showDetail(
@@ -331,7 +347,7 @@
         ["auth", request.auth], ["received", request.receivedAt], ["size", request.size],
         ["encoding", request.contentEncoding], ["user agent", request.userAgent], ["fault", request.fault]]),
       request.violations.length ? el("ul", { className: "violations" },
-        ...request.violations.map((v) => el("li", { className: v.severity }, el("code", null, v.path || "/"), " ", v.message))) : null,
+        ...request.violations.map((v) => el("li", { className: v.severity }, el("code", null, v.path || "/"), " ", v.message, planNote(v)))) : null,
       el("h3", null, "Body (as received)"),
       el("pre", { className: "json" }, request.body ?? "(not kept)"),
     );

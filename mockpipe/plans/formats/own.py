@@ -7,6 +7,8 @@ track:
     properties: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
 identify:
   traits: {type: object, properties: {email: {type: string, format: email}}}
+group:
+  fields: {plan: "string, optional"}    # the compact form: one line per property (plans/fields.py)
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any, cast
 import jsonschema_rs
 
 from mockpipe.plans.document import Document, check_schema, pointer
-from mockpipe.plans.model import Plan, PlanRule, PlanSeverity, RuleKind, wrap_section
+from mockpipe.plans.fields import FieldsError, schema_from_fields
+from mockpipe.plans.model import SECTION, Plan, PlanRule, PlanSeverity, RuleKind, wrap_section
 
 FORMAT = "mockpipe"
 MARKER = "mockpipe_plan"
@@ -86,6 +89,11 @@ def _rule(
             schema = {"$schema": dialect, **schema}
     else:
         sections = {key: check_schema(doc, body[key], f"{place}/{key}") for key in SECTIONS if key in body}
+        if "fields" in body:
+            section = SECTION[kind]
+            if section in sections:
+                raise doc.error(f"either `fields` or `{section}`, not both", f"{place}/fields")
+            sections = {section: _fields_schema(doc, body["fields"], f"{place}/fields"), **sections}
         if not sections:
             schema = {"$schema": dialect} if dialect else {}
         else:
@@ -102,6 +110,13 @@ def _rule(
         version=None if version is None else str(version),
         allow_unplanned=body.get("allow_unplanned"),
     )
+
+
+def _fields_schema(doc: Document, fields: Mapping[str, Any], place: str) -> dict[str, Any]:
+    try:
+        return schema_from_fields(fields)
+    except FieldsError as exc:
+        raise doc.error(exc.expected, place + (pointer(exc.key) if exc.key else "")) from None
 
 
 def _expected(error: Any) -> str:
