@@ -17,8 +17,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockpipe.emulator.responses import bad_query, check_known_params, error_response
-from mockpipe.plans.export import plan_to_data
-from mockpipe.plans.load import loads_plan
 from mockpipe.plans.model import PlanError
 
 if TYPE_CHECKING:
@@ -69,6 +67,8 @@ class PlansAPI:
         forced = request.query_params.get("format")
         try:
             # Off the event loop: compiling a large plan's schemas takes a while, and calls keep arriving.
+            from mockpipe.plans.load import loads_plan  # the readers load when a plan arrives, not at start
+
             plan = await asyncio.to_thread(loads_plan, body, format=forced, file="the request body")
             entry = await asyncio.to_thread(self.plans.set, plan, write_key=write_key, origin="put", format=forced)
         except PlanError as exc:
@@ -105,6 +105,8 @@ class PlansAPI:
         return JSONResponse({"cleared": True, "writeKey": write_key})
 
     def _answer(self, entry: PlanInForce, write_key: str | None) -> dict[str, Any]:
+        from mockpipe.plans.export import plan_to_data
+
         own = write_key is not None and self.plans.own(write_key) is entry
         return {
             "writeKey": write_key,

@@ -19,12 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mockpipe.plans.check import PlanChecker
-from mockpipe.plans.coverage import Coverage
-from mockpipe.plans.load import PLAN_SUFFIXES, load_plan
 from mockpipe.plans.model import Plan, PlanError
+
+if TYPE_CHECKING:  # loaded when a plan is put in force: jsonschema-rs and PyYAML cost an emulator without one
+    from mockpipe.plans.check import PlanChecker
+    from mockpipe.plans.coverage import Coverage
 
 log = logging.getLogger("mockpipe.plans")
 
@@ -121,6 +122,8 @@ class PlanRegistry:
         format: str | None = None,
     ) -> PlanInForce:
         """Put `plan` in force for `write_key` (None: the default plan); compiled here, once."""
+        from mockpipe.plans.check import PlanChecker
+
         entry = PlanInForce(plan, PlanChecker(plan), origin, None if path is None else str(path), format)
         with self._lock:
             self._swap(write_key, entry)
@@ -132,6 +135,9 @@ class PlanRegistry:
 
     def load(self, path: StrPath, *, format: str | None = None, write_key: str | None = None) -> PlanInForce:
         """Read a plan file or folder and put it in force; raises `PlanError` (and changes nothing)."""
+        from mockpipe.plans.check import PlanChecker
+        from mockpipe.plans.load import load_plan
+
         location = Path(path)
         stamps = _stamps(location)
         plan = load_plan(location, format=format)
@@ -175,6 +181,8 @@ class PlanRegistry:
             kept = self._coverage.get(write_key)
             if kept is None or kept[0] is not entry:
                 # A new plan for this key: what was counted carries over onto the new plan's rules.
+                from mockpipe.plans.coverage import Coverage
+
                 coverage = Coverage(entry.plan)
                 if kept is not None:
                     coverage.merge(kept[1].to_dict())
@@ -189,6 +197,8 @@ class PlanRegistry:
         entry = self.entry_for(write_key) if write_key is not None else self._snapshot.default
         if entry is None:
             return None
+        from mockpipe.plans.coverage import Coverage
+
         total = Coverage(entry.plan)
         with self._lock:
             own_keys = self._snapshot.by_key
@@ -217,6 +227,9 @@ class PlanRegistry:
 
         A plan that no longer reads is reported and the plan in force stays (its stamps are kept as
         they are now, so the same broken state is reported once, and a fix is picked up)."""
+        from mockpipe.plans.check import PlanChecker
+        from mockpipe.plans.load import load_plan
+
         told: list[str] = []
         snapshot = self._snapshot
         scopes: list[tuple[str | None, PlanInForce]] = []
@@ -252,6 +265,8 @@ class PlanRegistry:
 
 def _stamps(location: Path) -> tuple[tuple[str, int, int], ...]:
     """The (path, mtime in ns, size) of a plan file, or of every plan file in a folder."""
+    from mockpipe.plans.load import PLAN_SUFFIXES
+
     try:
         if location.is_dir():
             files = sorted(

@@ -131,3 +131,20 @@ def test_replacing_while_calls_are_checked_is_safe() -> None:
         thread.join()
     assert errors == []
     assert plans.coverage("k").calls == 4000  # type: ignore[union-attr]
+
+
+def test_an_emulator_without_a_plan_loads_no_schema_library() -> None:
+    """jsonschema-rs and PyYAML (about 6 MB and 30 ms) load when a plan is put in force, not before."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from mockpipe.emulator.app import create_app\n"
+        "create_app()\n"
+        "assert 'jsonschema_rs' not in sys.modules and 'yaml' not in sys.modules, sorted(sys.modules)\n"
+        "from mockpipe.plans import loads_plan\n"
+        "app = create_app(plan=loads_plan('mockpipe_plan: 1\\ntrack:\\n  E: {}\\n'))\n"
+        "assert 'jsonschema_rs' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
