@@ -13,12 +13,13 @@ import asyncio
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mockpipe.bench.scenarios import SCENARIOS, Scenario, next_run, request_head
 from mockpipe.errors import MockpipeError
@@ -211,6 +212,24 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
     # After the command name: state is field 3, utime 14 and stime 15 (1-based, as in proc(5)).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_child(process: subprocess.Popen[bytes], output: IO[bytes], timeout: float) -> str:
+    """Stop a benchmark server's process (SIGTERM, then SIGKILL after `timeout` s) and return what it
+    wrote into `output`, the temporary file that took its output (closed here; "" when already)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+    if output.closed:
+        return ""
+    output.seek(0)
+    written = output.read()
+    output.close()
+    return written.decode(errors="replace")
 
 
 def process_rss_bytes(pid: int) -> int:

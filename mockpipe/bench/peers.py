@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from mockpipe.bench.loadgen import process_rss_bytes
+from mockpipe.bench.loadgen import process_rss_bytes, stop_child
 from mockpipe.errors import MockpipeError
 
 if TYPE_CHECKING:
@@ -171,20 +171,9 @@ class WireMockProcess:
 
     def stop(self, timeout: float = 10.0) -> str:
         """Stop the JVM (SIGTERM, then SIGKILL); returns what it logged."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        logged = stop_child(self.process, self._log, timeout)
         self._folder.cleanup()
-        if self._log.closed:
-            return ""
-        self._log.seek(0)
-        logged = self._log.read()
-        self._log.close()
-        return logged.decode(errors="replace")
+        return logged
 
     def __enter__(self) -> WireMockProcess:
         return self

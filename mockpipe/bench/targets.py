@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockpipe.bench.loadgen import process_rss_bytes
+from mockpipe.bench.loadgen import process_rss_bytes, stop_child
 from mockpipe.bench.peers import PEERS, WireMockProcess, serve_httpserver
 from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import ServerConfig
@@ -170,19 +170,7 @@ class TargetProcess:
 
     def stop(self, timeout: float = 10.0) -> str:
         """Stop the server (SIGTERM, then SIGKILL); returns what it wrote on stderr."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
-        if self._stderr.closed:
-            return ""
-        self._stderr.seek(0)
-        err = self._stderr.read()
-        self._stderr.close()
-        return err.decode(errors="replace")
+        return stop_child(self.process, self._stderr, timeout)
 
     def __enter__(self) -> TargetProcess:
         return self
