@@ -69,9 +69,10 @@ def test_check_refuses_an_unreadable_plan_with_status_2(tmp_path: Path, capsys: 
     assert main(["plan", "check", str(tmp_path / "missing.yaml")]) == 2
 
 
-def test_check_forced_format_that_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "check", "--plan-format", "segment-rules", str(SHOP)]) == 2
-    assert "cannot read tracking plan" in capsys.readouterr().err
+@pytest.mark.parametrize("forced", ["segment", "segment-rules", "rudderstack"])
+def test_check_forced_format_that_does_not_fit(forced: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "check", "--plan-format", forced, str(SHOP)]) == 2
+    assert f"cannot read tracking plan {SHOP}" in capsys.readouterr().err
 
 
 def test_coverage_of_recordings_in_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -35,6 +35,9 @@ def detect(data: Any) -> bool:
 def read(docs: list[Document]) -> Plan:
     doc = docs[0]
     data = mapping(doc, doc.data, "")
+    if not isinstance(data.get("rules"), Mapping) and not isinstance(data.get("events"), list):
+        # Read as Segment on request (`--plan-format segment`), another format would be an empty plan.
+        raise doc.error("a Segment plan.json: {rules: {events: [...], identify, group, global}}")
     base = "/rules" if isinstance(data.get("rules"), Mapping) else ""
     rules_data = mapping(doc, data["rules"], "/rules") if base else data
     found: dict[str, tuple[int, PlanRule]] = {}
