@@ -203,9 +203,9 @@ def run_validate(args: argparse.Namespace) -> int:
         return 2
     documents = errors = warnings = 0
     try:
-        for where, document in _documents(name, raw):
+        for where, document, endpoint in _documents(name, raw):
             documents += 1
-            for severity, code, path, message, plan_rule in _check(document, args, checker):
+            for severity, code, path, message, plan_rule in _check(document, args, checker, endpoint):
                 if severity == "error":
                     errors += 1
                 else:
@@ -236,17 +236,27 @@ def run_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _documents(name: str, raw: bytes) -> Iterator[tuple[str, Any]]:
-    """(where, the call or the exception) for each payload: one JSON document, an array, or JSON lines.
+def _documents(name: str, raw: bytes) -> Iterator[tuple[str, Any, str | None]]:
+    """(where, the call or the exception, the endpoint it was sent to if known) for each payload: one
+    JSON document, an array, or JSON lines.
 
-    A line of mockpipe's own exports and recordings (`Call.to_dict()`) stands for the call inside it,
-    as `replay` reads it: checking the record itself would report its fields as the call's errors.
+    As `replay` reads them: a line of mockpipe's own exports and recordings (`Call.to_dict()`) stands
+    for the call inside it, and a captured SDK request (`{method, path, headers, json}`) for its body as
+    sent to its endpoint; the captured requests that carry no call (settings, scripts) are left out.
+    Checking the records themselves would report their fields as the call's errors.
     """
-    from mockpipe.relay.recording import recorded_payload
+    from mockpipe.relay.recording import captured_body, recorded_payload
 
     for where, document in _parsed(name, raw):
         payload = recorded_payload(document)
-        yield where, document if payload is None else payload
+        if payload is not None:
+            yield where, payload, None
+            continue
+        captured = captured_body(document)
+        if captured is None:
+            yield where, document, None
+        elif captured[0] is not None:
+            yield where, captured[1], captured[0]
 
 
 def _parsed(name: str, raw: bytes) -> Iterator[tuple[str, Any]]:
@@ -283,7 +293,9 @@ def _plan_rule_name(plan_rule: dict[str, Any]) -> str:
     return f"{plan_rule.get('rule')}" + (f" in {where}" if where else "")
 
 
-def _check(document: Any, args: argparse.Namespace, checker: PlanChecker | None = None) -> list[Problem]:
+def _check(
+    document: Any, args: argparse.Namespace, checker: PlanChecker | None = None, endpoint: str | None = None
+) -> list[Problem]:
     """Each problem of one document: request-level ones use the REJECTIONS codes; with a plan checker,
     the plan's violations of each call follow the spec's."""
     if isinstance(document, orjson.JSONDecodeError):
@@ -293,7 +305,7 @@ def _check(document: Any, args: argparse.Namespace, checker: PlanChecker | None 
         rejection = REJECTIONS["request.json.not_object"]
         kind = "an array" if isinstance(document, list) else f"a {type(document).__name__}".replace("NoneType", "null")
         return [("error", rejection.code, "", rejection.message(kind=kind), None)]
-    call_type = args.call_type
+    call_type = args.call_type or endpoint
     if call_type is None and "batch" not in document and document.get("type") not in CALL_TYPES:
         # Not a rule of the catalogue: the input does not say what to check it as.
         return [

@@ -120,13 +120,24 @@ def _key(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _captured(number: int, record: JSONObject) -> Iterator[RecordedCall]:
-    """The calls of one captured HTTP request (the SDK capture format)."""
+def captured_body(record: Any) -> tuple[str | None, Any] | None:
+    """(endpoint type, body) of a captured SDK request (`{method, path, headers, json}`); (None, None)
+    for a captured request that carries no call (a settings or script request); None for anything else."""
+    if not isinstance(record, dict) or "method" not in record or "path" not in record:
+        return None
     path = str(record.get("path", ""))
     endpoint = ENDPOINT_TYPES.get(path.rsplit("/", 1)[-1]) if path.startswith("/v1/") else None
     if record.get("method") != "POST" or endpoint is None:
+        return None, None
+    return endpoint, record.get("json")
+
+
+def _captured(number: int, record: JSONObject) -> Iterator[RecordedCall]:
+    """The calls of one captured HTTP request (the SDK capture format)."""
+    path = str(record.get("path", ""))
+    endpoint, body = captured_body(record) or (None, None)
+    if endpoint is None:
         return  # a page, script or settings request of a browser capture: not a call
-    body = record.get("json")
     if not isinstance(body, dict):
         yield RecordedCall(number, None, None, f"captured {path} has no JSON object as `json`")
         return
