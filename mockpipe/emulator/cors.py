@@ -13,16 +13,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mockpipe.emulator.fault_delivery import adding_headers
-from mockpipe.emulator.ingest import allow_origin
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
 ALLOW_METHODS = b"GET, POST, DELETE, OPTIONS"
 DEFAULT_ALLOW_HEADERS = b"authorization, content-type, content-encoding, x-strict-mode, x-retry-count"
 MAX_AGE = b"86400"
+
+
+def allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
+    """Echo the origin (so credentials work too); a request without one gets the wildcard."""
+    if origin is None:
+        return WILDCARD
+    return [
+        (b"access-control-allow-origin", origin),
+        (b"vary", b"Origin"),
+        (b"access-control-allow-credentials", b"true"),
+    ]
 
 
 class CORSMiddleware:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from mockpipe.emulator.cors import allow_origin
 from mockpipe.emulator.error_body import error_body
-from mockpipe.emulator.ingest import TRACKING_PATHS, allow_origin
+from mockpipe.emulator.ingest import TRACKING_PATHS
 from mockpipe.spec.decoding import RejectedError
 
 if TYPE_CHECKING:

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mockpipe.emulator.cors import is_open, preflight
+from mockpipe.emulator.cors import allow_origin, is_open, preflight
 from mockpipe.emulator.fault_delivery import adding_headers
-from mockpipe.emulator.ingest import allow_origin
 from mockpipe.emulator.origins import HostPolicy, host_name, is_loopback
 from mockpipe.emulator.responses import error_response
 

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mockpipe.emulator.cors import WILDCARD, allow_origin
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
 from mockpipe.emulator.in_flight import IN_FLIGHT_KEPT, InFlight
-from mockpipe.emulator.refusals import OK_BODY, BodyDeadlines, Refusals, discard_body
+from mockpipe.emulator.refusals import JSON_CONTENT_TYPE, OK_BODY, BodyDeadlines, Refusals, discard_body
 from mockpipe.emulator.slices import SLICE_ITEMS, LongBatch
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
@@ -48,7 +49,7 @@ log = logging.getLogger("mockpipe.emulator.ingest")
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
 DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_HEADERS = [JSON_CONTENT_TYPE]
 _TRUE = (b"1", b"true", b"yes")
 _CALL_ID = reader(Call, "id")  # of a Call, at C speed
 # Records built from values in the order of these field names (index_fields gives the five ids and
@@ -114,21 +115,7 @@ class Ingest(Refusals):
         if scope["method"] == "POST":
             body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.deadlines)
             if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
-                status, answer = self._incomplete(scope, headers, incomplete)
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": status,
-                        # Whatever is still on its way of the body must not be read as the next request.
-                        "headers": [
-                            *_JSON_HEADERS,
-                            (b"content-length", str(len(answer)).encode()),
-                            (b"connection", b"close"),
-                            *extra_headers,
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": answer})
+                await self._answer_incomplete(scope, send, headers, incomplete, extra_headers)
                 return
         try:
             try:
@@ -351,21 +338,7 @@ def open_cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     for name, value in scope["headers"]:
         if name == b"origin":
             return allow_origin(value)
-    return _WILDCARD
-
-
-def allow_origin(origin: bytes | None) -> list[tuple[bytes, bytes]]:
-    """Echo the origin (so credentials work too); a request without one gets the wildcard."""
-    if origin is None:
-        return _WILDCARD
-    return [
-        (b"access-control-allow-origin", origin),
-        (b"vary", b"Origin"),
-        (b"access-control-allow-credentials", b"true"),
-    ]
-
-
-_WILDCARD = [(b"access-control-allow-origin", b"*"), (b"vary", b"Origin")]
+    return WILDCARD
 
 
 class _RequestMeta:

@@ -19,8 +19,12 @@ from mockpipe.emulator.faults import fault_answer, message_ids
 from mockpipe.errors import JournalWriteError
 from mockpipe.spec.decoding import RejectedError
 
+JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
 if TYPE_CHECKING:
-    from starlette.types import Message, Receive, Scope
+    from collections.abc import Sequence
+
+    from starlette.types import Message, Receive, Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.emulator.faults import Faults
@@ -46,6 +50,23 @@ class Refusals:
     def _incomplete(self, scope: Scope, headers: dict[bytes, bytes], reason: str) -> tuple[int, bytes]:
         """Journal a request whose body did not arrive whole as rejected; answered as any unreadable body."""
         return self.refuse_unread(scope["method"], scope["path"], headers, "request.incomplete", reason=reason)
+
+    async def _answer_incomplete(
+        self,
+        scope: Scope,
+        send: Send,
+        headers: dict[bytes, bytes],
+        reason: str,
+        extra_headers: Sequence[tuple[bytes, bytes]],
+    ) -> None:
+        """Journal and answer a request whose body did not arrive whole (the client went away mid-body,
+        stalled, or the server is stopping), closing the connection."""
+        status, answer = self._incomplete(scope, headers, reason)
+        length = str(len(answer)).encode()
+        # Whatever is still on its way of the body must not be read as the next request: closed.
+        response_headers = [JSON_CONTENT_TYPE, (b"content-length", length), (b"connection", b"close"), *extra_headers]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": answer})
 
     def refuse_unread(
         self,
