@@ -110,20 +110,8 @@ class CallAssertions:
     ) -> list[JSONObject]:
         """A page call (named `name` if given)."""
         __tracebackhide__ = True
-        return self.assert_call(
-            "page",
-            _fields(
-                name=name,
-                userId=user_id,
-                anonymousId=anonymous_id,
-                category=category,
-                properties=properties,
-                context=context,
-            ),
-            count=count,
-            timeout=timeout,
-            accepted=accepted,
-        )
+        fields = _view_fields(name, user_id, anonymous_id, category, properties, context)
+        return self.assert_call("page", fields, count=count, timeout=timeout, accepted=accepted)
 
     def assert_screened(
         self,
@@ -140,20 +128,8 @@ class CallAssertions:
     ) -> list[JSONObject]:
         """A screen call (named `name` if given)."""
         __tracebackhide__ = True
-        return self.assert_call(
-            "screen",
-            _fields(
-                name=name,
-                userId=user_id,
-                anonymousId=anonymous_id,
-                category=category,
-                properties=properties,
-                context=context,
-            ),
-            count=count,
-            timeout=timeout,
-            accepted=accepted,
-        )
+        fields = _view_fields(name, user_id, anonymous_id, category, properties, context)
+        return self.assert_call("screen", fields, count=count, timeout=timeout, accepted=accepted)
 
     def assert_grouped(
         self,
@@ -196,6 +172,20 @@ class CallAssertions:
             timeout=timeout,
             accepted=accepted,
         )
+
+
+def _view_fields(
+    name: str | None,
+    user_id: Any,
+    anonymous_id: Any,
+    category: str | None,
+    properties: Mapping[str, Any] | None,
+    context: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The fields a page or a screen call is matched on (they carry the same ones)."""
+    return _fields(
+        name=name, userId=user_id, anonymousId=anonymous_id, category=category, properties=properties, context=context
+    )
 
 
 def _fields(**given: Any) -> dict[str, Any]:
