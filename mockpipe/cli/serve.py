@@ -96,6 +96,13 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="close an idle keep-alive connection after S seconds (default %(default)s)",
     )
+    parser.add_argument(
+        "--no-idle-processing",
+        dest="process_when_idle",
+        action="store_false",
+        help="leave the calls answered ahead of processing (permissive ones) unprocessed until something reads "
+        "them, instead of processing them once the server is quiet (benchmarks: no work between two runs)",
+    )
     add_plan_options(parser)
 
 
@@ -163,6 +170,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         allow_hosts=frozenset(args.allow_host),
         body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
+        process_when_idle=args.process_when_idle,
     )
 
 

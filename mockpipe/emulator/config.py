@@ -38,6 +38,10 @@ class ServerConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     # An idle keep-alive connection is closed after this many seconds.
     keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT
+    # Process the requests answered ahead of processing (permissive ones) once the server is quiet; False:
+    # only when something reads the journal (`--no-idle-processing`: the benchmark, so that mockpipe does
+    # no work while a peer is measured).
+    process_when_idle: bool = True
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:

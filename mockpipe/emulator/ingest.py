@@ -1,9 +1,15 @@
 """The tracking endpoints (`POST /v1/{identify,track,page,screen,group,alias,batch}` and the SDK
 short forms `/v1/{i,t,p,s,g,a,b}`), as a plain ASGI app: the hot path of the emulator.
 
-Every request ends in the journal, accepted or not, before its response is sent. Permissive by
-default, as production is: a call that breaks the spec is answered 200 and kept as invalid; with
-`X-Strict-Mode: 1` (or a strict server) it is answered 400, and a credential problem 401.
+Every request ends in the journal, accepted or not. Permissive by default, as production is: a call
+that breaks the spec is answered 200 and kept as invalid; with `X-Strict-Mode: 1` (or a strict server)
+it is answered 400, and a credential problem 401.
+
+A permissive answer does not depend on the request, so it is sent at once: the request is left to the
+journal's backlog as it arrived, and processed (split, validated, enriched, indexed) before anyone
+reads the journal (`mockpipe.journal.backlog`). A strict request, a request a fault rule may take, and
+every request while a durable listener (a store, a recording) is subscribed are processed before
+their answer, which depends on it.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
-from time import monotonic
+from time import monotonic, time
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from mockpipe.emulator.cors import WILDCARD, allow_origin
+from mockpipe.emulator.draining import Drainer, caught_up
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
@@ -42,6 +49,7 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
+    from mockpipe.journal.backlog import PendingRequest
     from mockpipe.journal.journal import Journal
 
 log = logging.getLogger("mockpipe.emulator.ingest")
@@ -50,6 +58,13 @@ SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
 DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
 _JSON_HEADERS = [JSON_CONTENT_TYPE]
+_OK_HEADERS = [JSON_CONTENT_TYPE, (b"content-length", str(len(OK_BODY)).encode())]
+# What processing a request answered earlier needs of its headers (`Ingest._defer`), in this order.
+_KEPT_HEADERS = (b"authorization", b"content-encoding", b"user-agent", b"x-retry-count")
+_HEADER_SETS: dict[tuple[bytes | None, ...], tuple[bytes | None, ...]] = {}
+_HEADER_SETS_KEPT = 4096
+# A body this short holds at most SLICE_ITEMS calls (`{}` and a comma each); a longer one has its `{` counted.
+_ONE_SLICE_BYTES = 3 * SLICE_ITEMS
 _TRUE = (b"1", b"true", b"yes")
 _CALL_ID = reader(Call, "id")  # of a Call, at C speed
 # Records built from values in the order of these field names (index_fields gives the five ids and
@@ -76,6 +91,11 @@ class Ingest(Refusals):
         self.plans = plans if plans is not None else PlanRegistry()  # the emulator's: see `Emulator.plans`
         self.deadlines = BodyDeadlines(config.body_timeout)
         self.in_flight = InFlight()
+        journal.backlog.processor = self.process_pending
+        self.plans.catch_up = journal.backlog.catch_up
+        self.drainer = Drainer(journal.backlog, when_idle=config.process_when_idle, bound=journal.max_calls)
+        # A server answering every request 200 whatever it holds may leave them to the backlog.
+        self._permissive = not (config.strict or config.reject_malformed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -117,6 +137,19 @@ class Ingest(Refusals):
             if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
                 await self._answer_incomplete(scope, send, headers, incomplete, extra_headers)
                 return
+            if (
+                self._permissive
+                and not self.faults.active
+                and scope["path"] in TRACKING_PATHS
+                and headers.get(b"x-strict-mode", b"").strip().lower() not in _TRUE
+                and not self.journal.durable
+                and (len(body) <= _ONE_SLICE_BYTES or body.count(b"{") <= SLICE_ITEMS)
+            ):  # answered 200 `{}` whatever it holds: processed when anyone reads (at most one slice of calls:
+                # a longer batch is taken before its answer, a slice at a time, the loop serving others between)
+                self._defer(scope["path"], headers, body, overflow)
+                await send({"type": "http.response.start", "status": 200, "headers": [*_OK_HEADERS, *extra_headers]})
+                await send({"type": "http.response.body", "body": OK_BODY})
+                return
         try:
             try:
                 status, answer = self.handle(scope["method"], scope["path"], headers, body, overflow, pausable=True)
@@ -140,21 +173,56 @@ class Ingest(Refusals):
         )
         await send({"type": "http.response.body", "body": answer})
 
+    def _defer(self, path: str, headers: dict[bytes, bytes], body: bytes, overflow: bool) -> None:
+        """Leave an answered request to the backlog, with what its processing needs (nothing else: the
+        backlog's memory is the requests' bodies)."""
+        get = headers.get
+        kept = (get(b"authorization"), get(b"content-encoding"), get(b"user-agent"), get(b"x-retry-count"))
+        shared = _HEADER_SETS.get(kept)  # a client sends the same ones every time: kept once
+        if shared is None:
+            if len(_HEADER_SETS) >= _HEADER_SETS_KEPT:
+                _HEADER_SETS.clear()
+            shared = _HEADER_SETS[kept] = kept
+        backlog = self.journal.backlog
+        backlog.queue.append((path, shared, body, overflow, time()))
+        backlog.received += 1
+        if self.journal.has_waiters:
+            self.journal.wake_waiters()
+        self.drainer.poke()
+
+    def process_pending(self, pending: PendingRequest) -> None:
+        """Process a request answered earlier (the backlog's processor), as if it had just arrived."""
+        path, kept, body, overflow, arrived = pending
+        headers = {name: value for name, value in zip(_KEPT_HEADERS, kept, strict=True) if value is not None}
+        try:
+            self.handle("POST", path, headers, body, overflow, arrived=arrived)
+        except JournalWriteError as exc:  # a durable listener subscribed since: the client had its answer
+            log.error("%s", exc)
+
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
         encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")
         return self.config.max_batch_bytes + (COMPRESSED_SLACK if encoded else 0)
 
     def handle(
-        self, method: str, path: str, headers: dict[bytes, bytes], raw: bytes, overflow: bool, *, pausable: bool = False
+        self,
+        method: str,
+        path: str,
+        headers: dict[bytes, bytes],
+        raw: bytes,
+        overflow: bool,
+        *,
+        pausable: bool = False,
+        arrived: float | None = None,
     ) -> tuple[int, bytes]:
         """Answer one request: (status, JSON body). Records it, and its calls, in the journal.
 
         With `pausable`, a batch of more than `SLICE_ITEMS` calls raises `LongBatch` after its first slice,
         to be finished a slice at a time. Ids are taken as the request is journaled, so the journal keeps
-        the order of its ids whatever is journaled meanwhile."""
+        the order of its ids whatever is journaled meanwhile. `arrived` (a POSIX time) is given for a
+        request answered earlier and processed now (no fault rule takes it: it was answered)."""
         config = self.config
         strict = config.strict or headers.get(b"x-strict-mode", b"").strip().lower() in _TRUE
-        received = datetime.now(UTC)
+        received = datetime.now(UTC) if arrived is None else datetime.fromtimestamp(arrived, UTC)
         # Method and path are new strings per request: shared ones keep the journal small.
         meta = _RequestMeta(
             0,  # its id is taken as it is journaled
@@ -206,7 +274,7 @@ class Ingest(Refusals):
             return self._reject(meta, strict, "auth.unknown_key", kept, key=meta.write_key)
 
         try:
-            if self.faults.active:  # one attribute test: free while no fault is configured
+            if self.faults.active and arrived is None:  # one attribute test: free while no fault is configured
                 self._inject(meta, strict, path_type, body, received, kept)
             return self._accept(meta, strict, path_type, body, received, pausable, kept)
         except RejectedError as exc:  # a call that cannot be stored: nothing of the request was kept
@@ -326,6 +394,9 @@ class TrackingFastLane:
             if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
                 await self.ingest.respond(scope, receive, send, open_cors_headers(scope))
                 return
+            backlog = self.ingest.journal.backlog
+            if not backlog.caught_up:  # whatever else is asked reads the journal: processed first, in slices
+                await caught_up(backlog)
         app: ASGIApp = super().__call__  # type: ignore[misc]  # Starlette's, next in the app's MRO
         await app(scope, receive, send)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.errors import JournalWriteError
+from mockpipe.journal.backlog import Backlog
 from mockpipe.journal.counting import MatchCounts
 from mockpipe.journal.packed import (
     CALL_WRITE_KEY,
@@ -87,11 +88,12 @@ class Journal(JournalReads):
     def __init__(self, *, max_calls: int | None = None) -> None:
         self.max_calls = max_calls
         self._lock = threading.Lock()
+        self.backlog = Backlog()  # requests answered, not processed yet: every read processes them first
         self._calls = CallTable()
         self._requests = RequestTable()
         self._partitions: dict[str, Partition] = {}
         self._attempts: dict[int, int] = {}  # call id -> copies received, for calls that were resent
-        self._waiters = Waiters(self._lock)
+        self._waiters = Waiters(self._lock, self.backlog)
         self._clears = 0  # bumped by clear(): pending waits start over
         self._counts = MatchCounts()  # the totals of queries, kept for the next page
         self._listeners: list[Listener] = []
@@ -115,7 +117,20 @@ class Journal(JournalReads):
         return partition
 
     def next_request_id(self) -> int:
+        """The id of the request about to be recorded. The requests answered before it are processed
+        first (`backlog`): ids, and the journal's order, follow the order requests arrived in."""
+        self.backlog.catch_up()
         return next(self._request_ids)
+
+    @property
+    def has_waiters(self) -> bool:
+        """Whether some wait is in progress (read per request: a plain attribute behind it)."""
+        return self._waiters.waiting > 0
+
+    def wake_waiters(self) -> None:
+        """Let every wait look again: a request was answered (and left to the backlog)."""
+        with self._lock:
+            self._waiters.wake()
 
     def next_call_id(self) -> int:
         return next(self._call_ids)
@@ -199,6 +214,7 @@ class Journal(JournalReads):
     def count_failed_attempt(self, write_key: str, message_ids: Iterable[str]) -> None:
         """Count an attempt an injected fault answered (the request itself is recorded as usual) into
         `attempts()` of the call with each messageId: the one already kept, or the copy that comes next."""
+        self.backlog.catch_up()
         with self._lock:
             partition = self._partition(write_key)
             failed = partition.failed_attempts
@@ -298,6 +314,7 @@ class Journal(JournalReads):
 
     def clear(self, write_key: str | None = None) -> int:
         """Forget every call and request, or those of one write key; returns how many calls went."""
+        self.backlog.catch_up()  # what was answered before is cleared with the rest, after its listeners saw it
         with self._lock:
             if write_key is None:
                 removed = len(self._calls)
@@ -335,8 +352,10 @@ class Journal(JournalReads):
         """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function.
 
         A `durable` listener keeps calls somewhere that must not miss one (a store, a recording): when
-        it fails, `record` raises `JournalWriteError`, and the client is told to retry instead of 200.
+        it fails, `record` raises `JournalWriteError`, and the client is told to retry instead of 200
+        (so no request is left to the backlog while a durable listener is subscribed).
         """
+        self.backlog.catch_up()  # the requests answered before it are not its to see
         self._listeners.append(listener)
         if durable:
             self._durable.append(listener)
@@ -370,6 +389,7 @@ class Journal(JournalReads):
         """Reload records kept elsewhere (a persistent store), oldest first and as they were stored
         (ids, `duplicate_of`), without notifying listeners. New ids continue after the highest one
         restored, or after `last_request_id` / `last_call_id` when higher (ids deleted since)."""
+        self.backlog.catch_up()
         with self._lock:
             last_call_id = max(last_call_id, next(self._call_ids) - 1)
             last_request_id = max(last_request_id, next(self._request_ids) - 1)
@@ -396,6 +416,11 @@ class Journal(JournalReads):
         """Attach a side value to a call (its forward status, ...): the inspection API shows it as `name`."""
         with self._lock:
             self._annotations.setdefault(call_id, {})[name] = value
+
+    @property
+    def durable(self) -> bool:
+        """Whether a durable listener is subscribed: every request is then processed before its answer."""
+        return bool(self._durable)
 
     def annotations(self, call_id: int) -> dict[str, Any]:
         """The side values attached to a call (a copy)."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Iterable, Iterator
 
+    from mockpipe.journal.backlog import Backlog
     from mockpipe.journal.counting import MatchCounts
     from mockpipe.journal.packed import CallTable, RequestTable
     from mockpipe.journal.partitions import Partition
@@ -50,9 +51,13 @@ def _plain(query: CallQuery) -> bool:
 
 
 class JournalReads:
-    """Queries and waits over a journal's state (see `Journal`)."""
+    """Queries and waits over a journal's state (see `Journal`).
+
+    Every read first brings the journal up to date (`backlog.catch_up`): a request that was answered
+    before it was processed is read as processed, so a test that got its 200 sees its calls."""
 
     _lock: threading.Lock
+    backlog: Backlog
     _calls: CallTable
     _requests: RequestTable
     _partitions: dict[str, Partition]
@@ -68,6 +73,7 @@ class JournalReads:
 
         Each call read back carries the parse of its JSON made to index it: its first `payload`
         (and so `to_dict()`) costs no second parse."""
+        self.backlog.catch_up()
         query = call_query(query, filters)
         with self._lock:
             return self._matching(self._oldest_first(query.write_key, query.after), query, query.limit)
@@ -80,6 +86,7 @@ class JournalReads:
 
     def latest_calls(self, count: int, query: CallQuery | None = None, /, **filters: Any) -> list[Call]:
         """The newest `count` calls matching `query` (or keyword filters), oldest first."""
+        self.backlog.catch_up()
         query = call_query(query, filters)
         with self._lock:
             return self._matching(self._newest_first(query.write_key), query, count)[::-1]
@@ -119,6 +126,7 @@ class JournalReads:
         return found
 
     def call(self, call_id: int) -> Call | None:
+        self.backlog.catch_up()
         with self._lock:
             index = self._calls.index_of(call_id)
             return None if index is None else self._calls.call(index)
@@ -126,9 +134,11 @@ class JournalReads:
     def attempts(self, call_id: int) -> int:
         """How many copies of this call arrived (1 unless the SDK resent its messageId), counting the
         attempts an injected fault answered."""
+        self.backlog.catch_up()
         return self._attempts.get(call_id, 1)
 
     def requests(self, query: RequestQuery | None = None) -> list[RequestRecord]:
+        self.backlog.catch_up()
         query = query or RequestQuery()
         wanted = _request_shape_filter(query)
         found: list[RequestRecord] = []
@@ -145,27 +155,32 @@ class JournalReads:
         return found
 
     def request(self, request_id: int) -> RequestRecord | None:
+        self.backlog.catch_up()
         with self._lock:
             index = self._requests.index_of(request_id)
             return None if index is None else self._requests.request(index)
 
     def source(self, write_key: str) -> SourceStatus:
         """The test-connection status of a write key (a copy, safe to keep)."""
+        self.backlog.catch_up()
         with self._lock:
             partition = self._partitions.get(write_key)
             return SourceStatus(write_key) if partition is None else partition.source_copy()
 
     def write_keys(self) -> list[str]:
+        self.backlog.catch_up()
         with self._lock:
             return list(self._partitions)
 
     def __len__(self) -> int:
+        self.backlog.catch_up()
         return len(self._calls)
 
     @property
     def ids_in_order(self) -> bool:
         """Whether call ids grow in the order calls were recorded (false once some were restored out
         of order): `after` then pages through the calls."""
+        self.backlog.catch_up()
         return self._calls.in_order
 
     def __iter__(self) -> Iterator[Call]:
@@ -307,6 +322,7 @@ class JournalReads:
         """How many calls match the filters of `query` (or keyword filters) in all, whatever its
         `after` and `limit`: the `total` of a page. Counted from the rows (a call is read only to
         confirm a text filter), and kept: counting again counts only the calls added since."""
+        self.backlog.catch_up()
         query = replace(call_query(query, filters), after=None, limit=None)
         with self._lock:
             table = self._calls
@@ -324,6 +340,7 @@ class JournalReads:
 
     def count_requests(self, query: RequestQuery | None = None) -> int:
         """How many requests match the filters of `query` in all, whatever its `after` and `limit`."""
+        self.backlog.catch_up()
         query = replace(query or RequestQuery(), after=None, limit=None)
         with self._lock:
             table = self._requests

@@ -15,11 +15,13 @@ from mockpipe.journal.queries import WaitResult
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mockpipe.journal.backlog import Backlog
     from mockpipe.journal.queries import CallQuery
     from mockpipe.journal.records import Call
 
 DEFAULT_WAIT_TIMEOUT = 5.0
 SLICE_PAUSE = 0.001  # seconds between the slices of a long journal a long-poll looks at
+CATCH_UP_SLICE = 0.02  # seconds of backlog a long-poll processes before letting its loop serve others
 
 
 class WaitProgress:
@@ -47,10 +49,14 @@ class WaitProgress:
 
 
 class Waiters:
-    """The waits in progress on one journal, woken by `wake` (called with the journal's lock held)."""
+    """The waits in progress on one journal, woken by `wake` (called with the journal's lock held).
 
-    def __init__(self, lock: threading.Lock) -> None:
+    A wait brings the journal's backlog up to date before each look (without the lock: processing
+    records), so what was answered before it looks is what it sees."""
+
+    def __init__(self, lock: threading.Lock, backlog: Backlog) -> None:
         self._lock = lock
+        self._backlog = backlog
         self._changed = threading.Condition(lock)
         self._async: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._sync = 0  # threads blocked in `wait`: only they need the condition notified
@@ -81,11 +87,21 @@ class Waiters:
     def wait(self, done: Callable[[], bool], timeout: float) -> None:
         """Block until `done()` (called with the lock held) is true or `timeout` seconds pass."""
         deadline = time.monotonic() + timeout
+        backlog = self._backlog
         with self._changed:
             self._sync += 1
             self.waiting += 1
             try:
-                while not done():
+                while True:
+                    if not backlog.caught_up:  # checked under the lock: a request added after it wakes us
+                        self._lock.release()
+                        try:
+                            backlog.catch_up()
+                        finally:
+                            self._lock.acquire()
+                        continue
+                    if done():
+                        return
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return
@@ -109,6 +125,9 @@ class Waiters:
         try:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
+                if not self._backlog.catch_up(CATCH_UP_SLICE):
+                    await asyncio.sleep(0)  # a long backlog, a slice at a time: the loop serves others between
+                    continue
                 with self._lock:
                     finished, caught_up = look()
                 if finished or self._released > released:

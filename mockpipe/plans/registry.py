@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,6 +80,13 @@ class PlanRegistry:
         self._lock = threading.Lock()
         self._coverage: dict[str, tuple[PlanInForce, Coverage]] = {}  # write key -> (plan it was counted on, counts)
         self._stamps: dict[str | None, tuple[tuple[str, int, int], ...]] = {}  # scope -> the files' (path, mtime, size)
+        # Processes the requests answered but not processed yet (the journal's backlog), before a plan changes
+        # or coverage is read: they are checked against the plan in force when they arrived, and counted.
+        self.catch_up: Callable[[], object] | None = None
+
+    def _caught_up(self) -> None:
+        if self.catch_up is not None:
+            self.catch_up()
 
     # -- reading (the hot path) ------------------------------------------------------------------
 
@@ -125,6 +132,7 @@ class PlanRegistry:
         from mockpipe.plans.check import PlanChecker
 
         entry = PlanInForce(plan, PlanChecker(plan), origin, None if path is None else str(path), format)
+        self._caught_up()
         with self._lock:
             self._swap(write_key, entry)
             if path is None:
@@ -142,6 +150,7 @@ class PlanRegistry:
         stamps = _stamps(location)
         plan = load_plan(location, format=format)
         entry = PlanInForce(plan, PlanChecker(plan), "folder" if location.is_dir() else "file", str(location), format)
+        self._caught_up()
         with self._lock:
             self._swap(write_key, entry)
             self._stamps[write_key] = stamps
@@ -149,6 +158,7 @@ class PlanRegistry:
 
     def drop(self, write_key: str | None = None) -> bool:
         """Take the plan of this scope out of force; False when there was none."""
+        self._caught_up()
         with self._lock:
             if self.own(write_key) is None:
                 return False
@@ -194,6 +204,7 @@ class PlanRegistry:
     def coverage(self, write_key: str | None = None) -> Coverage | None:
         """What arrived against a plan: a key's calls against its plan, or (None) every call that the
         default plan checked; None when no plan is in force there."""
+        self._caught_up()
         entry = self.entry_for(write_key) if write_key is not None else self._snapshot.default
         if entry is None:
             return None
@@ -209,6 +220,7 @@ class PlanRegistry:
 
     def clear_coverage(self, write_key: str | None = None) -> None:
         """Forget what arrived (of one key, or of every key)."""
+        self._caught_up()
         with self._lock:
             if write_key is None:
                 self._coverage.clear()
@@ -253,6 +265,7 @@ class PlanRegistry:
                 log.error("%s", told[-1])
                 continue
             fresh = PlanInForce(plan, PlanChecker(plan), entry.origin, entry.path, entry.format)
+            self._caught_up()
             with self._lock:
                 if self.own(scope) is not entry:
                     continue  # replaced meanwhile (a PUT): that one wins

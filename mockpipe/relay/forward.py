@@ -101,6 +101,7 @@ class Forwarder:
             self._queue.extend(pending)
             self.queued += len(pending)
         journal.subscribe(self._enqueue)
+        journal.backlog.followers += 1  # calls answered ahead of processing are processed at once, to go on
         self._thread = threading.Thread(target=self._run, name="mockpipe-forward", daemon=True)
         self._thread.start()
 
@@ -111,11 +112,15 @@ class Forwarder:
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every call queued so far is delivered or failed; False if `timeout` passed first."""
+        if self._journal is not None:
+            self._journal.backlog.catch_up()  # the calls answered so far are queued first
         with self._changed:
             return self._changed.wait_for(lambda: not self._queue and not self._in_flight, timeout)
 
     def close(self, timeout: float = 5.0) -> int:
         """Deliver what is queued for up to `timeout` seconds, then stop; returns how many calls were left."""
+        if self._journal is not None:
+            self._journal.backlog.catch_up()
         with self._changed:
             self._closing = True
             self._changed.notify_all()

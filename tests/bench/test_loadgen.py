@@ -28,7 +28,8 @@ def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
             loadgen.run_builtin(SCENARIOS["batch"], "127.0.0.1", server.port, connections=2, duration=1.0, warmup=0.2)
             for _ in range(2)
         ]
-        source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{scenarios.WRITE_KEY}").json()
+        # The first read processes every event the runs left unprocessed: seconds, for a million of them.
+        source = httpx.get(f"http://127.0.0.1:{server.port}/mockpipe/sources/{scenarios.WRITE_KEY}", timeout=120).json()
     assert all(run.requests > 0 and run.errors == 0 for run in runs)
     assert source["calls"] >= sum(run.requests for run in runs) * SCENARIOS["batch"].events
     assert (source["duplicates"], source["invalid"]) == (0, 0)

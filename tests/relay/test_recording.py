@@ -100,7 +100,7 @@ def test_recorder_keeps_violations_and_appends(tmp_path: Path, target: MockPipeS
     path = tmp_path / "calls.jsonl"
     path.write_bytes(b'{"earlier": "line"}\n')
     recorder = Recorder(path)
-    target.journal.subscribe(recorder.write)
+    target.journal.subscribe(recorder.write, durable=True)  # as the emulator does: written before the answer
     _post(target.url, "/v1/track", {"userId": 42, "event": "Numbered"})
     recorder.close()
     lines = path.read_bytes().splitlines()

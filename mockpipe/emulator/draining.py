@@ -1,0 +1,74 @@
+"""The drainer: processes the journal's backlog on the event loop when nobody has asked yet.
+
+Reads process the backlog themselves (`mockpipe.journal.backlog`); the drainer keeps it short in
+between, so that a read seldom has much to do: once the server has been quiet for `QUIET` seconds
+(no request answered meanwhile), or at once while somebody follows calls as they come (the UI's
+live view, a forwarder: `Backlog.followers`). It works `SLICE` seconds at a time, letting the loop
+answer requests between two slices, and gives way to traffic: a request answered meanwhile puts it
+back to waiting for quiet.
+
+A journal bounded to `max_calls` keeps its backlog bounded too: past `max_calls` waiting requests,
+each new one processes a slice before it is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mockpipe.journal.backlog import Backlog
+
+QUIET = 0.05  # seconds without a request before the backlog is processed
+SLICE = 0.005  # seconds of processing between two turns of the event loop
+
+
+class Drainer:
+    """Keeps one journal's backlog short (see the module)."""
+
+    def __init__(self, backlog: Backlog, *, when_idle: bool = True, bound: int | None = None) -> None:
+        self.backlog = backlog
+        self.when_idle = when_idle  # False: only reads process (the benchmark: no work during others' turns)
+        self.bound = bound
+        self._armed = False  # a turn of the drainer is scheduled
+
+    def poke(self) -> None:
+        """A request was left to the backlog (on the event loop)."""
+        backlog = self.backlog
+        if self.bound is not None and len(backlog.queue) > self.bound:
+            backlog.catch_up(SLICE)
+        if self._armed or not (self.when_idle or backlog.followers):
+            return
+        self._armed = True
+        loop = asyncio.get_running_loop()
+        if backlog.followers:
+            loop.call_soon(self._turn, -1)
+        else:
+            loop.call_later(QUIET, self._turn, backlog.received)
+
+    def _turn(self, received: int) -> None:
+        """Process a slice if nothing arrived since `received` was read (-1: whatever arrived)."""
+        self._armed = False
+        backlog = self.backlog
+        if backlog.caught_up:
+            return
+        if received >= 0 and backlog.received != received and not backlog.followers:  # still busy
+            self._arm_later()
+            return
+        if backlog.catch_up(SLICE):
+            return
+        self._armed = True
+        asyncio.get_running_loop().call_soon(self._turn, -1 if backlog.followers else backlog.received)
+
+    def _arm_later(self) -> None:
+        self._armed = True
+        asyncio.get_running_loop().call_later(QUIET, self._turn, self.backlog.received)
+
+
+async def caught_up(backlog: Backlog) -> None:
+    """Process the whole backlog from the event loop, a slice at a time, answering requests between two."""
+    while not backlog.catch_up(READ_SLICE):
+        await asyncio.sleep(0)
+
+
+READ_SLICE = 0.02  # seconds of processing per turn of the loop for a reader that waits for the whole backlog
