@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "its own process, and pytest-httpserver and WireMock where installed, under the same load (wrk if "
         "on PATH, else a built-in generator), with fresh messageIds and with resends (the same body every "
         "time), single calls and batches; print rates, latencies and memory with ratios, then the in-process "
-        "figures, each against its target.",
+        "figures and the first reads after a burst of calls, each against its target.",
     )
     parser.add_argument(
         "--duration",
