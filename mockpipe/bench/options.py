@@ -38,6 +38,9 @@ class BenchOptions:
     startup_runs: int = 10  # runs of `mockpipe validate` (and of `python -c pass`) for its start-up time
     plan_seconds: float = 4.0  # ingestion with and without a tracking plan, in all
     plan_rounds: int = 4  # turns the two take
+    # The read after a burst (`mockpipe.bench.burst`): events sent before the first read; 0 leaves it out.
+    burst_events: int = 100_000
+    burst_connections: int = 4
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchOptions:
@@ -58,6 +61,7 @@ class BenchOptions:
             "startup_runs": 3,
             "plan_seconds": 0.4,
             "plan_rounds": 2,
+            "burst_events": 10_000,
         }
         return cls(**(settings | overrides))
 

@@ -10,6 +10,7 @@ from mockpipe.bench.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
     from mockpipe.bench import microbench
+    from mockpipe.bench.burst import BurstRead, BurstReads
     from mockpipe.bench.fixture import FixtureOverhead
     from mockpipe.bench.http_runs import HttpRun
     from mockpipe.bench.journal_rates import JournalRates
@@ -22,6 +23,7 @@ STARTUP_TARGET_S = 0.2  # `mockpipe validate` start-up, issue 12: under half of 
 SINGLE_VS_BARE = 0.85  # mockpipe req/s over the bare app's
 SPREAD = 3.0  # p99 over p50
 BATCH_VS_NAIVE = 3.0  # mockpipe events/s over the naive recorder's
+READ_AFTER_BURST_S = 1.0  # the first read of calls (and of people) after 100,000 unprocessed events
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class BenchReport:
     fixture: FixtureOverhead | None = None
     startup: microbench.StartupTime | None = None
     plan: PlanRates | None = None
+    burst: BurstReads | None = None
     seconds: float = 0.0
 
     def run_of(self, scenario: str, target: str) -> HttpRun | None:
@@ -209,6 +212,8 @@ class BenchReport:
                         ratio >= PLAN_RATIO_TARGET,
                     )
                 )
+        if self.burst is not None:
+            out += [_burst_check(self.burst.calls), _burst_check(self.burst.people)]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -248,7 +253,29 @@ class BenchReport:
             parts["fixture"]["per_test_ms"] = self.fixture.per_test_ms
         if self.startup is not None:
             parts["startup"]["own_s"] = self.startup.own_s
+        parts["burst"] = None
+        if self.burst is not None:
+            parts["burst"] = {
+                name: asdict(read) | {"events_per_s": read.events_per_s, "complete": read.complete}
+                for name, read in (("calls", self.burst.calls), ("people", self.burst.people))
+            }
         if self.plan is not None:
             parts["plan"] |= {"single_ratio": self.plan.single_ratio, "batch_ratio": self.plan.batch_ratio}
         parts["checks"] = [asdict(check) | {"status": check.status} for check in self.checks()]
         return parts
+
+
+def _burst_check(read: BurstRead) -> Check:
+    """The first read after a burst against its target; an answer short of what was sent misses it."""
+    measured = f"{read.read_s:.3f} s"
+    if not read.complete:
+        measured += (
+            f", but {read.count} {read.read} of {read.total:,} "
+            f"(expected {read.expected_count} of {read.expected_total:,})"
+        )
+    return Check(
+        f"first GET {read.path} after a burst of {read.events:,} events",
+        measured,
+        f"< {READ_AFTER_BURST_S:g} s",
+        read.complete and read.read_s < READ_AFTER_BURST_S,
+    )

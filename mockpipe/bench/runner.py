@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from mockpipe.bench import fixture, microbench, plan_rates
+from mockpipe.bench import burst, fixture, microbench, plan_rates
 from mockpipe.bench.http_runs import run_scenario
 from mockpipe.bench.journal_rates import journal_rates
 from mockpipe.bench.peers import PEERS, unavailable
@@ -51,6 +51,12 @@ def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None)
         for peer, reason in done.skipped.items():
             say(f"{PEERS[peer]} left out of {name}: {reason}")
             report.skipped.setdefault(peer, f"{name}: {reason}")
+    if options.burst_events > 0:
+        say(
+            f"the first read of calls, then of people, each in a fresh server after {options.burst_events:,} "
+            "events sent in 100-event batches"
+        )
+        report.burst = burst.burst_reads(options.burst_events, connections=options.burst_connections)
     say(f"MockPipeServer start and stop, median of {options.start_stop_samples}")
     report.start_stop = microbench.start_stop(options.start_stop_samples)
     say(f"wait_for after a call, {options.wait_samples} samples")
@@ -229,6 +235,16 @@ def format_report(report: BenchReport) -> str:
             [
                 "wait_for return after the client's 200 (p50 / p99; < 0: before it)",
                 f"{report.wait.after_200_p50_ms:.2f} / {report.wait.after_200_p99_ms:.2f} ms",
+                "",
+                "",
+            ]
+        )
+    if report.burst is not None:
+        calls, people = report.burst.calls, report.burst.people
+        figures.append(
+            [
+                f"burst before the first reads: {calls.events:,} events in {calls.requests:,} batches, events/s",
+                f"{calls.events_per_s:,.0f} / {people.events_per_s:,.0f} (calls / people)",
                 "",
                 "",
             ]

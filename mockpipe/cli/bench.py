@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "its own process, and pytest-httpserver and WireMock where installed, under the same load (wrk if "
         "on PATH, else a built-in generator), with fresh messageIds and with resends (the same body every "
         "time), single calls and batches; print rates, latencies and memory with ratios, then the in-process "
-        "figures, each against its target.",
+        "figures and the first reads after a burst of calls, each against its target.",
     )
     parser.add_argument(
         "--duration",
@@ -70,6 +70,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-peers", action="store_true", help="leave the peers out")
     parser.add_argument(
+        "--burst-events",
+        type=int,
+        default=None,
+        metavar="N",
+        help="events sent in 100-event batches before the first read of calls and of people is timed "
+        "(default 100,000; 10,000 with --quick)",
+    )
+    parser.add_argument("--no-burst", action="store_true", help="leave out the read after a burst")
+    parser.add_argument(
         "--quick", action="store_true", help="a few seconds in all, for CI smoke runs: the figures are rough"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -82,7 +91,7 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
     from mockpipe.bench.scenarios import SCENARIOS
 
     overrides: dict[str, Any] = {}
-    for name in ("duration", "rounds", "connections", "driver", "client_processes"):
+    for name in ("duration", "rounds", "connections", "driver", "client_processes", "burst_events"):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
@@ -98,6 +107,10 @@ def options_from_args(args: argparse.Namespace) -> BenchOptions:
         overrides["peers"] = tuple(dict.fromkeys(args.peer))
     if args.no_peers:
         overrides["peers"] = ()
+    if overrides.get("burst_events", 1) <= 0:
+        raise BenchError("--burst-events must be positive (--no-burst leaves the burst out)")
+    if args.no_burst:
+        overrides["burst_events"] = 0
     if overrides.get("duration", 1) <= 0 or overrides.get("connections", 1) <= 0 or overrides.get("rounds", 1) <= 0:
         raise BenchError("--duration, --rounds and --connections must be positive")
     return BenchOptions.quick(**overrides) if args.quick else BenchOptions(**overrides)

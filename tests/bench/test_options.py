@@ -36,3 +36,14 @@ def test_rounds_option() -> None:
     assert BenchOptions().rounds == 5 and BenchOptions.quick().rounds == 1
     with pytest.raises(BenchError, match="--rounds"):
         options_from_args(build_parser().parse_args(["bench", "--rounds", "0"]))
+
+
+def test_the_burst_is_in_every_run_unless_left_out() -> None:
+    def options(*argv: str) -> BenchOptions:
+        return options_from_args(build_parser().parse_args(["bench", *argv]))
+
+    assert (options().burst_events, options("--quick").burst_events) == (100_000, 10_000)
+    assert options("--burst-events", "5000").burst_events == 5000
+    assert options("--no-burst").burst_events == options("--quick", "--no-burst").burst_events == 0
+    with pytest.raises(BenchError, match="--no-burst"):
+        options("--burst-events", "0")

@@ -35,6 +35,8 @@ FIGURES = (
     "validator alone (check_call), valid calls/s",
     "ingest with a 50-event plan ÷ without (single calls)",
     "ingest with a 50-event plan ÷ without (batches)",
+    "first GET /mockpipe/calls?limit=100 after a burst of 10,000 events",
+    "first GET /mockpipe/people?limit=100 after a burst of 10,000 events",
 )
 
 
@@ -110,6 +112,12 @@ def check_in_process_figures_are_present_and_sane(quick: dict[str, Any]) -> None
     assert all(plan[name] > 0 for name in ("single_per_s", "single_with_plan_per_s", "batch_events_per_s"))
     assert plan["single_ratio"] == pytest.approx(plan["single_with_plan_per_s"] / plan["single_per_s"])
     assert plan["batch_ratio"] == pytest.approx(plan["batch_events_with_plan_per_s"] / plan["batch_events_per_s"])
+    # The reads after a burst (10,000 events under --quick) saw every call sent, and the people they name.
+    burst = quick["burst"]
+    assert (burst["calls"]["total"], burst["calls"]["count"], burst["calls"]["requests"]) == (10_000, 100, 100)
+    assert (burst["people"]["total"], burst["people"]["count"]) == (100, 100)
+    assert burst["calls"]["complete"] and burst["people"]["complete"]
+    assert all(burst[name]["read_s"] > 0 and burst[name]["events_per_s"] > 0 for name in ("calls", "people"))
 
 
 def check_every_target_is_reported_with_a_status(quick: dict[str, Any]) -> None:
