@@ -270,11 +270,15 @@ class CallTable(PackedRows):
             self.in_order = False
         self._last_id = ids[-1]
         shapes = list(map(_SHAPE_OF, calls))
-        shape_numbers = list(map(self._shape_numbers.get, shapes))
-        if None in shape_numbers:  # a shape not seen before
-            for at, number in enumerate(shape_numbers):
-                if number is None:
-                    shape_numbers[at] = self._shape_number(shapes[at], ids[at])
+        found = list(map(self._shape_numbers.get, shapes))
+        shape_numbers: list[int] = (
+            found  # type: ignore[assignment]  # no None in it
+            if None not in found
+            else [
+                self._shape_number(shape, call_id) if number is None else number
+                for shape, call_id, number in zip(shapes, ids, found, strict=True)
+            ]
+        )
         texts = list(map(_RECEIVED_AT, calls))
         # The calls of a request share one time text.
         received = [time_ms(texts[0])] * count if texts.count(texts[0]) == count else list(map(time_ms, texts))
