@@ -517,7 +517,7 @@ def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:
         payload["type"] = item.type
         payload["receivedAt"] = received_text
     else:
-        enrich(item.type, payload, received, received_text)
+        enrich(item.type, payload, received, received_text, item.index)
     return _json(payload)
 
 

@@ -25,6 +25,25 @@ def test_received_at_type_and_message_id() -> None:
     assert enriched({"messageId": "m-1"})["messageId"] == "m-1"
 
 
+def test_a_generated_message_id_is_derived_from_the_call_its_arrival_and_position() -> None:
+    # A request processed again (the backlog, a store rebuilding calls) gets the same messageIds.
+    def message_id(payload: dict[str, object], received: datetime = RECEIVED, position: int | None = None) -> str:
+        enrich("track", payload, received, format_time(received), position)
+        return str(payload["messageId"])
+
+    first = message_id({"userId": "u1", "event": "E"})
+    assert uuid.UUID(first).version == 4
+    assert message_id({"userId": "u1", "event": "E"}) == first
+    assert message_id({"event": "E", "userId": "u1"}) == first  # the order of keys aside
+    assert message_id({"userId": "u2", "event": "E"}) != first
+    assert message_id({"userId": "u1", "event": "E"}, position=0) != first
+    assert message_id({"userId": "u1", "event": "E"}, position=0) != message_id(
+        {"userId": "u1", "event": "E"}, position=1
+    )
+    later = RECEIVED.replace(microsecond=1)
+    assert message_id({"userId": "u1", "event": "E"}, later) != first
+
+
 def test_explicit_timestamp_is_kept() -> None:
     assert enriched({"timestamp": "2020-05-05T00:00:00Z"})["timestamp"] == "2020-05-05T00:00:00Z"
 
