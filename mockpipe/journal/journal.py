@@ -17,16 +17,15 @@ import itertools
 import logging
 import threading
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.backlog import Backlog
+from mockpipe.journal.columns import COLUMNS_FROM, append_columns, count_columns, index_fresh_batch
 from mockpipe.journal.counting import MatchCounts
 from mockpipe.journal.packed import (
     CALL_WRITE_KEY,
-    COLUMNS_FROM,
     KEY_MASK,
     REQUEST_WRITE_KEY,
     CallTable,
@@ -70,8 +69,6 @@ MAX_FAILED_ATTEMPTS = 10_000
 
 _NO_KEY = object()  # no write key seen yet (None is one: a call recorded by hand may have none)
 _WRITE_KEY = reader(Call, "write_key")  # of a Call, at C speed
-_CALL_ID, _MESSAGE_ID, _ACCEPTED = reader(Call, "id"), reader(Call, "message_id"), reader(Call, "accepted")
-_TYPE, _VALID, _DUPLICATE_OF = reader(Call, "type"), reader(Call, "valid"), reader(Call, "duplicate_of")
 # What `_add_run` reads of each call, by name, at C speed.
 _COUNTED = reader(Call, "type", "received_at", "valid", "accepted", "duplicate_of")
 
@@ -192,33 +189,16 @@ class Journal(JournalReads):
         return request, stored
 
     def _record_fresh_batch(self, calls: Sequence[Call]) -> bool:
-        """Store the calls of a batch when they are what a batch usually is: of one write key, each with a
-        messageId of its own never seen before, no fault attempts waiting for them; False (nothing done)
-        otherwise, for `record`'s call-by-call way. Done a column at a time (the lock is held)."""
+        """Store a batch's calls a column at a time when none is a resend (`columns.index_fresh_batch`);
+        False, with nothing done, otherwise (the lock is held)."""
         write_key = calls[0].write_key
-        if write_key is None or list(map(_WRITE_KEY, calls)).count(write_key) != len(calls):
+        if write_key is None:
             return False
         partition = self._partition(write_key)
-        message_ids = list(map(_MESSAGE_ID, calls))
-        if None in message_ids or partition.failed_attempts:
+        keys = index_fresh_batch(partition, calls)
+        if keys is None:
             return False
-        keys = [hash(message_id) & KEY_MASK or 1 for message_id in message_ids]
-        first_by_message = partition.first_by_message
-        if len(set(keys)) != len(keys) or any(map(first_by_message.__contains__, keys)):
-            return False  # a messageId twice, or seen before: resends are marked call by call
-        first_by_message.update(
-            zip(
-                keys,
-                [
-                    call_id << ID_SHIFT | (hash("\x00" + message_id) & CHECK_MASK) << 1 | accepted
-                    for call_id, message_id, accepted in zip(
-                        map(_CALL_ID, calls), message_ids, map(_ACCEPTED, calls), strict=True
-                    )
-                ],
-                strict=True,
-            )
-        )
-        first = self._calls.append(calls, keys)
+        first = append_columns(self._calls, calls, keys)
         self._add_run(partition, calls, range(first, first + len(calls)))
         self._keep_bound()
         return True
@@ -273,7 +253,7 @@ class Journal(JournalReads):
 
     def _append_calls(self, calls: list[Call], partition: Partition | None = None) -> None:
         """Store calls (the lock is held); `partition` is the one they all belong to, when the caller knows."""
-        first = self._calls.append(calls)
+        first = append_columns(self._calls, calls) if len(calls) >= COLUMNS_FROM else self._calls.append(calls)
         if partition is None and (len(calls) == 1 or len(set(map(_WRITE_KEY, calls))) == 1):
             partition = self._partitions[calls[0].write_key]
         if partition is not None:
@@ -292,7 +272,7 @@ class Journal(JournalReads):
         into its source. Here, not in Partition: this runs for every call received (one module fewer)."""
         partition.rows.extend(sequences)
         if len(calls) >= COLUMNS_FROM:
-            _count_columns(partition.source, calls)
+            count_columns(partition.source, calls)
             return
         by_type: dict[str, int] = {}
         duplicates = invalid = accepted_calls = 0
@@ -472,21 +452,3 @@ class Journal(JournalReads):
         """The side values attached to a call (a copy)."""
         with self._lock:
             return dict(self._annotations.get(call_id, ()))
-
-
-def _count_columns(source: SourceStatus, calls: Sequence[Call]) -> None:
-    """`Journal._add_run`'s counts of a batch's calls, a column at a time (C loops)."""
-    count = len(calls)
-    by_type = Counter(map(_TYPE, calls))
-    accepted = list(map(_ACCEPTED, calls))
-    source.calls += count
-    source.duplicates += count - list(map(_DUPLICATE_OF, calls)).count(None)
-    source.invalid += list(map(_VALID, calls)).count(False)
-    accepted_calls = accepted.count(True)
-    if accepted_calls:
-        source.accepted += accepted_calls
-        first, last = accepted.index(True), count - 1 - accepted[::-1].index(True)
-        source.first_received_at = source.first_received_at or calls[first].received_at
-        source.last_received_at = calls[last].received_at
-    for call_type, typed in by_type.items():
-        source.by_type[call_type] = source.by_type.get(call_type, 0) + typed

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate, chain, compress
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -37,15 +36,6 @@ _REQUEST_NAMES = (
     "violations", "call_ids", "size", "content_encoding", "user_agent", "retry_count", "body", "fault",
 )  # fmt: skip
 _PACKED_CALL, _READ_CALL = reader(Call, *_CALL_NAMES), builder(Call, *_CALL_NAMES)
-# The columns `CallTable.append` reads of a batch's calls, one field (or the shape's six) each.
-_ID, _REQUEST_ID, _RAW, _RECEIVED_AT, _VIOLATIONS, _DUPLICATE_OF = (
-    reader(Call, name) for name in ("id", "request_id", "raw", "received_at", "violations", "duplicate_of")
-)
-_MESSAGE_ID, _USER_ID, _ANONYMOUS_ID, _EVENT, _NAME = (
-    reader(Call, name) for name in ("message_id", "user_id", "anonymous_id", "event", "name")
-)
-_SHAPE_OF = reader(Call, "write_key", "type", "region", "path", "valid", "accepted")
-COLUMNS_FROM = 8  # calls of one request from which `append` goes a column at a time
 _PACKED_REQUEST, _READ_REQUEST = reader(RequestRecord, *_REQUEST_NAMES), builder(RequestRecord, *_REQUEST_NAMES)
 KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 bytes in a dict)
 
@@ -53,11 +43,6 @@ KEY_MASK = (1 << 60) - 1  # a key below 2**60 is a two-digit Python int (32 byte
 def text_key(text: str | None) -> int:
     """A key to find a text by: equal texts have equal keys (0 for None); readers confirm matches."""
     return 0 if text is None else (hash(text) & KEY_MASK) or 1
-
-
-def _keys(texts: Iterable[str | None]) -> list[int]:
-    """`text_key` of each text, in one list comprehension."""
-    return [0 if text is None else hash(text) & KEY_MASK or 1 for text in texts]
 
 
 # -- the tables ------------------------------------------------------------------------------------
@@ -191,11 +176,9 @@ class CallTable(PackedRows):
         self.violations: dict[int, tuple[Violation, ...]] = {}  # call id -> violations, when any
         self.duplicate_of: dict[int, int] = {}  # call id -> id of the first call with its messageId
 
-    def append(self, calls: Sequence[Call], message_keys: Sequence[int] | None = None) -> int:
-        """Add calls (of one request); returns the sequence number of the first. `message_keys`: their
-        messageIds' `text_key`s, when the caller has them already."""
-        if len(calls) >= COLUMNS_FROM:
-            return self._append_columns(calls, message_keys)
+    def append(self, calls: Sequence[Call]) -> int:
+        """Add calls (of one request), a row at a time; returns the sequence number of the first. (A
+        batch's calls go a column at a time: `mockpipe.journal.columns.append_columns`.)"""
         rows = self.rows
         first = self.base + len(rows) // self.WIDTH
         blob_number = self.blob_base + len(self.blobs)
@@ -255,64 +238,6 @@ class CallTable(PackedRows):
             start = end
         rows.fromlist(values)  # twice as fast as extend for a list
         self._last_id = last_id
-        return first
-
-    def _append_columns(self, calls: Sequence[Call], message_keys: Sequence[int] | None) -> int:
-        """`append` for the calls of a batch, a column at a time: each field is read, keyed and written
-        into the rows by C loops (`map`, list and array slices), a few Python steps per call in all."""
-        rows, width, count = self.rows, self.WIDTH, len(calls)
-        first = self.base + len(rows) // width
-        blob_number = self.blob_base + len(self.blobs)
-        raws = list(map(_RAW, calls))
-        self.blobs.append(b"".join(raws))
-        ids = list(map(_ID, calls))
-        if ids[0] <= self._last_id or sorted(set(ids)) != ids:
-            self.in_order = False
-        self._last_id = ids[-1]
-        shapes = list(map(_SHAPE_OF, calls))
-        found = list(map(self._shape_numbers.get, shapes))
-        shape_numbers: list[int] = (
-            found  # type: ignore[assignment]  # no None in it
-            if None not in found
-            else [
-                self._shape_number(shape, call_id) if number is None else number
-                for shape, call_id, number in zip(shapes, ids, found, strict=True)
-            ]
-        )
-        texts = list(map(_RECEIVED_AT, calls))
-        # The calls of a request share one time text.
-        received = [time_ms(texts[0])] * count if texts.count(texts[0]) == count else list(map(time_ms, texts))
-        if UNUSUAL_TIME in received:
-            self.unusual_times.update(
-                (call_id, text) for call_id, text, ms in zip(ids, texts, received, strict=True) if ms == UNUSUAL_TIME
-            )
-        if message_keys is None:
-            message_keys = [0 if text is None else hash(text) & KEY_MASK or 1 for text in map(_MESSAGE_ID, calls)]
-        ends = list(accumulate(map(len, raws)))
-        new = array("q", bytes(8 * width * count))
-        for offset, column in (
-            (self.ID, ids),
-            (self.REQUEST, list(map(_REQUEST_ID, calls))),
-            (self.SHAPE, shape_numbers),
-            (self.RECEIVED, received),
-            (self.MESSAGE, message_keys),
-            (self.USER, _keys(map(_USER_ID, calls))),
-            (self.ANONYMOUS, _keys(map(_ANONYMOUS_ID, calls))),
-            (self.EVENT, _keys(map(_EVENT, calls))),
-            (self.NAME, _keys(map(_NAME, calls))),
-            (self.BLOB, [blob_number] * count),
-            (self.SPAN, [start << 32 | end for start, end in zip(chain((0,), ends), ends, strict=False)]),
-        ):
-            new[offset::width] = array("q", column)
-        rows.extend(new)
-        violations = list(map(_VIOLATIONS, calls))
-        if violations.count(()) != count:
-            self.violations.update(compress(zip(ids, violations, strict=True), violations))
-        resent = list(map(_DUPLICATE_OF, calls))
-        if resent.count(None) != count:
-            self.duplicate_of.update(
-                (call_id, first_id) for call_id, first_id in zip(ids, resent, strict=True) if first_id is not None
-            )
         return first
 
     def call(self, index: int) -> Call:

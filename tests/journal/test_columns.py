@@ -12,7 +12,7 @@ import pytest
 
 from mockpipe.emulator.config import ServerConfig
 from mockpipe.emulator.ingest import Ingest
-from mockpipe.journal import journal as journal_module, packed
+from mockpipe.journal import journal as journal_module
 from mockpipe.journal.journal import Journal
 from mockpipe.journal.queries import CallQuery
 
@@ -50,7 +50,6 @@ def _batches() -> list[list[dict[str, Any]]]:
 
 def _filled(monkeypatch: pytest.MonkeyPatch, columns_from: int, max_calls: int | None) -> Journal:
     with monkeypatch.context() as patched:
-        patched.setattr(packed, "COLUMNS_FROM", columns_from)
         patched.setattr(journal_module, "COLUMNS_FROM", columns_from)
         journal = Journal(max_calls=max_calls)
         ingest = Ingest(ServerConfig(), journal)
