@@ -1,4 +1,5 @@
-"""The drainer: processes the journal's backlog on the event loop when nobody has asked yet.
+"""The drainer: leaves answered requests to the journal's backlog (`defer`), and processes the backlog
+on the event loop when nobody has asked yet.
 
 Reads process the backlog themselves (`mockpipe.journal.backlog`); the drainer keeps it short in
 between, so that a read seldom has much to do: once the server has been quiet for `QUIET` seconds
@@ -14,10 +15,17 @@ each new one processes a slice before it is answered.
 from __future__ import annotations
 
 import asyncio
+from time import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mockpipe.journal.backlog import Backlog
+    from mockpipe.journal.journal import Journal
+
+# What processing a request answered earlier needs of its headers, in this order (`Drainer.defer`).
+KEPT_HEADERS = (b"authorization", b"content-encoding", b"user-agent", b"x-retry-count")
+_HEADER_SETS: dict[tuple[bytes | None, ...], tuple[bytes | None, ...]] = {}
+_HEADER_SETS_KEPT = 4096
 
 QUIET = 0.05  # seconds without a request before the backlog is processed
 SLICE = 0.005  # seconds of processing between two turns of the event loop
@@ -26,11 +34,29 @@ SLICE = 0.005  # seconds of processing between two turns of the event loop
 class Drainer:
     """Keeps one journal's backlog short (see the module)."""
 
-    def __init__(self, backlog: Backlog, *, when_idle: bool = True, bound: int | None = None) -> None:
-        self.backlog = backlog
+    def __init__(self, journal: Journal, *, when_idle: bool = True, bound: int | None = None) -> None:
+        self.journal = journal
+        self.backlog = journal.backlog
         self.when_idle = when_idle  # False: only reads process (the benchmark: no work during others' turns)
         self.bound = bound
         self._armed = False  # a turn of the drainer is scheduled
+
+    def defer(self, path: str, headers: dict[bytes, bytes], body: bytes, overflow: bool) -> None:
+        """Leave an answered request to the backlog (on the event loop), with what its processing needs
+        and nothing else: the backlog's memory is the requests' bodies."""
+        get = headers.get
+        kept = (get(b"authorization"), get(b"content-encoding"), get(b"user-agent"), get(b"x-retry-count"))
+        shared = _HEADER_SETS.get(kept)  # a client sends the same ones every time: kept once
+        if shared is None:
+            if len(_HEADER_SETS) >= _HEADER_SETS_KEPT:
+                _HEADER_SETS.clear()
+            shared = _HEADER_SETS[kept] = kept
+        backlog = self.backlog
+        backlog.queue.append((path, shared, body, overflow, time()))
+        backlog.received += 1
+        if self.journal.has_waiters:
+            self.journal.wake_waiters()
+        self.poke()
 
     def poke(self) -> None:
         """A request was left to the backlog (on the event loop)."""

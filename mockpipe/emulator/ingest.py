@@ -14,22 +14,21 @@ their answer, which depends on it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
-from time import monotonic, time
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mockpipe.emulator.cors import WILDCARD, allow_origin
-from mockpipe.emulator.draining import Drainer, caught_up
+from mockpipe.emulator.body import BodyDeadlines, read_body
+from mockpipe.emulator.draining import KEPT_HEADERS, Drainer
 from mockpipe.emulator.error_body import tracking_error as _error_body
-from mockpipe.emulator.fault_delivery import RAW_SEND, InjectedFault, adding_headers
+from mockpipe.emulator.fault_delivery import InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
 from mockpipe.emulator.in_flight import IN_FLIGHT_KEPT, InFlight
-from mockpipe.emulator.refusals import JSON_CONTENT_TYPE, OK_BODY, BodyDeadlines, Refusals, discard_body
+from mockpipe.emulator.refusals import JSON_CONTENT_TYPE, OK_BODY, Refusals
 from mockpipe.emulator.slices import SLICE_ITEMS, LongBatch
 from mockpipe.errors import JournalWriteError
 from mockpipe.journal.packed import index_fields
@@ -46,7 +45,7 @@ from mockpipe.types import CALL_TYPE_SET
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import Receive, Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.journal.backlog import PendingRequest
@@ -56,13 +55,8 @@ log = logging.getLogger("mockpipe.emulator.ingest")
 
 SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
-DISCARD_LIMIT = 64 * 1024 * 1024  # past this, an oversized body is not even drained: the connection drops
 _JSON_HEADERS = [JSON_CONTENT_TYPE]
 _OK_HEADERS = [JSON_CONTENT_TYPE, (b"content-length", str(len(OK_BODY)).encode())]
-# What processing a request answered earlier needs of its headers (`Ingest._defer`), in this order.
-_KEPT_HEADERS = (b"authorization", b"content-encoding", b"user-agent", b"x-retry-count")
-_HEADER_SETS: dict[tuple[bytes | None, ...], tuple[bytes | None, ...]] = {}
-_HEADER_SETS_KEPT = 4096
 # A body this short holds at most SLICE_ITEMS calls (`{}` and a comma each); a longer one has its `{` counted.
 _ONE_SLICE_BYTES = 3 * SLICE_ITEMS
 _TRUE = (b"1", b"true", b"yes")
@@ -93,7 +87,7 @@ class Ingest(Refusals):
         self.in_flight = InFlight()
         journal.backlog.processor = self.process_pending
         self.plans.catch_up = journal.backlog.catch_up
-        self.drainer = Drainer(journal.backlog, when_idle=config.process_when_idle, bound=journal.max_calls)
+        self.drainer = Drainer(journal, when_idle=config.process_when_idle, bound=journal.max_calls)
         # A server answering every request 200 whatever it holds may leave them to the backlog.
         self._permissive = not (config.strict or config.reject_malformed)
 
@@ -133,7 +127,7 @@ class Ingest(Refusals):
         body = b""
         overflow = False
         if scope["method"] == "POST":
-            body, overflow, incomplete = await _read_body(receive, self._raw_limit(headers), self.deadlines)
+            body, overflow, incomplete = await read_body(receive, self._raw_limit(headers), self.deadlines)
             if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
                 await self._answer_incomplete(scope, send, headers, incomplete, extra_headers)
                 return
@@ -146,7 +140,7 @@ class Ingest(Refusals):
                 and (len(body) <= _ONE_SLICE_BYTES or body.count(b"{") <= SLICE_ITEMS)
             ):  # answered 200 `{}` whatever it holds: processed when anyone reads (at most one slice of calls:
                 # a longer batch is taken before its answer, a slice at a time, the loop serving others between)
-                self._defer(scope["path"], headers, body, overflow)
+                self.drainer.defer(scope["path"], headers, body, overflow)
                 await send({"type": "http.response.start", "status": 200, "headers": [*_OK_HEADERS, *extra_headers]})
                 await send({"type": "http.response.body", "body": OK_BODY})
                 return
@@ -173,27 +167,10 @@ class Ingest(Refusals):
         )
         await send({"type": "http.response.body", "body": answer})
 
-    def _defer(self, path: str, headers: dict[bytes, bytes], body: bytes, overflow: bool) -> None:
-        """Leave an answered request to the backlog, with what its processing needs (nothing else: the
-        backlog's memory is the requests' bodies)."""
-        get = headers.get
-        kept = (get(b"authorization"), get(b"content-encoding"), get(b"user-agent"), get(b"x-retry-count"))
-        shared = _HEADER_SETS.get(kept)  # a client sends the same ones every time: kept once
-        if shared is None:
-            if len(_HEADER_SETS) >= _HEADER_SETS_KEPT:
-                _HEADER_SETS.clear()
-            shared = _HEADER_SETS[kept] = kept
-        backlog = self.journal.backlog
-        backlog.queue.append((path, shared, body, overflow, time()))
-        backlog.received += 1
-        if self.journal.has_waiters:
-            self.journal.wake_waiters()
-        self.drainer.poke()
-
     def process_pending(self, pending: PendingRequest) -> None:
         """Process a request answered earlier (the backlog's processor), as if it had just arrived."""
         path, kept, body, overflow, arrived = pending
-        headers = {name: value for name, value in zip(_KEPT_HEADERS, kept, strict=True) if value is not None}
+        headers = {name: value for name, value in zip(KEPT_HEADERS, kept, strict=True) if value is not None}
         try:
             self.handle("POST", path, headers, body, overflow, arrived=arrived)
         except JournalWriteError as exc:  # a durable listener subscribed since: the client had its answer
@@ -374,44 +351,6 @@ class Ingest(Refusals):
 TRACKING_PATHS = frozenset(f"/v1/{endpoint}" for endpoint in ENDPOINT_TYPES)
 
 
-class TrackingFastLane:
-    """The emulator app's entry (a mixin of `mockpipe.emulator.app.EmulatorApp`, before Starlette):
-    tracking POSTs go straight to `Ingest`, past the middleware stack and the router (about 35 µs a
-    request, a tenth of the whole), with their CORS headers; everything else goes on to Starlette.
-
-    It also keeps the server's own `send` in the scope (`extensions[RAW_SEND]`): every middleware wraps
-    `send`, and a `close` fault needs the server's, to reach the connection under it.
-    """
-
-    ingest: Ingest
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            extensions = scope.get("extensions")
-            if extensions is None:
-                extensions = scope["extensions"] = {}
-            extensions[RAW_SEND] = send
-            if scope["method"] == "POST" and scope["path"] in TRACKING_PATHS:
-                await self.ingest.respond(scope, receive, send, open_cors_headers(scope))
-                return
-            backlog = self.ingest.journal.backlog
-            if not backlog.caught_up:  # whatever else is asked reads the journal: processed first, in slices
-                await caught_up(backlog)
-        app: ASGIApp = super().__call__  # type: ignore[misc]  # Starlette's, next in the app's MRO
-        await app(scope, receive, send)
-
-
-# -- CORS of the open paths (tracking, settings): browser SDKs post from pages on any origin --------------
-
-
-def open_cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    """The CORS headers of the answer to a request to an open path: its origin echoed, or `*`."""
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            return allow_origin(value)
-    return WILDCARD
-
-
 class _RequestMeta:
     """What is known of a request while it is being read."""
 
@@ -459,42 +398,6 @@ class _RequestMeta:
             sys.intern(user_agent.decode("latin-1")) if user_agent else None,
             retry_count.decode("latin-1") if retry_count else None, body, self.fault,
         ))  # fmt: skip
-
-
-async def _read_body(receive: Receive, limit: int, deadlines: BodyDeadlines) -> tuple[bytes, bool, str | None]:
-    """(body, over the limit, why it is incomplete: None when whole). Keeps nothing past the limit: an
-    oversized body is never held. The whole body must arrive within the deadlines' timeout: a client
-    that trickles it (a byte a second) does not hold a connection, and its memory, for ever."""
-    chunks: list[bytes] = []
-    size = 0
-    # The deadline of this read, as one dict entry: the sweeper (started on a loop's first read) cancels it.
-    task = asyncio.current_task()
-    if task is not None:
-        loop = task.get_loop()
-        deadlines.reading[task] = loop.time() + deadlines.timeout
-        if deadlines.sweeper is None or deadlines.sweeper.done() or deadlines.sweeper.get_loop() is not loop:
-            deadlines.start_sweeper(loop)
-    try:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"", False, "the client closed the connection before the end of the body"
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                # Read the rest and drop it, so that the client gets to read the answer instead of a reset.
-                whole = await discard_body(receive, message, DISCARD_LIMIT - size)
-                return b"", True, None if whole else "the client closed the connection before the end of the body"
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-    except asyncio.CancelledError:
-        if not deadlines.timed_out(task):
-            raise  # cancelled for another reason: the server is stopping
-        return b"", False, f"timed out: the body did not arrive within {deadlines.timeout:g} s (--body-timeout)"
-    finally:
-        deadlines.reading.pop(task, None)  # type: ignore[arg-type]
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks), False, None
 
 
 def _enriched_json(item: Item, received: datetime, received_text: str) -> bytes:

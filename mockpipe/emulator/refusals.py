@@ -7,7 +7,6 @@ path of an ordinary call stays in ingest.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ JSON_CONTENT_TYPE = (b"content-type", b"application/json")
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from starlette.types import Message, Receive, Scope, Send
+    from starlette.types import Scope, Send
 
     from mockpipe.emulator.config import ServerConfig
     from mockpipe.emulator.faults import Faults
@@ -138,53 +137,3 @@ class Refusals:
         if self.config.reject_malformed and error.code.startswith("request."):
             return 400
         return 200  # production's permissive mode logs the problem and answers 200
-
-
-class BodyDeadlines:
-    """The deadlines of the request bodies being read, enforced by one sweeper task per event loop.
-
-    A timer per request (`asyncio.timeout`) would cost half the hot path; here a request costs a dict
-    entry (`reading`, task -> deadline, written by the tracking endpoint as it reads), and the sweeper,
-    waking a few times per timeout, cancels a read that has run out of time
-    (a deadline is met within a quarter of the timeout)."""
-
-    IDLE_ROUNDS = 40  # sweeps with nothing to watch before the sweeper ends (a new read starts it again)
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.reading: dict[asyncio.Task[Any], float] = {}
-        self._expired: set[asyncio.Task[Any]] = set()
-        self.sweeper: asyncio.Task[None] | None = None
-
-    def start_sweeper(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.sweeper = loop.create_task(self._sweep(loop))
-
-    def timed_out(self, task: asyncio.Task[Any] | None) -> bool:
-        """Whether the task was cancelled for running out of time; the cancellation is taken back."""
-        if task is None or task not in self._expired:
-            return False
-        self._expired.discard(task)
-        task.uncancel()
-        return True
-
-    async def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        idle = 0
-        while idle < self.IDLE_ROUNDS:
-            await asyncio.sleep(self.timeout / 4)
-            idle = 0 if self.reading else idle + 1
-            now = loop.time()
-            for task, deadline in list(self.reading.items()):
-                if deadline <= now and task.get_loop() is loop:
-                    del self.reading[task]
-                    self._expired.add(task)
-                    task.cancel()
-
-
-async def discard_body(receive: Receive, message: Message, budget: int) -> bool:
-    """Drain the request body without keeping it; False when the client went away."""
-    while message.get("more_body", False) and budget > 0:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return False
-        budget -= len(message.get("body", b""))
-    return True

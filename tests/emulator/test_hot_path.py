@@ -31,8 +31,15 @@ PROCESSING = {
     "mockpipe.journal.packed",
 }
 MOST_PROCESSING = 6
-# The answer: the endpoint, the journal (any wait to wake? any durable listener?), the drainer told.
-ANSWER = {"mockpipe.emulator.ingest", "mockpipe.journal.journal", "mockpipe.emulator.draining"}
+# The answer: the app's fast lane, the endpoint, reading the body, the journal (any wait to wake? any
+# durable listener?), the drainer (the request left to the backlog).
+ANSWER = {
+    "mockpipe.emulator.app",
+    "mockpipe.emulator.ingest",
+    "mockpipe.emulator.body",
+    "mockpipe.journal.journal",
+    "mockpipe.emulator.draining",
+}
 
 
 def _scope() -> dict[str, Any]:
