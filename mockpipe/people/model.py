@@ -32,7 +32,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from mockpipe.errors import MockpipeError
-from mockpipe.journal.journal import Call, CallQuery
+from mockpipe.journal.follow import accepted_after
 from mockpipe.people.apply import MAX_EVENTS, apply_call
 from mockpipe.people.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, cut_page
 from mockpipe.people.records import DEFAULT_OBJECT_TYPE_ID, GroupObject, Person
@@ -40,7 +40,8 @@ from mockpipe.people.records import DEFAULT_OBJECT_TYPE_ID, GroupObject, Person
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-    from mockpipe.journal.journal import Journal, RequestRecord
+    from mockpipe.journal.follow import RawCall
+    from mockpipe.journal.journal import Call, Journal, RequestRecord
     from mockpipe.people.state import ObjectState, PersonState, WriteKeyState
 
 # The names other modules import from here, besides the model: `mockpipe.people` exports them all.
@@ -88,7 +89,7 @@ class People:
         self._dropped: deque[Call] = deque()  # calls a bounded journal forgot before they were applied
         # Guards `_dropped` alone: the journal adds to it under its own lock, without this model's.
         self._dropped_lock = threading.Lock()
-        self._pending: deque[Call] = deque()  # given to `apply`, applied at the next read
+        self._pending: deque[RawCall] = deque()  # given to `apply`, applied at the next read
         self._detach: list[Callable[[], None]] = []
 
     @classmethod
@@ -125,13 +126,13 @@ class People:
     def apply(self, calls: Iterable[Call]) -> None:
         """Feed calls in the order they were received (accepted, first copies only count)."""
         with self._lock:
-            self._pending.extend(calls)
+            self._pending.extend(_raw_calls(calls))
 
     @contextlib.contextmanager
     def _caught_up(self) -> Iterator[None]:
         """Hold the lock, with every call received so far applied.
 
-        A read after a burst of calls may have tens of thousands to apply (about 20 µs each). They
+        A read after a burst of calls may have tens of thousands to apply (about 5 µs each). They
         are applied in slices, letting go of the lock between them: the listener, which takes the
         lock on the server's event loop, never waits for more than one slice.
         """
@@ -152,36 +153,35 @@ class People:
         finally:
             self._lock.release()
 
-    def _next_slice(self, limit: int) -> tuple[list[Call], bool]:
+    def _next_slice(self, limit: int) -> tuple[list[RawCall], bool]:
         """Up to about `limit` calls to apply next, in order, and whether more wait (the lock is held)."""
         if self._pending:
             return [self._pending.popleft() for _ in range(min(limit, len(self._pending)))], True
         if self._journal is None:
             return [], False
-        # Paged by id while ids grow along the journal; calls restored out of order are read at once.
-        page = limit if self._journal.ids_in_order else None
-        found = self._journal.calls(CallQuery(after=self._applied_up_to, accepted=True, limit=page))
+        # Paged by id while ids grow along the journal; calls restored out of order are read at once. Their
+        # JSON is parsed once, by `apply_call`: a `Journal.calls` would parse it too, to make each a `Call`.
+        found, more = accepted_after(self._journal, self._applied_up_to, limit)
         # Read after the journal: a call it forgot meanwhile is in `_dropped` by now.
         dropped = self._take_dropped()
         if dropped:
-            found = sorted({call.id: call for call in dropped + found}.values(), key=lambda call: call.id)
+            found = sorted({call[0]: call for call in dropped + found}.values(), key=lambda call: call[0])
         if found:
-            self._applied_up_to = max(self._applied_up_to, max(call.id for call in found))
-        return found, page is not None and len(found) >= page
+            self._applied_up_to = max(self._applied_up_to, max(call[0] for call in found))
+        return found, more
 
-    def _take_dropped(self) -> list[Call]:
+    def _take_dropped(self) -> list[RawCall]:
         """The calls the journal forgot that are still to apply (the lock is held)."""
         with self._dropped_lock:
             dropped = [call for call in self._dropped if call.id > self._applied_up_to]
             self._dropped.clear()
         if dropped:
             self._applied_up_to = max(self._applied_up_to, max(call.id for call in dropped))
-        return dropped
+        return _raw_calls(dropped)
 
-    def _apply_all(self, calls: Iterable[Call]) -> None:
+    def _apply_all(self, calls: Iterable[RawCall]) -> None:
         for call in calls:
-            if call.accepted and call.duplicate_of is None:
-                self._apply_safely(call)
+            self._apply_safely(call)
 
     def clear(self, write_key: str | None = None) -> None:
         """Forget everyone, or the people and objects of one write key."""
@@ -193,7 +193,7 @@ class People:
                     self._dropped.clear()
             else:
                 self._partitions.pop(write_key, None)
-                self._pending = deque(call for call in self._pending if call.write_key != write_key)
+                self._pending = deque(call for call in self._pending if call[1] != write_key)
                 with self._dropped_lock:  # filtered in place: the journal keeps adding to this deque
                     kept = [call for call in self._dropped if call.write_key != write_key]
                     self._dropped.clear()
@@ -331,11 +331,20 @@ class People:
             state.last_seen.text,
         )
 
-    def _apply_safely(self, call: Call) -> None:
+    def _apply_safely(self, call: RawCall) -> None:
         try:
             apply_call(self._partitions, call)
         except Exception:  # one odd call must not stop the others of its batch
-            log.exception("people: could not apply call %s", call.id)
+            log.exception("people: could not apply call %s", call[0])
+
+
+def _raw_calls(calls: Iterable[Call]) -> list[RawCall]:
+    """The calls that count (accepted, first copies), as the journal's followers read them."""
+    return [
+        (call.id, call.write_key, call.type, call.received_at, call.raw)
+        for call in calls
+        if call.accepted and call.duplicate_of is None
+    ]
 
 
 # -- the streams merged by creation (functions, so that each binds its own write key) -------------

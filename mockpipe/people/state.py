@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
+from mockpipe.journal.packed import index_fields
 from mockpipe.people.records import Event, Person, PersonDevice, Relationship
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from mockpipe.journal.journal import Call
     from mockpipe.types import JSONObject
 
 # When a value never set was set: before any call's time, so that the first value of a key always wins.
@@ -77,8 +79,8 @@ class PersonState:
     previous_ids: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     traits: Attributes = field(default_factory=Attributes)
-    # The calls themselves (already kept by the journal), made into `Event`s only when read.
-    events: deque[tuple[Moment, Call]] = field(default_factory=deque)
+    # (time, type, JSON) of the recent track, page and screen calls, made into `Event`s only when read.
+    events: deque[tuple[Moment, str, bytes]] = field(default_factory=deque)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     relationships: dict[tuple[str, str], Attributes] = field(default_factory=dict)
     suppressed: bool = False
@@ -116,7 +118,7 @@ class PersonState:
             previous_ids=tuple(self.previous_ids),
             emails=tuple(self.emails),
             traits=copy.deepcopy(self.traits.values),
-            events=tuple(event_of(call, moment) for moment, call in self.events),
+            events=tuple(event_of(moment, call_type, raw) for moment, call_type, raw in self.events),
             devices={
                 token: PersonDevice(token, d.type, copy.deepcopy(d.attributes.values), d.updated.text)
                 for token, d in self.devices.items()
@@ -162,8 +164,15 @@ class WriteKeyState:
         return None
 
 
-def event_of(call: Call, moment: Moment) -> Event:
-    payload = call.payload
+def event_of(moment: Moment, call_type: str, raw: bytes) -> Event:
+    """An event of a person, from the JSON of its call (its fields read as the journal indexes them)."""
+    payload = orjson.loads(raw)
     properties = payload.get("properties")
-    name = call.event if call.type == "track" else call.name
-    return Event(call.type, name, moment.text, properties if isinstance(properties, dict) else {}, call.message_id)
+    message_id, _, _, event, name = index_fields(payload)
+    return Event(
+        call_type,
+        event if call_type == "track" else name,
+        moment.text,
+        properties if isinstance(properties, dict) else {},
+        message_id,
+    )
