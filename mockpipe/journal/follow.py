@@ -38,9 +38,9 @@ def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tu
         return found, False
     with journal._lock:  # the same lock as the journal's own reads; rows only, no parse
         table = journal._calls
-        rows, width, duplicates, shapes, blobs = table.rows, table.WIDTH, table.duplicate_of, table.shape, table.blobs
+        rows, width, duplicates, shapes, blobs = table.rows, table.WIDTH, table.duplicate_of, table.shapes, table.blobs
         blob_base, unusual = table.blob_base, table.unusual_times
-        span_at, blob_at, received_at = table.SPAN, table.BLOB, table.RECEIVED
+        shape_at, span_at, blob_at, received_at = table.SHAPE, table.SPAN, table.BLOB, table.RECEIVED
         start = table.first_after(after) if in_order else table.head
         seen_ms, seen_text = UNUSUAL_TIME, ""
         for index in range(start, table.stop):
@@ -48,7 +48,8 @@ def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tu
             call_id = rows[offset]
             if call_id <= after or call_id in duplicates:
                 continue
-            shape = shapes(index)
+            number = rows[offset + shape_at]  # `table.shape(index)`, without a call for the usual shared shape
+            shape = shapes[number] if number >= 0 else table.shape(index)
             if not shape[CALL_ACCEPTED]:
                 continue
             ms = rows[offset + received_at]

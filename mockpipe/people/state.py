@@ -16,7 +16,7 @@ from mockpipe.journal.packed import index_fields
 from mockpipe.people.records import Event, Person, PersonDevice, Relationship
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Mapping
 
     from mockpipe.types import JSONObject
 
@@ -40,14 +40,12 @@ class Attributes:
     values: JSONObject = field(default_factory=dict)
     times: dict[str, datetime] = field(default_factory=dict)
 
-    def merge(self, incoming: Mapping[str, Any], at: datetime, *, skip: Iterable[str] = ()) -> None:
-        skipped = frozenset(skip)
+    def merge(self, incoming: Mapping[str, Any], at: datetime, *, skip: Collection[str] = ()) -> None:
+        values, times = self.values, self.times
         for key, value in incoming.items():
-            if key in skipped:
-                continue
-            if at >= self.times.get(key, _NEVER):
-                self.values[key] = value
-                self.times[key] = at
+            if at >= times.get(key, _NEVER) and not (skip and key in skip):
+                values[key] = value
+                times[key] = at
 
     def absorb(self, other: Attributes) -> None:
         for key, value in other.values.items():
