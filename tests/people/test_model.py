@@ -279,3 +279,61 @@ def test_calls_restored_out_of_order_are_applied_once() -> None:
     _identify(journal, "k", "u", event="E51")
     person = people.person("u", write_key="k")
     assert person is not None and [e.name for e in person.events] == ["E50", "E7", "E20", "E51"]
+
+
+# -- reading a burst from the journal's rows ------------------------------------------------------
+
+
+def _bench_burst(journal: Journal, batches: int) -> None:
+    """Batches of the bench's calls (tracks, identifies with traits, pages) through the real ingest, with
+    a resend of the first batch and a rejected request among them."""
+    from mockpipe.bench.scenarios import AUTHORIZATION, batch_item
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    ingest = Ingest(ServerConfig(), journal)
+    headers = {b"authorization": AUTHORIZATION.encode()}
+    bodies = []
+    for number in range(batches):
+        items = [batch_item(index) | {"messageId": f"m-{number}-{index}"} for index in range(number, number + 30)]
+        bodies.append(orjson.dumps({"batch": items}))
+    for body in [*bodies, bodies[0], b'{"batch": 1}']:
+        ingest.handle("POST", "/v1/batch", headers, body, False)
+
+
+def test_a_burst_read_from_the_rows_is_what_the_calls_make_one_by_one() -> None:
+    journal = Journal()
+    following = People.from_journal(journal)
+    _bench_burst(journal, 5)
+    fed = People()
+    fed.apply(journal.calls(duplicates=True))  # resends and rejected calls among them: skipped here too
+    try:
+        assert len(following.people()) == 34
+        assert [p.to_dict() for p in following.people()] == [p.to_dict() for p in fed.people()]
+        viewer = following.person("user-000005")  # pages: index 5 of each batch
+        assert viewer is not None
+        assert [(e.type, e.name, e.message_id) for e in viewer.events] == [
+            ("page", "Product", f"m-{n}-5") for n in range(5)
+        ]
+        assert viewer.events[0].properties["path"] == "/products/5"
+        assert (viewer.traits, viewer.emails) == ({}, ())
+        identified = following.person("user4@example.com")  # identifies: index 4
+        assert identified is not None and identified.ids == (
+            "user-000004",
+            "anon-00000004-5f1c3b2a",
+            "user4@example.com",
+        )
+        assert identified.traits["plan"] == "pro" and identified.events == ()
+    finally:
+        following.detach()
+
+
+def test_ids_and_message_ids_read_from_the_json_as_the_journal_indexes_them(client: Client) -> None:
+    ok(client.post("/v1/track", {"userId": 42, "event": "Paid", "messageId": 7, "properties": {"n": 1}}))
+    ok(client.post("/v1/page", {"anonymousId": 1.5, "name": "Home"}))
+    ok(client.post("/v1/screen", {"userId": "", "anonymousId": "a2", "name": 3}))
+    paid = person(client, "42")
+    assert (paid["userId"], paid["events"][0]["messageId"], paid["events"][0]["name"]) == ("42", "7", "Paid")
+    assert person(client, "1.5")["anonymousIds"] == ["1.5"]
+    screen = person(client, "a2")  # an empty userId is no id; a name that is no string is no name
+    assert (screen["userId"], screen["events"][0]["name"]) == (None, None)
