@@ -337,3 +337,32 @@ def test_ids_and_message_ids_read_from_the_json_as_the_journal_indexes_them(clie
     assert person(client, "1.5")["anonymousIds"] == ["1.5"]
     screen = person(client, "a2")  # an empty userId is no id; a name that is no string is no name
     assert (screen["userId"], screen["events"][0]["name"]) == (None, None)
+
+
+def test_a_bounded_journal_recording_during_a_read_leaves_what_it_forgets_to_the_read() -> None:
+    """A read that brings its journal up to date holds the model's lock while the journal records (and
+    forgets) calls, on the same thread: the listener must not wait for that lock."""
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    journal = Journal(max_calls=2)
+    people = People.from_journal(journal)
+    ingest = Ingest(ServerConfig(), journal)
+
+    def send(*user_ids: str) -> None:
+        for user_id in user_ids:
+            body = orjson.dumps({"userId": user_id})
+            ingest.handle("POST", "/v1/identify", {b"authorization": b"Basic azE6"}, body, False)
+
+    send("u0", "u1")
+
+    def during_a_read() -> None:
+        with people._lock:
+            send("u2", "u3", "u4")  # u0, u1 and u2 forgotten, none applied yet
+
+    reader = threading.Thread(target=during_a_read, daemon=True)
+    reader.start()
+    reader.join(5)
+    assert not reader.is_alive(), "the listener waited for the lock its own thread holds"
+    assert [p.user_id for p in people.people()] == ["u0", "u1", "u2", "u3", "u4"]
+    people.detach()
