@@ -41,28 +41,35 @@ def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tu
         rows, width, duplicates, shapes, blobs = table.rows, table.WIDTH, table.duplicate_of, table.shapes, table.blobs
         blob_base, unusual = table.blob_base, table.unusual_times
         shape_at, span_at, blob_at, received_at = table.SHAPE, table.SPAN, table.BLOB, table.RECEIVED
-        start = table.first_after(after) if in_order else table.head
+        index, stop = (table.first_after(after) if in_order else table.head), table.stop
         seen_ms, seen_text = UNUSUAL_TIME, ""
-        for index in range(start, table.stop):
-            offset = index * width
-            call_id = rows[offset]
-            if call_id <= after or call_id in duplicates:
-                continue
-            number = rows[offset + shape_at]  # `table.shape(index)`, without a call for the usual shared shape
-            shape = shapes[number] if number >= 0 else table.shape(index)
-            if not shape[CALL_ACCEPTED]:
-                continue
-            ms = rows[offset + received_at]
-            if ms != seen_ms:  # the calls of a request share their time: one text for them all
-                seen_ms, seen_text = ms, unusual[call_id] if ms == UNUSUAL_TIME else time_text(ms)
-            elif ms == UNUSUAL_TIME:
-                seen_text = unusual[call_id]
-            span = rows[offset + span_at]
-            blob = blobs[rows[offset + blob_at] - blob_base]
-            assert blob is not None  # a live row's blob is kept
-            found.append(
-                (call_id, shape[CALL_WRITE_KEY], shape[CALL_TYPE], seen_text, blob[span >> 32 : span & 0xFFFF_FFFF])
-            )
+        while index < stop:
+            end = stop if limit is None else min(stop, index + limit - len(found))
+            first, last = index * width, end * width
+            # The fields wanted, each as one strided slice of the rows (a loop in C), walked together.
+            for call_id, number, ms, blob_number, span in zip(
+                rows[first:last:width],
+                rows[first + shape_at : last : width],
+                rows[first + received_at : last : width],
+                rows[first + blob_at : last : width],
+                rows[first + span_at : last : width],
+                strict=True,
+            ):
+                if call_id <= after or call_id in duplicates:
+                    continue
+                shape = shapes[number] if number >= 0 else table._own_shapes[call_id]  # `table.shape`, inline
+                if not shape[CALL_ACCEPTED]:
+                    continue
+                if ms != seen_ms:  # the calls of a request share their time: one text for them all
+                    seen_ms, seen_text = ms, unusual[call_id] if ms == UNUSUAL_TIME else time_text(ms)
+                elif ms == UNUSUAL_TIME:
+                    seen_text = unusual[call_id]
+                blob = blobs[blob_number - blob_base]
+                assert blob is not None  # a live row's blob is kept
+                found.append(
+                    (call_id, shape[CALL_WRITE_KEY], shape[CALL_TYPE], seen_text, blob[span >> 32 : span & 0xFFFF_FFFF])
+                )
+            index = end
             if len(found) == limit:
-                return found, index + 1 < table.stop
+                return found, index < stop
     return found, False

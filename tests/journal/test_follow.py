@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
+from mockpipe.journal import packed
 from mockpipe.journal.follow import accepted_after
 from mockpipe.journal.journal import Call, CallQuery, Journal, RequestRecord
 
@@ -62,6 +64,10 @@ def test_a_limit_cuts_the_list_and_says_whether_more_follow() -> None:
     found, more = accepted_after(journal, 2, 2)
     assert [call[0] for call in found] == [3] and not more
     assert accepted_after(journal, 0, 0) == ([], False)
+    _record(journal, "k1", "m4", "m5", accepted=False)
+    _record(journal, "k1", "m6", "m7")
+    found, more = accepted_after(journal, 2, 2)  # rows turned down are looked past, to fill the limit
+    assert [call[0] for call in found] == [3, 6] and more
 
 
 def test_a_journal_restored_out_of_order_is_read_whole_in_its_own_order() -> None:
@@ -80,3 +86,14 @@ def test_a_bounded_journal_gives_only_the_calls_it_keeps() -> None:
     _record(journal, "k1", "m1", "m2")
     _record(journal, "k1", "m3")
     assert [call[0] for call in accepted_after(journal, 0)[0]] == [2, 3]
+
+
+def test_calls_whose_shapes_are_their_own_are_read_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(packed, "SHAPES_KEPT", 1)  # the first shape is shared, every other one a row's own
+    journal = Journal()
+    _record(journal, "k1", "m1")
+    _record(journal, "k2", "m2", "m3")
+    _record(journal, "k3", "m4", accepted=False)
+    assert journal._calls._own_shapes  # what this test is about
+    found, _ = accepted_after(journal, 0)
+    assert [(call[0], call[1]) for call in found] == [(1, "k1"), (2, "k2"), (3, "k2")]
