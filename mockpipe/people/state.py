@@ -103,9 +103,10 @@ class PersonState:
         return any(text in key for _, key in self.index_keys())
 
     def seen(self, moment: Moment) -> None:
-        if self.first_seen is None or moment.at < self.first_seen.at:
+        at, first, last = moment.at, self.first_seen, self.last_seen
+        if first is None or at < first.at:
             self.first_seen = moment
-        if self.last_seen is None or moment.at > self.last_seen.at:
+        if last is None or at > last.at:
             self.last_seen = moment
 
     def snapshot(self, write_key: str) -> Person:
