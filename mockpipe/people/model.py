@@ -158,8 +158,9 @@ class People:
         """Hold the lock, with every call received so far applied.
 
         A read after a burst of calls may have tens of thousands to apply (about 5 µs each). They
-        are applied in slices, letting go of the lock between them: the listener, which takes the
-        lock on the server's event loop, never waits for more than one slice.
+        are applied in slices, letting go of the lock between them: a clear or a feed (`_held`), which
+        may come from the server's event loop, never waits for more than one slice. (The bounded
+        journal's listener does not wait at all: see `_on_record`.)
         """
         while True:
             self._lock.acquire()
