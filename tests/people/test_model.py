@@ -366,3 +366,23 @@ def test_a_bounded_journal_recording_during_a_read_leaves_what_it_forgets_to_the
     assert not reader.is_alive(), "the listener waited for the lock its own thread holds"
     assert [p.user_id for p in people.people()] == ["u0", "u1", "u2", "u3", "u4"]
     people.detach()
+
+
+def test_a_read_yields_the_cpu_between_slices_only_to_someone_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    yields: list[float] = []
+    monkeypatch.setattr("mockpipe.people.model.time.sleep", yields.append)
+
+    def read_after_a_burst(waiting: bool) -> int:
+        journal = Journal()
+        people = People.from_journal(journal)
+        people.CATCH_UP_SLICE = 10
+        _bench_burst(journal, 1)  # 30 calls: three slices
+        if waiting:
+            people._waiting.append(None)  # as `_held` notes a clear or a feed waiting for the lock
+        yields.clear()
+        assert len(people.people()) == 30
+        people.detach()
+        return len(yields)
+
+    assert read_after_a_burst(waiting=False) == 0
+    assert read_after_a_burst(waiting=True) == 3  # after each full slice (resends follow the third)
