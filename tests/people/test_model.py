@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import types
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -370,7 +371,8 @@ def test_a_bounded_journal_recording_during_a_read_leaves_what_it_forgets_to_the
 
 def test_a_read_yields_the_cpu_between_slices_only_to_someone_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     yields: list[float] = []
-    monkeypatch.setattr("mockpipe.people.model.time.sleep", yields.append)
+    # The model's own `time` only: other threads keep the real `time.sleep`.
+    monkeypatch.setattr("mockpipe.people.model.time", types.SimpleNamespace(sleep=yields.append))
 
     def read_after_a_burst(waiting: bool) -> int:
         journal = Journal()
