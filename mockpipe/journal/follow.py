@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from mockpipe.journal.journal import Journal
 
 # (id, write key, type, received at, JSON): what a follower needs to know of a call before parsing it.
-RawCall = tuple[int, str, str, str, bytes]
+# The time it was received is the journal's milliseconds (`received_text` makes the text of them), or
+# the text itself when the journal kept it as sent: most followers never need it, and a text per call
+# cost more than the rest of the row (single calls each have a time of their own).
+RawCall = tuple[int, str, str, int | str, bytes]
 
 
 def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tuple[list[RawCall], bool]:
@@ -42,7 +45,6 @@ def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tu
         blob_base, unusual = table.blob_base, table.unusual_times
         shape_at, span_at, blob_at, received_at = table.SHAPE, table.SPAN, table.BLOB, table.RECEIVED
         index, stop = (table.first_after(after) if in_order else table.head), table.stop
-        seen_ms, seen_text = UNUSUAL_TIME, ""
         while index < stop:
             end = stop if limit is None else min(stop, index + limit - len(found))
             first, last = index * width, end * width
@@ -60,16 +62,23 @@ def accepted_after(journal: Journal, after: int, limit: int | None = None) -> tu
                 shape = shapes[number] if number >= 0 else table._own_shapes[call_id]  # `table.shape`, inline
                 if not shape[CALL_ACCEPTED]:
                     continue
-                if ms != seen_ms:  # the calls of a request share their time: one text for them all
-                    seen_ms, seen_text = ms, unusual[call_id] if ms == UNUSUAL_TIME else time_text(ms)
-                elif ms == UNUSUAL_TIME:
-                    seen_text = unusual[call_id]
                 blob = blobs[blob_number - blob_base]
                 assert blob is not None  # a live row's blob is kept
                 found.append(
-                    (call_id, shape[CALL_WRITE_KEY], shape[CALL_TYPE], seen_text, blob[span >> 32 : span & 0xFFFF_FFFF])
+                    (
+                        call_id,
+                        shape[CALL_WRITE_KEY],
+                        shape[CALL_TYPE],
+                        unusual[call_id] if ms == UNUSUAL_TIME else ms,
+                        blob[span >> 32 : span & 0xFFFF_FFFF],
+                    )
                 )
             index = end
             if len(found) == limit:
                 return found, index < stop
     return found, False
+
+
+def received_text(received: int | str) -> str:
+    """The received-at text of a `RawCall`'s time."""
+    return received if isinstance(received, str) else time_text(received)

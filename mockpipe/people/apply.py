@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mockpipe.journal.follow import received_text
 from mockpipe.journal.packed import id_text
 from mockpipe.people.records import DEFAULT_OBJECT_TYPE_ID
 from mockpipe.people.state import Attributes, DeviceState, Moment, ObjectState, PersonState, WriteKeyState
@@ -44,7 +45,7 @@ def apply_call(partitions: dict[str, WriteKeyState], call: RawCall) -> None:
 
     The call is its JSON as the journal keeps it (`mockpipe.journal.follow`), parsed here once; its
     ids are read as the journal indexes them (`index_fields`: numbers as text, "" as no id)."""
-    _, write_key, call_type, received_at, raw = call
+    _, write_key, call_type, received, raw = call
     payload = orjson.loads(raw)
     if payload.__class__ is not dict:  # restored from elsewhere, not a call: it describes no one
         return
@@ -54,7 +55,7 @@ def apply_call(partitions: dict[str, WriteKeyState], call: RawCall) -> None:
     text = payload.get("timestamp")  # `_moment`, with the lookup of a time read lately inline
     moment = _MOMENTS.get(text) if text.__class__ is str else None
     if moment is None:
-        moment = _moment(payload, received_at)
+        moment = _moment(payload, received)
     user_id, anonymous_id = payload.get("userId"), payload.get("anonymousId")
     # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
     if user_id is not None and not (user_id.__class__ is str and user_id):
@@ -224,20 +225,27 @@ def _add_event(person: PersonState, moment: Moment, call_type: str, raw: bytes) 
 # -- helpers -----------------------------------------------------------------------------------------
 
 
-def _moment(payload: JSONObject, received_at: str) -> Moment:
+def _moment(payload: JSONObject, received: int | str) -> Moment:
     """The call's enriched `timestamp`, or its arrival time when that is not a readable date."""
-    for text in (payload.get("timestamp"), received_at):
-        if text.__class__ is str:
-            found = _MOMENTS.get(text)
-            if found is not None:
-                return found
-            parsed = parse_timestamp(text)
-            if parsed is not None:
-                if len(_MOMENTS) >= _MOMENTS_KEPT:
-                    _MOMENTS.clear()
-                found = _MOMENTS[text] = Moment(parsed, text)
-                return found
-    return Moment(datetime.now(UTC), received_at)
+    text = payload.get("timestamp")
+    found = _moment_of(text) if text.__class__ is str else None
+    if found is None:
+        text = received_text(received)  # made into a text only now: seldom needed
+        found = _moment_of(text) or Moment(datetime.now(UTC), text)
+    return found
+
+
+def _moment_of(text: str) -> Moment | None:
+    """A time as sent, read (None: not a date `parse_timestamp` reads)."""
+    found = _MOMENTS.get(text)
+    if found is None:
+        parsed = parse_timestamp(text)
+        if parsed is None:
+            return None
+        if len(_MOMENTS) >= _MOMENTS_KEPT:
+            _MOMENTS.clear()
+        found = _MOMENTS[text] = Moment(parsed, text)
+    return found
 
 
 # Times read lately: the calls of a batch, and of a burst, repeat them (a lookup costs less than a parse).

@@ -6,8 +6,9 @@ import orjson
 import pytest
 
 from mockpipe.journal import packed
-from mockpipe.journal.follow import accepted_after
+from mockpipe.journal.follow import accepted_after, received_text
 from mockpipe.journal.journal import Call, CallQuery, Journal, RequestRecord
+from mockpipe.spec.times import time_ms
 
 TIME = "2026-01-01T00:00:00.000Z"
 
@@ -36,8 +37,9 @@ def _record(journal: Journal, key: str, *message_ids: str, accepted: bool = True
     journal.record(request, [_call(journal, request, m) for m in message_ids])
 
 
-def _fields(call: Call) -> tuple[int, str, str, str, bytes]:
-    return (call.id, call.write_key, call.type, call.received_at, call.raw)
+def _fields(call: Call) -> tuple[int, str, str, int | str, bytes]:
+    received = call.received_at if call.received_at.endswith("456Z") else time_ms(call.received_at)
+    return (call.id, call.write_key, call.type, received, call.raw)
 
 
 def test_the_accepted_first_copies_after_an_id_as_journal_calls_reads_them() -> None:
@@ -51,7 +53,9 @@ def test_the_accepted_first_copies_after_an_id_as_journal_calls_reads_them() -> 
 
     found, more = accepted_after(journal, 0)
     assert (found, more) == (expected, False)
-    assert found[-1][3] == "2026-01-01T00:00:00.123456Z"
+    # Times as milliseconds, but for one the journal kept as sent; both read back as texts.
+    assert found[0][3] == 1767225600000 and found[-1][3] == "2026-01-01T00:00:00.123456Z"
+    assert [received_text(call[3]) for call in found] == [call.received_at for call in journal.calls(accepted=True)]
     assert accepted_after(journal, 2) == (expected[2:], False)
     assert accepted_after(journal, 6) == ([], False)
 
