@@ -8,6 +8,10 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from mockpipe.journal.follow import received_text
+from mockpipe.journal.packed import id_text
 from mockpipe.people.records import DEFAULT_OBJECT_TYPE_ID
 from mockpipe.people.state import Attributes, DeviceState, Moment, ObjectState, PersonState, WriteKeyState
 from mockpipe.spec.times import parse_timestamp
@@ -15,53 +19,83 @@ from mockpipe.spec.times import parse_timestamp
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from mockpipe.journal.journal import Call
+    from mockpipe.journal.follow import RawCall
     from mockpipe.types import JSONObject
 
 MAX_EVENTS = 100  # recent events kept per person
 # Keys of group traits that steer the call instead of describing the object.
 _GROUP_CONTROL_TRAITS = ("object_type_id", "objectTypeId", "relationshipAttributes")
+_VIEWS = frozenset(("page", "screen"))
+# The track events that act on people and objects, besides being events.
+_SEMANTIC = frozenset(
+    (
+        "Object Deleted",
+        "User Deleted",
+        "Device Created or Updated",
+        "Device Deleted",
+        "Relationship Deleted",
+        "User Suppressed",
+        "User Unsuppressed",
+    )
+)
 
 
-def apply_call(partitions: dict[str, WriteKeyState], call: Call) -> None:
-    """Change the people and objects of the call's write key as the service would."""
-    payload = call.payload
-    partition = partitions.get(call.write_key)
+def apply_call(partitions: dict[str, WriteKeyState], call: RawCall) -> None:
+    """Change the people and objects of the call's write key as the service would.
+
+    The call is its JSON as the journal keeps it (`mockpipe.journal.follow`), parsed here once; its
+    ids are read as the journal indexes them (`index_fields`: numbers as text, "" as no id)."""
+    _, write_key, call_type, received, raw = call
+    payload = orjson.loads(raw)
+    if payload.__class__ is not dict:  # restored from elsewhere, not a call: it describes no one
+        return
+    partition = partitions.get(write_key)
     if partition is None:
-        partition = partitions[call.write_key] = WriteKeyState()
-    moment = _moment(payload, call.received_at)
-    if call.type == "identify":
-        _identify(partition, call, payload, moment)
-    elif call.type == "alias":
-        _alias(partition, call, payload, moment)
-    elif call.type == "group":
-        _group(partition, call, payload, moment)
-    elif call.type == "track":
-        _track(partition, call, payload, moment)
-    elif call.type in ("page", "screen"):
+        partition = partitions[write_key] = WriteKeyState()
+    text = payload.get("timestamp")  # `_moment`, with the lookup of a time read lately inline
+    moment = _MOMENTS.get(text) if text.__class__ is str else None
+    if moment is None:
+        moment = _moment(payload, received)
+    user_id, anonymous_id = payload.get("userId"), payload.get("anonymousId")
+    # Strings and nulls, as nearly all calls have them, without a call to id_text (this runs per call).
+    if user_id is not None and not (user_id.__class__ is str and user_id):
+        user_id = id_text(user_id)
+    if anonymous_id is not None and not (anonymous_id.__class__ is str and anonymous_id):
+        anonymous_id = id_text(anonymous_id)
+    if call_type == "track":
+        _track(partition, user_id, anonymous_id, payload, moment, raw)
+    elif call_type == "identify":
+        _identify(partition, user_id, anonymous_id, payload, moment)
+    elif call_type in _VIEWS:
         # A view is activity like a track: it makes the (anonymous) person, tied to them when identified.
-        person = _resolve(partition, call.user_id, call.anonymous_id, create=True)
+        person = _resolve(partition, user_id, anonymous_id, create=True)
         if person is not None:
-            _add_event(person, call, moment)
+            _add_event(person, moment, call_type, raw)
+    elif call_type == "alias":
+        _alias(partition, user_id, payload, moment)
+    elif call_type == "group":
+        _group(partition, user_id, anonymous_id, payload, moment)
 
 
-def _identify(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Moment) -> None:
+def _identify(
+    partition: WriteKeyState, user_id: str | None, anonymous_id: str | None, payload: JSONObject, moment: Moment
+) -> None:
     traits = payload.get("traits")
     traits = traits if isinstance(traits, dict) else {}
     email = traits.get("email")
     email = email if isinstance(email, str) and email else None
-    if call.user_id is None and call.anonymous_id is None:
+    if user_id is None and anonymous_id is None:
         if email is None:
             return
         person = partition.index.get(("email", email))
         if person is None:
             person = partition.add(PersonState(emails=[email]))
     else:
-        person = _resolve(partition, call.user_id, call.anonymous_id, create=True)
+        person = _resolve(partition, user_id, anonymous_id, create=True)
         assert person is not None  # created when missing
-        if call.user_id is not None and call.anonymous_id is not None:
-            _tie_anonymous(partition, person, call.anonymous_id)
-        if call.user_id is not None and email is not None:
+        if user_id is not None and anonymous_id is not None:
+            _tie_anonymous(partition, person, anonymous_id)
+        if user_id is not None and email is not None:
             by_email = partition.index.get(("email", email))
             if by_email is not None and by_email is not person and by_email.email_only:
                 _merge(partition, by_email, into=person)
@@ -74,11 +108,11 @@ def _identify(partition: WriteKeyState, call: Call, payload: JSONObject, moment:
     person.seen(moment)
 
 
-def _alias(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Moment) -> None:
+def _alias(partition: WriteKeyState, user_id: str | None, payload: JSONObject, moment: Moment) -> None:
     previous = _id(payload.get("previousId"))
-    if call.user_id is None or previous is None or previous == call.user_id:
+    if user_id is None or previous is None or previous == user_id:
         return
-    person = _resolve(partition, call.user_id, None, create=True)
+    person = _resolve(partition, user_id, None, create=True)
     assert person is not None
     source = partition.index.get(("user", previous)) or partition.index.get(("anonymous", previous))
     if source is None:
@@ -89,7 +123,9 @@ def _alias(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Mo
     person.seen(moment)
 
 
-def _group(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Moment) -> None:
+def _group(
+    partition: WriteKeyState, user_id: str | None, anonymous_id: str | None, payload: JSONObject, moment: Moment
+) -> None:
     object_id = _id(payload.get("groupId"))
     if object_id is None:
         return
@@ -108,7 +144,7 @@ def _group(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Mo
     state.traits.merge(traits, moment.at, skip=_GROUP_CONTROL_TRAITS)
     state.first_seen = min(state.first_seen, moment)
     state.last_seen = max(state.last_seen, moment)
-    person = _resolve(partition, call.user_id, call.anonymous_id, create=True)
+    person = _resolve(partition, user_id, anonymous_id, create=True)
     if person is None:  # a group call without a person only updates the object
         return
     attributes = traits.get("relationshipAttributes")
@@ -118,8 +154,33 @@ def _group(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Mo
     person.seen(moment)
 
 
-def _track(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Moment) -> None:
-    event = call.event
+def _track(
+    partition: WriteKeyState,
+    user_id: str | None,
+    anonymous_id: str | None,
+    payload: JSONObject,
+    moment: Moment,
+    raw: bytes,
+) -> None:
+    event = payload.get("event")
+    if event.__class__ is str and event in _SEMANTIC:
+        _semantic_track(partition, user_id, anonymous_id, payload, moment, raw, event)
+        return
+    person = _resolve(partition, user_id, anonymous_id, create=True)
+    if person is not None:  # else a track for a group only (groupId, no person)
+        _add_event(person, moment, "track", raw)
+
+
+def _semantic_track(
+    partition: WriteKeyState,
+    user_id: str | None,
+    anonymous_id: str | None,
+    payload: JSONObject,
+    moment: Moment,
+    raw: bytes,
+    event: str,
+) -> None:
+    """A track call whose event acts on the people and objects (and is then an event, most of them)."""
     properties = payload.get("properties")
     properties = properties if isinstance(properties, dict) else {}
     if event == "Object Deleted":
@@ -130,11 +191,11 @@ def _track(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Mo
                 related.relationships.pop(key, None)
         return
     if event == "User Deleted":
-        person = _resolve(partition, call.user_id, None)
+        person = _resolve(partition, user_id, None)
         if person is not None:
             partition.remove(person)
         return
-    person = _resolve(partition, call.user_id, call.anonymous_id, create=True)
+    person = _resolve(partition, user_id, anonymous_id, create=True)
     if person is None:  # a track for a group only (groupId, no person)
         return
     if event == "Device Created or Updated":
@@ -149,27 +210,47 @@ def _track(partition: WriteKeyState, call: Call, payload: JSONObject, moment: Mo
             person.relationships.pop(key, None)
     elif event in ("User Suppressed", "User Unsuppressed"):
         person.suppressed = event == "User Suppressed"
-    _add_event(person, call, moment)
+    _add_event(person, moment, "track", raw)
 
 
-def _add_event(person: PersonState, call: Call, moment: Moment) -> None:
-    person.events.append((moment, call))
-    if len(person.events) > MAX_EVENTS:
-        person.events.popleft()
+def _add_event(person: PersonState, moment: Moment, call_type: str, raw: bytes) -> None:
+    # The call's JSON, made into an `Event` only when the person is read (most never are).
+    events = person.events
+    events.append((moment, call_type, raw))
+    if len(events) > MAX_EVENTS:
+        events.popleft()
     person.seen(moment)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
 
 
-def _moment(payload: JSONObject, received_at: str) -> Moment:
+def _moment(payload: JSONObject, received: int | str) -> Moment:
     """The call's enriched `timestamp`, or its arrival time when that is not a readable date."""
-    for text in (payload.get("timestamp"), received_at):
-        if isinstance(text, str):
-            parsed = parse_timestamp(text)
-            if parsed is not None:
-                return Moment(parsed, text)
-    return Moment(datetime.now(UTC), received_at)
+    text = payload.get("timestamp")
+    found = _moment_of(text) if text.__class__ is str else None
+    if found is None:
+        text = received_text(received)  # made into a text only now: seldom needed
+        found = _moment_of(text) or Moment(datetime.now(UTC), text)
+    return found
+
+
+def _moment_of(text: str) -> Moment | None:
+    """A time as sent, read (None: not a date `parse_timestamp` reads)."""
+    found = _MOMENTS.get(text)
+    if found is None:
+        parsed = parse_timestamp(text)
+        if parsed is None:
+            return None
+        if len(_MOMENTS) >= _MOMENTS_KEPT:
+            _MOMENTS.clear()
+        found = _MOMENTS[text] = Moment(parsed, text)
+    return found
+
+
+# Times read lately: the calls of a batch, and of a burst, repeat them (a lookup costs less than a parse).
+_MOMENTS: dict[str, Moment] = {}
+_MOMENTS_KEPT = 4096
 
 
 def _id(value: Any) -> str | None:

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import orjson
+
+from mockpipe.journal.packed import index_fields
 from mockpipe.people.records import Event, Person, PersonDevice, Relationship
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Collection, Mapping
 
-    from mockpipe.journal.journal import Call
     from mockpipe.types import JSONObject
 
 # When a value never set was set: before any call's time, so that the first value of a key always wins.
@@ -38,14 +40,12 @@ class Attributes:
     values: JSONObject = field(default_factory=dict)
     times: dict[str, datetime] = field(default_factory=dict)
 
-    def merge(self, incoming: Mapping[str, Any], at: datetime, *, skip: Iterable[str] = ()) -> None:
-        skipped = frozenset(skip)
+    def merge(self, incoming: Mapping[str, Any], at: datetime, *, skip: Collection[str] = ()) -> None:
+        values, times = self.values, self.times
         for key, value in incoming.items():
-            if key in skipped:
-                continue
-            if at >= self.times.get(key, _NEVER):
-                self.values[key] = value
-                self.times[key] = at
+            if at >= times.get(key, _NEVER) and not (skip and key in skip):
+                values[key] = value
+                times[key] = at
 
     def absorb(self, other: Attributes) -> None:
         for key, value in other.values.items():
@@ -77,8 +77,8 @@ class PersonState:
     previous_ids: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     traits: Attributes = field(default_factory=Attributes)
-    # The calls themselves (already kept by the journal), made into `Event`s only when read.
-    events: deque[tuple[Moment, Call]] = field(default_factory=deque)
+    # (time, type, JSON) of the recent track, page and screen calls, made into `Event`s only when read.
+    events: deque[tuple[Moment, str, bytes]] = field(default_factory=deque)
     devices: dict[str, DeviceState] = field(default_factory=dict)
     relationships: dict[tuple[str, str], Attributes] = field(default_factory=dict)
     suppressed: bool = False
@@ -103,9 +103,10 @@ class PersonState:
         return any(text in key for _, key in self.index_keys())
 
     def seen(self, moment: Moment) -> None:
-        if self.first_seen is None or moment.at < self.first_seen.at:
+        at, first, last = moment.at, self.first_seen, self.last_seen
+        if first is None or at < first.at:
             self.first_seen = moment
-        if self.last_seen is None or moment.at > self.last_seen.at:
+        if last is None or at > last.at:
             self.last_seen = moment
 
     def snapshot(self, write_key: str) -> Person:
@@ -116,7 +117,7 @@ class PersonState:
             previous_ids=tuple(self.previous_ids),
             emails=tuple(self.emails),
             traits=copy.deepcopy(self.traits.values),
-            events=tuple(event_of(call, moment) for moment, call in self.events),
+            events=tuple(event_of(moment, call_type, raw) for moment, call_type, raw in self.events),
             devices={
                 token: PersonDevice(token, d.type, copy.deepcopy(d.attributes.values), d.updated.text)
                 for token, d in self.devices.items()
@@ -162,8 +163,15 @@ class WriteKeyState:
         return None
 
 
-def event_of(call: Call, moment: Moment) -> Event:
-    payload = call.payload
+def event_of(moment: Moment, call_type: str, raw: bytes) -> Event:
+    """An event of a person, from the JSON of its call (its fields read as the journal indexes them)."""
+    payload = orjson.loads(raw)
     properties = payload.get("properties")
-    name = call.event if call.type == "track" else call.name
-    return Event(call.type, name, moment.text, properties if isinstance(properties, dict) else {}, call.message_id)
+    message_id, _, _, event, name = index_fields(payload)
+    return Event(
+        call_type,
+        event if call_type == "track" else name,
+        moment.text,
+        properties if isinstance(properties, dict) else {},
+        message_id,
+    )

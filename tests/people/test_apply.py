@@ -355,6 +355,13 @@ def test_events_are_bounded(client: Client) -> None:
     assert names[-1] == f"e{total - 1}" and names[0] == "e5"
 
 
+def test_a_time_that_is_no_date_counts_as_the_time_the_call_arrived(client: Client) -> None:
+    ok(client.post("/v1/track", {"userId": "u1", "event": "Odd", "timestamp": "last tuesday"}))
+    received = client.get("/mockpipe/calls").json()["calls"][0]["receivedAt"]
+    found = person(client, "u1")
+    assert (found["firstSeen"], found["lastSeen"], found["events"][0]["timestamp"]) == (received, received, received)
+
+
 def test_page_and_screen_views_are_activity_while_anonymous_and_after(client: Client) -> None:
     # Page and screen views made before anything else knew the person were dropped.
     ok(client.post("/v1/page", {"anonymousId": "a1", "name": "Home", "timestamp": T1}))

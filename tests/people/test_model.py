@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import types
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -279,3 +280,111 @@ def test_calls_restored_out_of_order_are_applied_once() -> None:
     _identify(journal, "k", "u", event="E51")
     person = people.person("u", write_key="k")
     assert person is not None and [e.name for e in person.events] == ["E50", "E7", "E20", "E51"]
+
+
+# -- reading a burst from the journal's rows ------------------------------------------------------
+
+
+def _bench_burst(journal: Journal, batches: int) -> None:
+    """Batches of the bench's calls (tracks, identifies with traits, pages) through the real ingest, with
+    a resend of the first batch and a rejected request among them."""
+    from mockpipe.bench.scenarios import AUTHORIZATION, batch_item
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    ingest = Ingest(ServerConfig(), journal)
+    headers = {b"authorization": AUTHORIZATION.encode()}
+    bodies = []
+    for number in range(batches):
+        items = [batch_item(index) | {"messageId": f"m-{number}-{index}"} for index in range(number, number + 30)]
+        bodies.append(orjson.dumps({"batch": items}))
+    for body in [*bodies, bodies[0], b'{"batch": 1}']:
+        ingest.handle("POST", "/v1/batch", headers, body, False)
+
+
+def test_a_burst_read_from_the_rows_is_what_the_calls_make_one_by_one() -> None:
+    journal = Journal()
+    following = People.from_journal(journal)
+    _bench_burst(journal, 5)
+    fed = People()
+    fed.apply(journal.calls(duplicates=True))  # resends and rejected calls among them: skipped here too
+    try:
+        assert len(following.people()) == 34
+        assert [p.to_dict() for p in following.people()] == [p.to_dict() for p in fed.people()]
+        viewer = following.person("user-000005")  # pages: index 5 of each batch
+        assert viewer is not None
+        assert [(e.type, e.name, e.message_id) for e in viewer.events] == [
+            ("page", "Product", f"m-{n}-5") for n in range(5)
+        ]
+        assert viewer.events[0].properties["path"] == "/products/5"
+        assert (viewer.traits, viewer.emails) == ({}, ())
+        identified = following.person("user4@example.com")  # identifies: index 4
+        assert identified is not None and identified.ids == (
+            "user-000004",
+            "anon-00000004-5f1c3b2a",
+            "user4@example.com",
+        )
+        assert identified.traits["plan"] == "pro" and identified.events == ()
+    finally:
+        following.detach()
+
+
+def test_ids_and_message_ids_read_from_the_json_as_the_journal_indexes_them(client: Client) -> None:
+    ok(client.post("/v1/track", {"userId": 42, "event": "Paid", "messageId": 7, "properties": {"n": 1}}))
+    ok(client.post("/v1/page", {"anonymousId": 1.5, "name": "Home"}))
+    ok(client.post("/v1/screen", {"userId": "", "anonymousId": "a2", "name": 3}))
+    paid = person(client, "42")
+    assert (paid["userId"], paid["events"][0]["messageId"], paid["events"][0]["name"]) == ("42", "7", "Paid")
+    assert person(client, "1.5")["anonymousIds"] == ["1.5"]
+    screen = person(client, "a2")  # an empty userId is no id; a name that is no string is no name
+    assert (screen["userId"], screen["events"][0]["name"]) == (None, None)
+
+
+def test_a_bounded_journal_recording_during_a_read_leaves_what_it_forgets_to_the_read() -> None:
+    """A read that brings its journal up to date holds the model's lock while the journal records (and
+    forgets) calls, on the same thread: the listener must not wait for that lock."""
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.ingest import Ingest
+
+    journal = Journal(max_calls=2)
+    people = People.from_journal(journal)
+    ingest = Ingest(ServerConfig(), journal)
+
+    def send(*user_ids: str) -> None:
+        for user_id in user_ids:
+            body = orjson.dumps({"userId": user_id})
+            ingest.handle("POST", "/v1/identify", {b"authorization": b"Basic azE6"}, body, False)
+
+    send("u0", "u1")
+
+    def during_a_read() -> None:
+        with people._lock:
+            send("u2", "u3", "u4")  # u0, u1 and u2 forgotten, none applied yet
+
+    reader = threading.Thread(target=during_a_read, daemon=True)
+    reader.start()
+    reader.join(5)
+    assert not reader.is_alive(), "the listener waited for the lock its own thread holds"
+    assert [p.user_id for p in people.people()] == ["u0", "u1", "u2", "u3", "u4"]
+    people.detach()
+
+
+def test_a_read_yields_the_cpu_between_slices_only_to_someone_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    yields: list[float] = []
+    # The model's own `time` only: other threads keep the real `time.sleep`.
+    monkeypatch.setattr("mockpipe.people.model.time", types.SimpleNamespace(sleep=yields.append))
+
+    def read_after_a_burst(waiting: bool) -> int:
+        journal = Journal()
+        people = People.from_journal(journal)
+        people.CATCH_UP_SLICE = 10
+        _bench_burst(journal, 1)  # 30 calls: three slices
+        if waiting:
+            people._waiting.append(None)  # as `_held` notes a clear or a feed waiting for the lock
+        yields.clear()
+        assert len(people.people()) == 30
+        people.detach()
+        return len(yields)
+
+    assert read_after_a_burst(waiting=False) == 0
+    assert read_after_a_burst(waiting=True) == 3  # after each full slice (resends follow the third)
