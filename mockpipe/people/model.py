@@ -162,6 +162,9 @@ class People:
         may come from the server's event loop, never waits for more than one slice. (The bounded
         journal's listener does not wait at all: see `_on_record`.)
         """
+        journal = self._journal
+        if journal is not None:  # the requests answered so far processed first, without holding this lock
+            journal.backlog.catch_up()
         while True:
             self._lock.acquire()
             try:
