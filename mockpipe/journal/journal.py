@@ -136,6 +136,12 @@ class Journal(JournalReads):
     def next_call_id(self) -> int:
         return next(self._call_ids)
 
+    def take_call_ids(self, count: int) -> int:
+        """Take `count` call ids at once (the calls of one request); returns the first."""
+        first = next(self._call_ids)
+        self._call_ids = itertools.count(first + count)
+        return first
+
     def record(self, request: RequestRecord, calls: Iterable[Call] = ()) -> tuple[RequestRecord, list[Call]]:
         """Add a request and its calls; returns them as stored (resends marked `duplicate_of`).
 
