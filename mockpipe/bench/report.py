@@ -52,6 +52,7 @@ class BenchReport:
     rates: microbench.Rates | None = None
     memory_single: microbench.JournalMemory | None = None
     memory_batch: microbench.JournalMemory | None = None
+    memory_resends: microbench.JournalMemory | None = None
     fixture: FixtureOverhead | None = None
     startup: microbench.StartupTime | None = None
     plan: PlanRates | None = None
@@ -135,7 +136,11 @@ class BenchReport:
         out: list[Check] = []
         for scenario in self.options.scenarios:
             out += self.http_checks(scenario)
-        for label, memory in (("single calls", self.memory_single), ("batch items", self.memory_batch)):
+        for label, memory in (
+            ("single calls", self.memory_single),
+            ("batch items", self.memory_batch),
+            ("batch items, every one a resend", self.memory_resends),
+        ):
             if memory is not None:
                 out.append(
                     Check(
@@ -242,10 +247,11 @@ class BenchReport:
                 "single_ratio": self.journal.single_ratio,
                 "batch_ratio": self.journal.batch_ratio,
             }
-        for name in ("start_stop", "wait", "rates", "memory_single", "memory_batch", "fixture", "startup", "plan"):
+        figures = ("start_stop", "wait", "rates", "memory_single", "memory_batch", "memory_resends", "fixture")
+        for name in (*figures, "startup", "plan"):
             value = getattr(self, name)
             parts[name] = None if value is None else asdict(value)
-        for name in ("memory_single", "memory_batch"):
+        for name in ("memory_single", "memory_batch", "memory_resends"):
             memory = getattr(self, name)
             if memory is not None:
                 parts[name] |= {"ratio": memory.ratio, "bounded_drift": memory.bounded_drift}

@@ -74,6 +74,10 @@ def run(options: BenchOptions, *, progress: Callable[[str], None] | None = None)
     report.memory_batch = microbench.journal_memory(
         options.journal_calls, scenario="batch", max_calls=options.bounded_max_calls
     )
+    # Resends are kept as calls of their own (`duplicate_of` the first): counted against the JSON they keep.
+    report.memory_resends = microbench.journal_memory(
+        options.journal_calls, scenario="batch-resend", max_calls=options.bounded_max_calls
+    )
     say(f"`mockpipe validate` start-up beside `python -c pass`, median of {options.startup_runs}")
     report.startup = microbench.startup_time(options.startup_runs)
     say(f"pytest fixture overhead, {options.fixture_tests} tests with and without")

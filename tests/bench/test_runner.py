@@ -26,6 +26,7 @@ FIGURES = (
     "batches, resends: mockpipe events/s ÷ naive recorder",
     "journal memory ÷ JSON bytes kept (single calls)",
     "journal memory ÷ JSON bytes kept (batch items)",
+    "journal memory ÷ JSON bytes kept (batch items, every one a resend)",
     "--max-calls 200: peak over refills 9-16 vs 1-8",
     "MockPipeServer start (median)",
     "MockPipeServer stop (median)",
@@ -93,7 +94,7 @@ def check_in_process_figures_are_present_and_sane(quick: dict[str, Any]) -> None
         rates[name] > 0
         for name in ("validate_per_s", "check_call_per_s", "ingest_single_per_s", "ingest_batch_events_per_s")
     )
-    for name in ("memory_single", "memory_batch"):
+    for name in ("memory_single", "memory_batch", "memory_resends"):
         memory = quick[name]
         assert memory["calls"] == 1000
         # The journal keeps at least the JSON bytes themselves.
