@@ -170,6 +170,8 @@ def format_report(report: BenchReport) -> str:
         f"mockpipe bench: {options.duration:g} s per HTTP run after {options.warmup:g} s of warm-up, "
         f"in {options.rounds} turn(s) per server, {options.connections} connections, driver {report.driver}, "
         "one Hypercorn worker per server",
+        "mockpipe answers its permissive requests ahead of processing them (--no-idle-processing: the reads "
+        "process them); what a read then costs is the read after a burst, below",
         "",
     ]
     rows: list[list[str]] = []
