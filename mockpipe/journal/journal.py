@@ -7,8 +7,9 @@ the garbage collector to walk.
 The journal is written from the server's event loop and read from any thread: a lock guards it, and
 `mockpipe.journal.waits` wakes the waiting threads and coroutines. What to read is a query
 (`mockpipe.journal.queries`); each write key's calls are a partition (`mockpipe.journal.partitions`).
-Listeners (persistence, recorders, live views) are called after each request is recorded and
-before its response is sent, so a call is never acknowledged before everything has seen it.
+Listeners (persistence, recorders, live views: `mockpipe.journal.listeners`) are called after each
+request is recorded; a durable one (a store, a recording) before its response is sent, so a call is
+never acknowledged before it is kept (requests answered ahead of processing: `mockpipe.journal.backlog`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mockpipe.errors import JournalWriteError
 from mockpipe.journal.backlog import Backlog
 from mockpipe.journal.columns import COLUMNS_FROM, append_columns, count_columns, index_fresh_batch
 from mockpipe.journal.counting import MatchCounts
+from mockpipe.journal.listeners import JournalListeners, Listener
 from mockpipe.journal.packed import (
     CALL_WRITE_KEY,
     KEY_MASK,
@@ -76,10 +77,8 @@ _COUNTED = reader(Call, "type", "received_at", "valid", "accepted", "duplicate_o
 _ALL_BUT_DUPLICATE_OF = reader(Call, *(name for name in CALL_FIELDS if name != "duplicate_of"))
 _AS_RESEND = builder(Call, *(name for name in CALL_FIELDS if name != "duplicate_of"), "duplicate_of")
 
-Listener = Callable[[RequestRecord, list[Call]], None]
 
-
-class Journal(JournalReads):
+class Journal(JournalReads, JournalListeners):
     """The in-memory journal, bounded to `max_calls` calls (oldest dropped and counted) if given.
 
     A persistent store subscribes as a listener and reloads with `restore`. Its reads (queries and
@@ -127,6 +126,11 @@ class Journal(JournalReads):
     def has_waiters(self) -> bool:
         """Whether some wait is in progress (read per request: a plain attribute behind it)."""
         return self._waiters.waiting > 0
+
+    @property
+    def durable(self) -> bool:
+        """Whether a durable listener is subscribed: every request is then processed before its answer."""
+        return bool(self._durable)  # read per request: here, where the answer looks
 
     def wake_waiters(self) -> None:
         """Let every wait look again: a request was answered (and left to the backlog)."""
@@ -208,19 +212,6 @@ class Journal(JournalReads):
         self._add_run(partition, calls, range(first, first + len(calls)))
         self._keep_bound()
         return True
-
-    def _notify(self, request: RequestRecord, stored: list[Call]) -> None:
-        """Hand a recorded request to the listeners; raise JournalWriteError when a durable one failed."""
-        failure: Exception | None = None
-        for listener in self._listeners:
-            try:
-                listener(request, stored)
-            except Exception as exc:  # a broken listener must not take the server down
-                log.exception("journal listener %r failed", listener)
-                if listener in self._durable and failure is None:
-                    failure = exc
-        if failure is not None:
-            raise JournalWriteError(f"a durable copy of request {request.id} failed: {failure}") from failure
 
     def _first_or_resent(self, partition: Partition, call: Call, message_key: int, check: int) -> Call:
         """`call` when it is the first of its messageId (another one has the same key, or the copies
@@ -380,36 +371,6 @@ class Journal(JournalReads):
                 log.exception("journal clear listener %r failed", clear_listener)
         return removed
 
-    def subscribe(self, listener: Listener, *, durable: bool = False) -> Callable[[], None]:
-        """Call `listener(request, calls)` after every recorded request; returns an unsubscribe function.
-
-        A `durable` listener keeps calls somewhere that must not miss one (a store, a recording): when
-        it fails, `record` raises `JournalWriteError`, and the client is told to retry instead of 200
-        (so no request is left to the backlog while a durable listener is subscribed).
-        """
-        self.backlog.catch_up()  # the requests answered before it are not its to see
-        self._listeners.append(listener)
-        if durable:
-            self._durable.append(listener)
-
-        def unsubscribe() -> None:
-            self._listeners.remove(listener)
-            if listener in self._durable:
-                self._durable.remove(listener)
-
-        return unsubscribe
-
-    def on_clear(self, listener: Callable[[str | None], None]) -> Callable[[], None]:
-        """Call `listener(write_key)` after every `clear` (None: everything); returns an unsubscribe function."""
-        self._clear_listeners.append(listener)
-        return lambda: self._clear_listeners.remove(listener)
-
-    def on_drop(self, listener: Callable[[list[Call]], None]) -> Callable[[], None]:
-        """Call `listener(calls)` with the calls the bound is making the journal forget, oldest first;
-        returns an unsubscribe function. It runs under the journal's lock: it must not use the journal."""
-        self._drop_listeners.append(listener)
-        return lambda: self._drop_listeners.remove(listener)
-
     def restore(
         self,
         requests: Iterable[RequestRecord],
@@ -448,11 +409,6 @@ class Journal(JournalReads):
         """Attach a side value to a call (its forward status, ...): the inspection API shows it as `name`."""
         with self._lock:
             self._annotations.setdefault(call_id, {})[name] = value
-
-    @property
-    def durable(self) -> bool:
-        """Whether a durable listener is subscribed: every request is then processed before its answer."""
-        return bool(self._durable)
 
     def annotations(self, call_id: int) -> dict[str, Any]:
         """The side values attached to a call (a copy)."""

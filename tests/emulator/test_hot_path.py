@@ -16,6 +16,7 @@ import orjson
 from mockpipe.emulator.app import create_app
 from mockpipe.emulator.config import ServerConfig
 from mockpipe.journal.journal import Journal
+from mockpipe.journal.listeners import JournalListeners
 
 # What the path may cross: the tracking endpoint (with the app's fast lane into it and the CORS
 # headers of its answers), the validator (cutting the request, the fast proof), the time codec, the
@@ -82,7 +83,7 @@ async def _trace_one(app: Any, journal: Journal, number: int) -> tuple[_Trace, _
 
     answer = _Trace(None)
     await answer.run(app(_scope(), receive, send))
-    processing = _Trace(Journal._notify.__code__)  # the listeners' turn: Journal.record's own work is over
+    processing = _Trace(JournalListeners._notify.__code__)  # the listeners' turn: Journal.record's own work is over
     await processing.run(_catching_up(journal))
     assert processing.done, "Journal.record was not reached"
     return answer, processing, sent[0]["status"]
