@@ -187,6 +187,9 @@ _CONTEXT_SPECIAL: dict[str, int] = {
 }
 _SECTION_STRINGS = {section: frozenset(names) for section, names in CONTEXT_OBJECT_STRINGS.items()}
 _CLEAN_TYPES = frozenset(("track", "identify", "page", "screen"))
+# Write key -> the region it names (`key_region`), for the keys seen lately; cleared when full.
+_KEY_REGIONS: dict[str, str | None] = {}
+_KEY_REGIONS_KEPT = 1024
 
 
 def proves_clean(
@@ -199,6 +202,18 @@ def proves_clean(
     write_key: str | None = None,
 ) -> bool:
     """True only when `every_rule` with the same arguments finds nothing; False when it might."""
+    return _proves_clean(call_type, call, size, max_call_bytes, region, write_key)
+
+
+def _proves_clean(
+    call_type: str,
+    call: Mapping[str, Any],
+    size: int | None,
+    max_call_bytes: int,
+    region: str | None,
+    write_key: str | None,
+) -> bool:
+    """`proves_clean`, with positional arguments: `violations_of` calls it for every call received."""
     if call_type not in _CLEAN_TYPES or (size is not None and size > max_call_bytes):
         return False
     if not _clean_fields(call, _TOP_PLAIN, _TOP_SPECIAL, KNOWN_KEYS):
@@ -226,7 +241,13 @@ def proves_clean(
     elif call_type == "screen" and not call.get("name"):
         return False
     if region is not None and write_key:
-        named = key_region(write_key)
+        # The calls of a request all carry one key: a dict lookup costs less than calling `key_region`'s cache.
+        try:
+            named = _KEY_REGIONS[write_key]
+        except KeyError:
+            if len(_KEY_REGIONS) >= _KEY_REGIONS_KEPT:
+                _KEY_REGIONS.clear()
+            named = _KEY_REGIONS[write_key] = key_region(write_key)
         if named is not None and named != region:
             return False
     return True
@@ -316,9 +337,7 @@ def violations_of(
     This runs for every call the emulator receives: most are proved clean without asking every rule.
     """
     call_type, call, size, own = item.type, item.payload, item.size, item._violations
-    if not own and proves_clean(
-        call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key
-    ):
+    if not own and _proves_clean(call_type, call, size, max_call_bytes, region, write_key):
         return []
     found = every_rule(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key)
     return own + found if own else found
