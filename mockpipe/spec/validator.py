@@ -17,7 +17,6 @@ clean call there but never pass a broken one (tested against every rule of the c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -52,21 +51,45 @@ if TYPE_CHECKING:
 # -- cutting a request into calls ------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class Item:
-    """One call cut out of a request, before its own checks run."""
+    """One call cut out of a request, before its own checks run.
 
-    type: str
-    payload: JSONObject
-    index: int | None = None
-    size: int | None = None
-    violations: list[Violation] = field(default_factory=list)
-    json: bytes | None = None  # the call's JSON as sent, when it was written out to measure it
+    A plain class with slots, not a dataclass: one is built for every call received, and most never
+    need a list of their own violations, so that list is made only when asked for."""
+
+    __slots__ = ("_violations", "index", "json", "payload", "size", "type")
+
+    def __init__(
+        self,
+        type: str,
+        payload: JSONObject,
+        index: int | None = None,
+        size: int | None = None,
+        violations: list[Violation] | None = None,
+        json: bytes | None = None,
+    ) -> None:
+        self.type = type
+        self.payload = payload
+        self.index = index
+        self.size = size
+        self._violations = violations
+        self.json = json  # the call's JSON as sent, when it was written out to measure it
+
+    @property
+    def violations(self) -> list[Violation]:
+        """What the envelope got wrong about this call (a list to append to, made on first use)."""
+        found = self._violations
+        if found is None:
+            found = self._violations = []
+        return found
 
     @property
     def pointer(self) -> str:
         """Where the call sits in its request: "" for a single call, `/batch/<i>` for a batch item."""
         return "" if self.index is None else pointer("batch", self.index)
+
+    def __repr__(self) -> str:
+        return f"Item(type={self.type!r}, index={self.index!r}, size={self.size!r}, violations={self._violations!r})"
 
 
 def split_request(
@@ -99,8 +122,13 @@ def split_request(
     if not batch:
         return [], [violation("batch.empty", "/batch")]
 
-    shared_context = body.get("context")
-    shared_integrations = body.get("integrations")
+    # Only objects are merged into the items: decided once per request, not once per item.
+    shared_context: dict[str, Any] | None = body.get("context")
+    shared_integrations: dict[str, Any] | None = body.get("integrations")
+    if not isinstance(shared_context, dict):
+        shared_context = None
+    if not isinstance(shared_integrations, dict):
+        shared_integrations = None
     shared_sent_at = body.get("sentAt")
     # No item can exceed the per-call limit when the whole body is within it: skip re-serialising.
     measure = body_size is None or body_size > max_call_bytes
@@ -110,27 +138,29 @@ def split_request(
         if not isinstance(raw, dict):
             envelope.append(violation("batch.item.object", pointer("batch", index), kind=json_kind(raw)))
             continue
-        if isinstance(shared_context, dict):
+        if shared_context is not None:
             own = raw.get("context")
             raw["context"] = {**shared_context, **own} if isinstance(own, dict) else own or dict(shared_context)
-        if isinstance(shared_integrations, dict):
+        if shared_integrations is not None:
             own = raw.get("integrations")
             raw["integrations"] = (
                 {**shared_integrations, **own} if isinstance(own, dict) else own or dict(shared_integrations)
             )
         if shared_sent_at is not None and raw.get("sentAt") is None:
             raw["sentAt"] = shared_sent_at
-        declared = raw.get("type")
-        item = Item(declared if isinstance(declared, str) else "unknown", raw, index)
-        if declared.__class__ is not str or declared not in CALL_TYPE_SET:
-            item.violations.append(violation("batch.item.type", "/type", value=show(declared)))
+        sent = size = None
         if measure:
             try:
-                item.json = orjson.dumps(raw)
-                item.size = len(item.json)
+                sent = orjson.dumps(raw)
+                size = len(sent)
             except orjson.JSONEncodeError:  # nesting orjson cannot write: the journal rejects it when storing
-                item.size = None
-        items.append(item)
+                pass
+        declared = raw.get("type")
+        if declared.__class__ is str and declared in CALL_TYPE_SET:
+            items.append(Item(declared, raw, index, size, None, sent))
+        else:
+            found = [violation("batch.item.type", "/type", value=show(declared))]
+            items.append(Item(declared if isinstance(declared, str) else "unknown", raw, index, size, found, sent))
     return items, envelope
 
 
@@ -157,6 +187,9 @@ _CONTEXT_SPECIAL: dict[str, int] = {
 }
 _SECTION_STRINGS = {section: frozenset(names) for section, names in CONTEXT_OBJECT_STRINGS.items()}
 _CLEAN_TYPES = frozenset(("track", "identify", "page", "screen"))
+# Write key -> the region it names (`key_region`), for the keys seen lately; cleared when full.
+_KEY_REGIONS: dict[str, str | None] = {}
+_KEY_REGIONS_KEPT = 1024
 
 
 def proves_clean(
@@ -169,6 +202,18 @@ def proves_clean(
     write_key: str | None = None,
 ) -> bool:
     """True only when `every_rule` with the same arguments finds nothing; False when it might."""
+    return _proves_clean(call_type, call, size, max_call_bytes, region, write_key)
+
+
+def _proves_clean(
+    call_type: str,
+    call: Mapping[str, Any],
+    size: int | None,
+    max_call_bytes: int,
+    region: str | None,
+    write_key: str | None,
+) -> bool:
+    """`proves_clean`, with positional arguments: `violations_of` calls it for every call received."""
     if call_type not in _CLEAN_TYPES or (size is not None and size > max_call_bytes):
         return False
     if not _clean_fields(call, _TOP_PLAIN, _TOP_SPECIAL, KNOWN_KEYS):
@@ -196,7 +241,13 @@ def proves_clean(
     elif call_type == "screen" and not call.get("name"):
         return False
     if region is not None and write_key:
-        named = key_region(write_key)
+        # The calls of a request all carry one key: a dict lookup costs less than calling `key_region`'s cache.
+        try:
+            named = _KEY_REGIONS[write_key]
+        except KeyError:
+            if len(_KEY_REGIONS) >= _KEY_REGIONS_KEPT:
+                _KEY_REGIONS.clear()
+            named = _KEY_REGIONS[write_key] = key_region(write_key)
         if named is not None and named != region:
             return False
     return True
@@ -285,14 +336,11 @@ def violations_of(
     Paths are JSON pointers inside the call (`Violation.at(item.pointer)` places them in the request).
     This runs for every call the emulator receives: most are proved clean without asking every rule.
     """
-    call_type, call, size = item.type, item.payload, item.size
-    if not item.violations and proves_clean(
-        call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key
-    ):
+    call_type, call, size, own = item.type, item.payload, item.size, item._violations
+    if not own and _proves_clean(call_type, call, size, max_call_bytes, region, write_key):
         return []
-    return item.violations + every_rule(
-        call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key
-    )
+    found = every_rule(call_type, call, size=size, max_call_bytes=max_call_bytes, region=region, write_key=write_key)
+    return own + found if own else found
 
 
 def validate(

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from mockpipe.factories.payloads import PayloadFactory
+from mockpipe.spec import validator
 from mockpipe.spec.checks import every_rule
 from mockpipe.spec.decoding import ENDPOINT_TYPES
 from mockpipe.spec.fields import CONTEXT_OBJECT_STRINGS, CONTEXT_STRINGS, KNOWN_KEYS, NETWORK_BOOLS
@@ -260,3 +261,21 @@ def test_the_fast_lane_never_passes_what_a_rule_flags_in_mutated_calls() -> None
             _assert_lane_is_sound(call_type, payload, region=region, write_key=write_key, max_call_bytes=600)
 
     check()
+
+
+def test_a_remembered_key_region_still_keeps_a_key_of_another_region_off_the_lane() -> None:
+    call = {"userId": "u1", "event": "E"}
+    for _ in range(2):  # the second round answers from the memo of key regions
+        assert proves_clean("track", call, region="eu", write_key="pk_eu_remembered")
+        assert not proves_clean("track", call, region="us", write_key="pk_eu_remembered")
+        assert proves_clean("track", call, region="us", write_key="wk_no_region")
+
+
+def test_the_memo_of_key_regions_is_bounded_and_right_after_it_is_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validator, "_KEY_REGIONS", {})
+    monkeypatch.setattr(validator, "_KEY_REGIONS_KEPT", 3)
+    call = {"userId": "u1", "event": "E"}
+    for n in range(10):
+        assert not proves_clean("track", call, region="us", write_key=f"pk_eu_{n}")
+        assert proves_clean("track", call, region="eu", write_key=f"pk_eu_{n}")
+    assert 0 < len(validator._KEY_REGIONS) <= 3

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from mockpipe.spec.validator import Item, split_request
+from mockpipe.spec.rules import violation
+from mockpipe.spec.validator import Item, split_request, violations_of
 
 
 def test_batch_context_and_integrations_merge_into_items_item_wins() -> None:
@@ -76,3 +77,12 @@ def test_batch_items_are_measured_only_when_the_body_could_hold_an_oversized_one
 def test_item_pointer() -> None:
     assert Item("track", {}, 3).pointer == "/batch/3"
     assert Item("track", {}).pointer == ""
+
+
+def test_an_items_violations_list_is_made_when_first_asked_for_and_kept() -> None:
+    item = Item("track", {"userId": "u1", "event": "E"}, 0)
+    assert item.violations == []
+    item.violations.append(violation("batch.item.type", "/type", value="x"))
+    assert [v.code for v in item.violations] == ["batch.item.type"]
+    assert [v.code for v in violations_of(item)] == ["batch.item.type"]  # the envelope's finding, then no rule's
+    assert violations_of(Item("track", {"userId": "u1", "event": "E"}, 1)) == []
