@@ -171,7 +171,7 @@ def format_report(report: BenchReport) -> str:
         f"in {options.rounds} turn(s) per server, {options.connections} connections, driver {report.driver}, "
         "one Hypercorn worker per server",
         "mockpipe answers its permissive requests ahead of processing them (--no-idle-processing: the reads "
-        "process them); what a read then costs is the read after a burst, below",
+        "process them)" + ("; what a read then costs is the read after a burst, below" if report.burst else ""),
         "",
     ]
     rows: list[list[str]] = []
