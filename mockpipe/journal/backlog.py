@@ -46,16 +46,18 @@ class Backlog:
 
     @property
     def caught_up(self) -> bool:
-        """Whether every request answered so far is in the journal."""
-        return not self.queue and self._processing is None
+        """Whether every request answered so far is in the journal (or nothing can process them: no
+        processor is attached, and reads go on with what the journal holds)."""
+        return (not self.queue and self._processing is None) or self.processor is None
 
     def catch_up(self, budget: float | None = None) -> bool:
         """Process the waiting requests, oldest first: all of them, or for about `budget` seconds.
-        Returns whether none is left. Cheap when none waits; waits for another thread's processing.
+        Returns whether none is left (true too when no processor is attached: nothing would process
+        them). Cheap when none waits; waits for another thread's processing.
 
         Called from within processing (a record takes ids, which catches up), it returns at once: the
         request being processed is the oldest, the others come after it."""
-        if not self.queue and self._processing is None:
+        if (not self.queue and self._processing is None) or self.processor is None:
             return True
         me = threading.get_ident()
         if self._processing == me:
