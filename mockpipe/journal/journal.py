@@ -159,11 +159,7 @@ class Journal(JournalReads, JournalListeners):
                 self._keep_bound(len(calls))
             if len(calls) >= COLUMNS_FROM and self._record_fresh_batch(calls):
                 stored = list(calls)
-                self._append_request(request)
-                if self._waiters.waiting:
-                    self._waiters.wake()
-                self._notify(request, stored)
-                return request, stored
+                calls = ()  # recorded: nothing left for the call-by-call way below
             write_key: object = _NO_KEY
             one_key = True
             attempts = self._attempts
@@ -190,7 +186,7 @@ class Journal(JournalReads, JournalListeners):
                 else:  # another messageId with the same key, or a first copy a strict answer turned down
                     call = self._first_or_resent(partition, call, message_key, check)
                 stored.append(call)
-            if stored:  # the usual request's calls share a write key: no need to sort them by key
+            if stored and calls:  # the usual request's calls share a write key: no need to sort them by key
                 self._append_calls(stored, partition if one_key else None)
             self._append_request(request)
             if self._waiters.waiting:  # tested here: the usual request has no one to wake

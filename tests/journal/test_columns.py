@@ -5,6 +5,7 @@ way makes, row for row, whatever the batch holds."""
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 import orjson
@@ -87,3 +88,23 @@ def test_a_fresh_batch_is_indexed_for_the_resends_that_follow(monkeypatch: pytes
     first = journal.calls(message_id="m-3", duplicates=True)
     assert [call.duplicate_of for call in first] == [None, first[0].id]
     assert journal.attempts(first[0].id) == 2
+
+
+def test_listeners_of_a_batch_recorded_by_columns_may_use_the_journal() -> None:
+    # They are told after the journal's lock is let go, as for any request: a forwarder annotates the
+    # calls it is told of, a user's listener may read the journal. Held, this would never end.
+    journal = Journal()
+    ingest = Ingest(ServerConfig(), journal)
+    seen: list[int] = []
+
+    def listener(request: Any, calls: list[Any]) -> None:
+        journal.annotate(calls[0].id, "forward", {"status": "queued"})
+        seen.append(journal.source(KEY).calls)
+
+    journal.subscribe(listener)
+    body = orjson.dumps({"batch": [_item(n) for n in range(12)]})
+    worker = threading.Thread(target=ingest.handle, args=("POST", "/v1/batch", HEADERS, body, False), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the listener waited for the journal's lock"
+    assert seen == [12]
