@@ -28,7 +28,7 @@ _HEADER_SETS: dict[tuple[bytes | None, ...], tuple[bytes | None, ...]] = {}
 _HEADER_SETS_KEPT = 4096
 
 QUIET = 0.05  # seconds without a request before the backlog is processed
-SLICE = 0.005  # seconds of processing between two turns of the event loop
+SLICE = 0.005  # seconds of processing between two turns of the event loop (checked after each request)
 
 
 class Drainer:
@@ -52,7 +52,7 @@ class Drainer:
                 _HEADER_SETS.clear()
             shared = _HEADER_SETS[kept] = kept
         backlog = self.backlog
-        backlog.queue.append((path, shared, body, overflow, time()))
+        backlog.queue.append((path, shared, body, overflow, time()))  # `Backlog.add`, inline: every request
         backlog.received += 1
         if self.journal.has_waiters:
             self.journal.wake_waiters()
@@ -78,8 +78,8 @@ class Drainer:
         backlog = self.backlog
         if backlog.caught_up:
             return
-        if received >= 0 and backlog.received != received and not backlog.followers:  # still busy
-            self._arm_later()
+        if (received >= 0 and backlog.received != received and not backlog.followers) or backlog.busy:
+            self._arm_later()  # still receiving, or a reader is processing: later
             return
         if backlog.catch_up(SLICE):
             return
@@ -92,8 +92,10 @@ class Drainer:
 
 
 async def caught_up(backlog: Backlog) -> None:
-    """Process the whole backlog from the event loop, a slice at a time, answering requests between two."""
-    while not backlog.catch_up(READ_SLICE):
+    """Process the requests answered so far from the event loop, a slice at a time, answering requests
+    between two (those answered meanwhile are left to the next read)."""
+    upto = backlog.received
+    while not backlog.catch_up(READ_SLICE, upto=upto):
         await asyncio.sleep(0)
 
 

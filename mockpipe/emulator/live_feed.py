@@ -183,7 +183,7 @@ class LiveFeed:
         """The events of one client, `hello` first, until it disconnects, lags too far or `close()`."""
         client = _Client(asyncio.get_running_loop(), self.QUEUE_SIZE)
         self._clients.add(client)  # before the snapshot: nothing recorded in between is missed
-        self.journal.backlog.followers += 1  # calls are processed as they come while somebody watches
+        self.journal.backlog.follow(+1)  # calls are processed as they come while somebody watches
         try:
             snapshot, last_call, last_request = self.hello()
             yield LiveEvent("hello", 0, orjson.dumps(snapshot))
@@ -199,4 +199,4 @@ class LiveFeed:
                 yield message
         finally:
             self._clients.discard(client)
-            self.journal.backlog.followers -= 1
+            self.journal.backlog.follow(-1)

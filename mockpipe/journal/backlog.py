@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import monotonic
 from typing import Any
 
@@ -36,13 +37,21 @@ class Backlog:
     def __init__(self) -> None:
         self.queue: deque[PendingRequest] = deque()
         self.processor: Processor | None = None  # set by the tracking endpoint that fills the backlog
-        self.received = 0  # requests ever added: the drainer tells a quiet server by it
+        self.received = 0  # requests ever added (the drainer tells a quiet server by it)
+        self.processed = 0  # requests ever taken out to be processed
         self.followers = 0  # parties that want calls as soon as possible (a live view, a forwarder)
+        self.pauses = 0  # while above 0, no request is left here: each is processed before its answer
         self._lock = threading.Lock()  # held while processing: one thread at a time, in order
+        self._counters = threading.Lock()  # followers and pauses change from several threads
         self._processing: int | None = None  # the thread processing, if any
 
     def __len__(self) -> int:
         return len(self.queue)
+
+    def add(self, pending: PendingRequest) -> None:
+        """Leave an answered request to be processed (on the event loop, as it answers)."""
+        self.queue.append(pending)
+        self.received += 1
 
     @property
     def caught_up(self) -> bool:
@@ -50,38 +59,66 @@ class Backlog:
         processor is attached, and reads go on with what the journal holds)."""
         return (not self.queue and self._processing is None) or self.processor is None
 
-    def catch_up(self, budget: float | None = None) -> bool:
-        """Process the waiting requests, oldest first: all of them, or for about `budget` seconds.
-        Returns whether none is left (true too when no processor is attached: nothing would process
-        them). Cheap when none waits; waits for another thread's processing.
+    @property
+    def busy(self) -> bool:
+        """Whether another thread is processing now."""
+        return self._processing is not None and self._processing != threading.get_ident()
 
-        Called from within processing (a record takes ids, which catches up), it returns at once: the
-        request being processed is the oldest, the others come after it."""
+    def catch_up(self, budget: float | None = None, *, upto: int | None = None) -> bool:
+        """Process the requests answered so far (or the first `upto` ever received), oldest first: all of
+        them, or for about `budget` seconds. Requests answered meanwhile are left to the next read:
+        under a steady flow a read ends. Returns whether those are done (true too when no processor is
+        attached: nothing would process them).
+
+        Without a budget it waits for another thread's processing (a read must see what was answered);
+        with one (the event loop's callers, who try again after letting the loop turn) it returns
+        False at once instead. Called from within processing (a record takes ids, which catches up),
+        it returns at once: the request being processed is the oldest, the others come after it."""
         if (not self.queue and self._processing is None) or self.processor is None:
             return True
         me = threading.get_ident()
         if self._processing == me:
             return False
-        with self._lock:
+        target = self.received if upto is None else upto
+        if not self._lock.acquire(blocking=budget is None):
+            return False
+        try:
             self._processing = me
-            try:
-                self._process(budget)
-            finally:
-                self._processing = None
-        return not self.queue
+            self._process(budget, target)
+        finally:
+            self._processing = None
+            self._lock.release()
+        return self.processed >= target or not self.queue
 
-    def _process(self, budget: float | None) -> None:
+    def _process(self, budget: float | None, target: int) -> None:
         queue, process = self.queue, self.processor
         if process is None:  # nobody to process them (no endpoint attached): kept
             return
         deadline = None if budget is None else monotonic() + budget
-        done = 0
-        while queue:
+        while queue and self.processed < target:
             pending = queue.popleft()
+            self.processed += 1
             try:
                 process(pending)
             except Exception:  # processing must not stop for one request: it was answered already
                 log.exception("mockpipe failed to process a request to %s", pending[0])
-            done += 1
-            if deadline is not None and not done % 16 and monotonic() >= deadline:
+            if deadline is not None and monotonic() >= deadline:
                 break
+
+    def follow(self, change: int) -> None:
+        """One more (+1) or one less (-1) party following calls as they come."""
+        with self._counters:
+            self.followers += change
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No request left here meanwhile, and those answered before processed first: what changes in
+        the block (a plan, a durable listener) applies from the next request on, to the request."""
+        with self._counters:
+            self.pauses += 1
+        try:
+            self.catch_up()
+            yield
+        finally:
+            with self._counters:
+                self.pauses -= 1

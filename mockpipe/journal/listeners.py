@@ -48,10 +48,11 @@ class JournalListeners:
         it fails, `record` raises `JournalWriteError`, and the client is told to retry instead of 200
         (so no request is left to the backlog while a durable listener is subscribed).
         """
-        self.backlog.catch_up()  # the requests answered before it are not its to see
-        self._listeners.append(listener)
-        if durable:
-            self._durable.append(listener)
+        # The requests answered before it are not its to see, and none is answered ahead meanwhile.
+        with self.backlog.paused():
+            self._listeners.append(listener)
+            if durable:
+                self._durable.append(listener)
 
         def unsubscribe() -> None:
             self._listeners.remove(listener)

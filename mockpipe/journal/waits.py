@@ -93,18 +93,19 @@ class Waiters:
             self.waiting += 1
             try:
                 while True:
-                    if not backlog.caught_up:  # checked under the lock: a request added after it wakes us
+                    if not backlog.caught_up:  # processed without the lock: processing records
                         self._lock.release()
                         try:
                             backlog.catch_up()
                         finally:
                             self._lock.acquire()
-                        continue
                     if done():
                         return
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         return
+                    if not backlog.caught_up:  # answered meanwhile (checked under the lock: a later one wakes us)
+                        continue
                     self._changed.wait(remaining)
             finally:
                 self._sync -= 1
@@ -125,13 +126,16 @@ class Waiters:
         try:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
-                if not self._backlog.catch_up(CATCH_UP_SLICE):
-                    await asyncio.sleep(0)  # a long backlog, a slice at a time: the loop serves others between
-                    continue
+                processed = self._backlog.catch_up(CATCH_UP_SLICE)  # a slice: the loop serves others between
                 with self._lock:
                     finished, caught_up = look()
                 if finished or self._released > released:
                     return
+                if not processed:  # more of the backlog to process first, unless the time is up
+                    if deadline - time.monotonic() <= 0:
+                        return
+                    await asyncio.sleep(0)
+                    continue
                 if not caught_up:
                     # The rest of the journal in a moment: the loop serves others meanwhile (a bare
                     # yield would let ten long-polls take turns and leave a request a turn in ten).

@@ -159,8 +159,9 @@ class People:
 
         A read after a burst of calls may have tens of thousands to apply (about 5 µs each). They
         are applied in slices, letting go of the lock between them: a clear or a feed (`_held`), which
-        may come from the server's event loop, never waits for more than one slice. (The bounded
-        journal's listener does not wait at all: see `_on_record`.)
+        may come from the server's event loop, waits for one slice (and, when requests were answered
+        while this read started, for the journal to process them). (The bounded journal's listener
+        does not wait at all: see `_on_record`.)
         """
         journal = self._journal
         if journal is not None:  # the requests answered so far processed first, without holding this lock

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,13 +81,13 @@ class PlanRegistry:
         self._lock = threading.Lock()
         self._coverage: dict[str, tuple[PlanInForce, Coverage]] = {}  # write key -> (plan it was counted on, counts)
         self._stamps: dict[str | None, tuple[tuple[str, int, int], ...]] = {}  # scope -> the files' (path, mtime, size)
-        # Processes the requests answered but not processed yet (the journal's backlog), before a plan changes
-        # or coverage is read: they are checked against the plan in force when they arrived, and counted.
-        self.catch_up: Callable[[], object] | None = None
+        # Processes the requests answered but not processed yet (the journal's backlog), and answers none
+        # ahead meanwhile, while a plan changes or coverage is read: each request is checked against the
+        # plan in force when it arrived, and counted (`Backlog.paused`).
+        self.settled: Callable[[], AbstractContextManager[object]] | None = None
 
-    def _caught_up(self) -> None:
-        if self.catch_up is not None:
-            self.catch_up()
+    def _settled(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.settled is None else self.settled()
 
     # -- reading (the hot path) ------------------------------------------------------------------
 
@@ -132,8 +133,7 @@ class PlanRegistry:
         from mockpipe.plans.check import PlanChecker
 
         entry = PlanInForce(plan, PlanChecker(plan), origin, None if path is None else str(path), format)
-        self._caught_up()
-        with self._lock:
+        with self._settled(), self._lock:
             self._swap(write_key, entry)
             if path is None:
                 self._stamps.pop(write_key, None)
@@ -150,16 +150,14 @@ class PlanRegistry:
         stamps = _stamps(location)
         plan = load_plan(location, format=format)
         entry = PlanInForce(plan, PlanChecker(plan), "folder" if location.is_dir() else "file", str(location), format)
-        self._caught_up()
-        with self._lock:
+        with self._settled(), self._lock:
             self._swap(write_key, entry)
             self._stamps[write_key] = stamps
         return entry
 
     def drop(self, write_key: str | None = None) -> bool:
         """Take the plan of this scope out of force; False when there was none."""
-        self._caught_up()
-        with self._lock:
+        with self._settled(), self._lock:
             if self.own(write_key) is None:
                 return False
             self._swap(write_key, None)
@@ -204,8 +202,8 @@ class PlanRegistry:
     def coverage(self, write_key: str | None = None) -> Coverage | None:
         """What arrived against a plan: a key's calls against its plan, or (None) every call that the
         default plan checked; None when no plan is in force there."""
-        self._caught_up()
-        entry = self.entry_for(write_key) if write_key is not None else self._snapshot.default
+        with self._settled():  # what arrived so far is counted
+            entry = self.entry_for(write_key) if write_key is not None else self._snapshot.default
         if entry is None:
             return None
         from mockpipe.plans.coverage import Coverage
@@ -220,8 +218,7 @@ class PlanRegistry:
 
     def clear_coverage(self, write_key: str | None = None) -> None:
         """Forget what arrived (of one key, or of every key)."""
-        self._caught_up()
-        with self._lock:
+        with self._settled(), self._lock:
             if write_key is None:
                 self._coverage.clear()
             else:
@@ -265,8 +262,7 @@ class PlanRegistry:
                 log.error("%s", told[-1])
                 continue
             fresh = PlanInForce(plan, PlanChecker(plan), entry.origin, entry.path, entry.format)
-            self._caught_up()
-            with self._lock:
+            with self._settled(), self._lock:
                 if self.own(scope) is not entry:
                     continue  # replaced meanwhile (a PUT): that one wins
                 self._swap(scope, fresh)

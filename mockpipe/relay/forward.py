@@ -101,7 +101,7 @@ class Forwarder:
             self._queue.extend(pending)
             self.queued += len(pending)
         journal.subscribe(self._enqueue)
-        journal.backlog.followers += 1  # calls answered ahead of processing are processed at once, to go on
+        journal.backlog.follow(+1)  # calls answered ahead of processing are processed at once, to go on
         self._thread = threading.Thread(target=self._run, name="mockpipe-forward", daemon=True)
         self._thread.start()
 
@@ -121,6 +121,8 @@ class Forwarder:
         """Deliver what is queued for up to `timeout` seconds, then stop; returns how many calls were left."""
         if self._journal is not None:
             self._journal.backlog.catch_up()
+            if not self._closing:
+                self._journal.backlog.follow(-1)
         with self._changed:
             self._closing = True
             self._changed.notify_all()

@@ -4,9 +4,11 @@ the request arrived (its plan, no fault rule, its time)."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
 
+import orjson
 import pytest
 
 from mockpipe import MockPipeServer
@@ -171,7 +173,7 @@ def test_without_idle_processing_the_backlog_waits_for_a_read(lazy: tuple[MockPi
 
 def test_a_follower_has_calls_processed_as_they_come(lazy: tuple[MockPipeServer, Client]) -> None:
     server, client = lazy
-    server.journal.backlog.followers += 1  # as the UI's live view or a forwarder does
+    server.journal.backlog.follow(+1)  # as the UI's live view or a forwarder does
     try:
         assert client.post("/v1/track", _track(1)).status_code == 200
         deadline = time.monotonic() + 10
@@ -179,7 +181,7 @@ def test_a_follower_has_calls_processed_as_they_come(lazy: tuple[MockPipeServer,
             time.sleep(0.005)
         assert _waiting(server) == 0
     finally:
-        server.journal.backlog.followers -= 1
+        server.journal.backlog.follow(-1)
 
 
 def test_a_bounded_journal_bounds_its_backlog() -> None:
@@ -192,3 +194,48 @@ def test_a_bounded_journal_bounds_its_backlog() -> None:
             assert [call.message_id for call in server.calls()] == [f"m-{n}" for n in range(35, 40)]
         finally:
             client.close()
+
+
+def test_a_request_mockpipe_fails_to_process_later_is_kept_with_the_reason(
+    lazy: tuple[MockPipeServer, Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, client = lazy
+    from mockpipe.emulator import ingest
+
+    split = ingest.split_request  # type: ignore[attr-defined]  # the name ingest calls, patched there
+
+    def broken(path_type: str, body: dict[str, object], **options: object) -> object:
+        if body.get("event") == "Breaks mockpipe":
+            raise RuntimeError("a bug")
+        return split(path_type, body, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "split_request", broken)
+    assert client.post("/v1/track", {**TRACK, "event": "Breaks mockpipe"}).status_code == 200
+    assert client.post("/v1/track", _track(2)).status_code == 200
+    failed, fine = server.journal.requests()
+    assert (failed.accepted, failed.reason, failed.status) == (False, "mockpipe.internal", 200)
+    assert failed.body is not None and b"Breaks mockpipe" in failed.body
+    assert fine.accepted and [call.message_id for call in server.calls()] == ["m-2"]
+
+
+def test_a_compressed_body_is_processed_before_its_answer(lazy: tuple[MockPipeServer, Client]) -> None:
+    server, client = lazy
+    body = gzip.compress(orjson.dumps({"batch": [_track(n) | {"type": "track"} for n in range(5)]}))
+    assert client.post("/v1/batch", content=body, headers={"Content-Encoding": "gzip"}).status_code == 200
+    assert _waiting(server) == 0  # its calls cannot be counted without inflating it: taken now
+    assert server.journal.count() == 5
+
+
+def test_requests_that_do_not_read_the_journal_do_not_wait_for_the_backlog(
+    lazy: tuple[MockPipeServer, Client],
+) -> None:
+    server, client = lazy
+    assert client.post("/v1/track", _track(1)).status_code == 200
+    preflight = client.http.options(
+        "/v1/track", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code in (200, 204)
+    assert client.http.get("/v1/projects/wk_test/settings").status_code == 200
+    assert _waiting(server) == 1  # the SDK's settings and a preflight left it alone
+    assert client.http.get("/mockpipe/calls").json()["total"] == 1  # the inspection API reads it
+    assert _waiting(server) == 0

@@ -16,7 +16,8 @@ def _pending(number: int) -> PendingRequest:
 
 def _filled(count: int) -> Backlog:
     backlog = Backlog()
-    backlog.queue.extend(_pending(number) for number in range(count))
+    for number in range(count):
+        backlog.add(_pending(number))
     return backlog
 
 
@@ -112,3 +113,57 @@ def test_a_reader_waits_for_the_request_another_thread_is_processing() -> None:
     reader.join(5)
     worker.join(5)
     assert done == ["/v1/track/0"] and backlog.caught_up
+
+
+def test_a_read_ends_under_a_steady_flow_of_new_requests() -> None:
+    # Each request processed brings another (a server answering while a reader catches up): the read
+    # processes what was answered before it started, and leaves the rest to the next one.
+    backlog = _filled(3)
+    seen: list[str] = []
+
+    def process(pending: PendingRequest) -> None:
+        seen.append(pending[0])
+        backlog.add(_pending(100 + len(seen)))
+
+    backlog.processor = process
+    assert backlog.catch_up() is True
+    assert seen == ["/v1/track/0", "/v1/track/1", "/v1/track/2"]
+    assert len(backlog) == 3 and not backlog.caught_up
+
+
+def test_with_a_budget_a_catch_up_does_not_wait_for_another_thread() -> None:
+    backlog = _filled(2)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(pending: PendingRequest) -> None:
+        started.set()
+        release.wait(5)
+
+    backlog.processor = hold
+    worker = threading.Thread(target=backlog.catch_up)
+    worker.start()
+    assert started.wait(5)
+    assert backlog.busy
+    assert backlog.catch_up(budget=0.001) is False  # at once: the event loop tries again after a turn
+    release.set()
+    worker.join(5)
+    assert backlog.caught_up
+
+
+def test_a_budget_is_checked_after_each_request() -> None:
+    backlog = _filled(5)
+    backlog.processor = lambda pending: time.sleep(0.02)
+    assert backlog.catch_up(budget=0.001) is False
+    assert len(backlog) == 4  # one request, then the budget was spent
+
+
+def test_paused_processes_what_was_answered_and_stops_answering_ahead() -> None:
+    backlog = _filled(2)
+    seen: list[str] = []
+    backlog.processor = lambda pending: seen.append(pending[0])
+    with backlog.paused():
+        assert backlog.pauses == 1 and len(seen) == 2
+    assert backlog.pauses == 0
+    backlog.follow(+1)
+    backlog.follow(-1)
+    assert backlog.followers == 0
