@@ -18,9 +18,17 @@ import asyncio
 from time import time
 from typing import TYPE_CHECKING
 
+from mockpipe.emulator.slices import SLICE_ITEMS
+
 if TYPE_CHECKING:
+    from mockpipe.emulator.config import ServerConfig
+    from mockpipe.emulator.faults import Faults
     from mockpipe.journal.backlog import Backlog
     from mockpipe.journal.journal import Journal
+
+STRICT_VALUES = (b"1", b"true", b"yes")  # the X-Strict-Mode values that ask for it
+# A body this short holds at most SLICE_ITEMS calls (`{}` and a comma each); a longer one has its `{` counted.
+_ONE_SLICE_BYTES = 3 * SLICE_ITEMS
 
 # What processing a request answered earlier needs of its headers, in this order (`Drainer.defer`).
 KEPT_HEADERS = (b"authorization", b"content-encoding", b"user-agent", b"x-retry-count")
@@ -34,12 +42,30 @@ SLICE = 0.005  # seconds of processing between two turns of the event loop (chec
 class Drainer:
     """Keeps one journal's backlog short (see the module)."""
 
-    def __init__(self, journal: Journal, *, when_idle: bool = True, bound: int | None = None) -> None:
+    def __init__(self, journal: Journal, faults: Faults, config: ServerConfig, *, bound: int | None = None) -> None:
         self.journal = journal
         self.backlog = journal.backlog
-        self.when_idle = when_idle  # False: only reads process (the benchmark: no work during others' turns)
+        self.faults = faults
+        # A server answering every request 200 whatever it holds may leave them to the backlog.
+        self.permissive = not (config.strict or config.reject_malformed)
+        self.when_idle = config.process_when_idle  # False: only reads process (the benchmark: no work meanwhile)
         self.bound = bound
         self._armed = False  # a turn of the drainer is scheduled
+
+    def takes(self, headers: dict[bytes, bytes], body: bytes) -> bool:
+        """Whether a tracking POST's answer is 200 `{}` whatever it holds, and it may be processed later:
+        permissive, no fault rule set, no durable listener, no change being made (`Backlog.pauses`),
+        not compressed (its calls are not counted here), and at most one slice of calls (a longer batch is
+        taken before its answer, a slice at a time, the loop serving others between)."""
+        return (
+            self.permissive
+            and not self.faults.active
+            and headers.get(b"x-strict-mode", b"").strip().lower() not in STRICT_VALUES
+            and not self.journal.durable
+            and not self.backlog.pauses
+            and b"content-encoding" not in headers
+            and (len(body) <= _ONE_SLICE_BYTES or body.count(b"{") <= SLICE_ITEMS)
+        )
 
     def defer(self, path: str, headers: dict[bytes, bytes], body: bytes, overflow: bool) -> None:
         """Leave an answered request to the backlog (on the event loop), with what its processing needs

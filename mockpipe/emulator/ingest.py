@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mockpipe.emulator.body import BodyDeadlines, read_body
-from mockpipe.emulator.draining import KEPT_HEADERS, Drainer
+from mockpipe.emulator.draining import KEPT_HEADERS, STRICT_VALUES, Drainer
 from mockpipe.emulator.error_body import tracking_error as _error_body
 from mockpipe.emulator.fault_delivery import InjectedFault, adding_headers
 from mockpipe.emulator.faults import Faults
@@ -57,9 +57,7 @@ SPEC_VIOLATION = "spec.violation"
 KEPT_BODY_BYTES = 8 * 1024  # of a rejected request, to show what was wrong
 _JSON_HEADERS = [JSON_CONTENT_TYPE]
 _OK_HEADERS = [JSON_CONTENT_TYPE, (b"content-length", str(len(OK_BODY)).encode())]
-# A body this short holds at most SLICE_ITEMS calls (`{}` and a comma each); a longer one has its `{` counted.
-_ONE_SLICE_BYTES = 3 * SLICE_ITEMS
-_TRUE = (b"1", b"true", b"yes")
+_TRUE = STRICT_VALUES
 _CALL_ID = reader(Call, "id")  # of a Call, at C speed
 # Records built from values in the order of these field names (index_fields gives the five ids and
 # names in its order); a keyword call costs three times as much, for every call received.
@@ -87,9 +85,7 @@ class Ingest(Refusals):
         self.in_flight = InFlight()
         journal.backlog.processor = self.process_pending
         self.plans.settled = journal.backlog.paused
-        self.drainer = Drainer(journal, when_idle=config.process_when_idle, bound=journal.max_calls)
-        # A server answering every request 200 whatever it holds may leave them to the backlog.
-        self._permissive = not (config.strict or config.reject_malformed)
+        self.drainer = Drainer(journal, self.faults, config, bound=journal.max_calls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.respond(scope, receive, send)
@@ -131,17 +127,8 @@ class Ingest(Refusals):
             if incomplete is not None:  # the client went away mid-body, stalled, or the server is stopping
                 await self._answer_incomplete(scope, send, headers, incomplete, extra_headers)
                 return
-            if (
-                self._permissive
-                and not self.faults.active
-                and scope["path"] in TRACKING_PATHS
-                and headers.get(b"x-strict-mode", b"").strip().lower() not in _TRUE
-                and not self.journal.durable
-                and not self.journal.backlog.pauses
-                and b"content-encoding" not in headers  # a compressed body's calls are not counted here
-                and (len(body) <= _ONE_SLICE_BYTES or body.count(b"{") <= SLICE_ITEMS)
-            ):  # answered 200 `{}` whatever it holds: processed when anyone reads (at most one slice of calls:
-                # a longer batch is taken before its answer, a slice at a time, the loop serving others between)
+            if scope["path"] in TRACKING_PATHS and self.drainer.takes(headers, body):
+                # Answered 200 `{}` whatever it holds: processed when anyone reads.
                 self.drainer.defer(scope["path"], headers, body, overflow)
                 await send({"type": "http.response.start", "status": 200, "headers": [*_OK_HEADERS, *extra_headers]})
                 await send({"type": "http.response.body", "body": OK_BODY})
@@ -179,14 +166,7 @@ class Ingest(Refusals):
             log.error("%s", exc)
         except Exception:  # a bug of mockpipe's: the request, answered already, is kept with the reason
             log.exception("mockpipe failed on a request to %s answered ahead of processing", path)
-            meta = _RequestMeta(0, _received_text(datetime.fromtimestamp(arrived, UTC)), "POST", path, headers)
-            meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
-            meta.size = len(body)
-            meta.id = self.journal.next_request_id()
-            message = "mockpipe failed on this request; see its log"
-            self.journal.record(
-                meta.record(200, False, "mockpipe.internal", message, (), [], body=body[:KEPT_BODY_BYTES])
-            )
+            self.keep_failed(path, headers, body, arrived)
 
     def _raw_limit(self, headers: dict[bytes, bytes]) -> int:
         encoded = headers.get(b"content-encoding", b"").strip() not in (b"", b"identity")

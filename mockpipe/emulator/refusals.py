@@ -98,6 +98,18 @@ class Refusals:
             log.error("%s", exc)
             return 503, _error_body("journal.write_failed", f"{exc}; retry later")
 
+    def keep_failed(self, path: str, headers: dict[bytes, bytes], body: bytes, arrived: float) -> None:
+        """Journal a request answered ahead of processing that mockpipe then failed on (a bug, logged):
+        rejected, reason `mockpipe.internal`, with the start of its body."""
+        from mockpipe.emulator.ingest import KEPT_BODY_BYTES, _credentials, _received_text, _RequestMeta
+
+        meta = _RequestMeta(0, _received_text(datetime.fromtimestamp(arrived, UTC)), "POST", path, headers)
+        meta.write_key, meta.auth = _credentials(headers.get(b"authorization", b""))
+        meta.size = len(body)
+        meta.id = self.journal.next_request_id()
+        message = "mockpipe failed on this request; see its log"
+        self.journal.record(meta.record(200, False, "mockpipe.internal", message, (), [], body=body[:KEPT_BODY_BYTES]))
+
     def _inject(
         self, meta: _RequestMeta, strict: bool, path_type: str, body: dict[str, Any], received: datetime, kept: bytes
     ) -> None:
