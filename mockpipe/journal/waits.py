@@ -118,6 +118,8 @@ class Waiters:
         yet (a long journal, looked at a slice at a time) is taken again at once, after letting the
         loop serve others, and before any time-out: the answer must cover every call."""
         deadline = time.monotonic() + timeout
+        backlog = self._backlog
+        answered_before = backlog.received  # in the answer whatever the timeout; what comes later, in time only
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._async.add(waiter)
@@ -126,22 +128,25 @@ class Waiters:
         try:
             while True:
                 waiter[1].clear()  # before looking, so that a call landing meanwhile sets it again
-                processed = self._backlog.catch_up(CATCH_UP_SLICE)  # a slice: the loop serves others between
+                processed = backlog.catch_up(CATCH_UP_SLICE)  # a slice: the loop serves others between
+                # Whether the requests answered before the wait are in, taken before the look that relies on it.
+                settled = processed or (backlog.processed >= answered_before and not backlog.busy)
                 with self._lock:
                     finished, caught_up = look()
                 if finished or self._released > released:
                     return
-                if not processed:  # more of the backlog to process first, unless the time is up
-                    if deadline - time.monotonic() <= 0:
-                        return
-                    await asyncio.sleep(0)
-                    continue
                 if not caught_up:
-                    # The rest of the journal in a moment: the loop serves others meanwhile (a bare
-                    # yield would let ten long-polls take turns and leave a request a turn in ten).
+                    # The rest of the journal in a moment, whatever the time: the answer covers every call
+                    # (a bare yield would let ten long-polls take turns and leave a request a turn in ten).
                     await asyncio.sleep(SLICE_PAUSE)
                     continue
                 remaining = deadline - time.monotonic()
+                if not processed:
+                    # More of the backlog first (ours to process, or another thread's processing it).
+                    if remaining > 0 or not settled:
+                        await asyncio.sleep(0)
+                        continue
+                    return
                 if remaining <= 0:
                     return
                 with contextlib.suppress(TimeoutError):
