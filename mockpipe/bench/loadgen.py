@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 # Latencies are kept in buckets of this many microseconds: fine enough for p50/p99 of ms answers.
 BUCKET_US = 10
+EMPTY_WINDOW_GRACE = 10.0  # seconds a measured window with no answer in it is stretched, at most
 
 
 class LoadError(MockpipeError):
@@ -273,6 +274,14 @@ async def generate(
     await asyncio.sleep(warmup)
     cpu_before = None if server_pid is None else process_cpu_seconds(server_pid)
     await asyncio.sleep(max(0.0, run.window_end - time.perf_counter()))
+    if run.requests == 0 and run.errors == 0:
+        # A window no answer landed in says nothing of the server (a loaded machine, a JVM warming
+        # up): it goes on until one does, for EMPTY_WINDOW_GRACE seconds at most.
+        run.window_end = float("inf")
+        give_up = time.perf_counter() + EMPTY_WINDOW_GRACE
+        while run.requests == 0 and run.errors == 0 and time.perf_counter() < give_up:
+            await asyncio.sleep(0.005)
+        run.window_end = time.perf_counter()
     cpu_after = None if server_pid is None else process_cpu_seconds(server_pid)
     run.running = False
     # Answers still on their way are not counted; give them a moment to close cleanly.
@@ -282,7 +291,7 @@ async def generate(
             protocol.transport.close()
     return {
         "requests": run.requests,
-        "seconds": duration,
+        "seconds": run.window_end - run.window_start,
         "errors": run.errors,
         "latency": {str(bucket): count for bucket, count in run.latency.items()},
         "server_cpu_seconds": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -33,3 +35,37 @@ def test_builtin_runs_never_resend_the_ids_of_an_earlier_run() -> None:
     assert all(run.requests > 0 and run.errors == 0 for run in runs)
     assert source["calls"] >= sum(run.requests for run in runs) * SCENARIOS["batch"].events
     assert (source["duplicates"], source["invalid"]) == (0, 0)
+
+
+async def _slow_server(delay: float) -> asyncio.Server:
+    """A real HTTP server on a free port that answers every request 200 `{}` after `delay` seconds."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.lower().split(b"\r\n")
+                    if line.startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                await asyncio.sleep(delay)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+def test_a_window_no_answer_landed_in_goes_on_until_one_does() -> None:
+    async def measure() -> dict[str, Any]:
+        server = await _slow_server(0.3)  # slower than the whole window
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            return await loadgen.generate(SCENARIOS["single"], "127.0.0.1", port, connections=2, duration=0.05)
+
+    report = asyncio.run(measure())
+    assert report["requests"] >= 1 and report["errors"] == 0
+    assert report["seconds"] >= 0.25  # the rate is of the window as it was measured, not as planned
