@@ -156,7 +156,7 @@ def _follow(
             instance = client.instance()
             if instance != cursor.instance:
                 cursor.rebase(client, instance)
-            calls = client.wait(cursor.id, params)
+            calls, answered_by = client.wait(cursor.id, params, instance=cursor.instance)
         except InspectionError as exc:
             if delay is None:
                 _say(f"mockpipe: {exc}; trying again until it answers")
@@ -165,4 +165,7 @@ def _follow(
             delay = min(2 * delay, RECONNECT_SECONDS[1])
             continue
         delay = None
+        if answered_by is not None and answered_by != cursor.instance:  # restarted since the look above
+            continue  # its calls are numbered anew: rebased on the next turn
+            continue
         show([call for call in calls if int(call["id"]) > cursor.id])

@@ -154,9 +154,16 @@ class InspectionClient:
         instance = self.get("/mockpipe/health", {}).get("instance")
         return None if instance is None else str(instance)
 
-    def wait(self, after: int, params: dict[str, str], *, timeout: float = FOLLOW_POLL_SECONDS) -> list[JSONObject]:
-        """The calls after id `after` (a page at most), as soon as there is one (or none once `timeout` has passed)."""
+    def wait(
+        self, after: int, params: dict[str, str], *, instance: str | None = None, timeout: float = FOLLOW_POLL_SECONDS
+    ) -> tuple[list[JSONObject], str | None]:
+        """The calls after id `after` (a page at most), as soon as there is one (or none once `timeout` has
+        passed), and the run of the server that answered. With `instance` (the run `after` belongs to),
+        another run answers at once: the id is not its own."""
         query = dict(params, after=str(after), count="1", timeout=str(timeout), limit=str(PAGE))
+        if instance is not None:
+            query["instance"] = instance
         answer = self.get("/mockpipe/calls/wait", query, timeout=timeout + self.timeout)
         calls: list[JSONObject] = answer["calls"]
-        return calls
+        answered_by = answer.get("instance")
+        return calls, None if answered_by is None else str(answered_by)

@@ -132,10 +132,14 @@ class Inspection:
         try:
             count = int_param(params, "count", 1)
             timeout = float_param(params, "timeout", DEFAULT_WAIT_TIMEOUT, low=0, high=MAX_WAIT_TIMEOUT, unit="seconds")
-            check_known_params(params, {*CallQuery.PARAMS, "count", "timeout"})
+            check_known_params(params, {*CallQuery.PARAMS, "count", "timeout", "instance"})
             query = CallQuery.from_params(params)
         except ValueError as exc:
             return bad_query(exc)
+        if params.get("instance", self.instance) != self.instance:
+            # The caller's cursor is another run's (the server restarted between its look and this
+            # wait): waiting on it could last the whole timeout, so answer at once, naming this run.
+            timeout = 0.0
         limit = page_size(query.limit)
         # A page at most, once `count` calls match: a wait for a billion calls keeps a page, not the journal.
         result = await self.journal.wait_for_async(count, timeout, replace(query, limit=limit))
@@ -151,6 +155,7 @@ class Inspection:
                 # A page short of `limit` holds every match the wait saw; a full one may have more after it.
                 "next": page[-1].id if page and len(page) == limit and self._more_after(query, page[-1].id) else None,
                 "timedOut": result.timed_out,
+                "instance": self.instance,  # the run that answered (GET /mockpipe/health has it too)
             }
         )
 

@@ -241,3 +241,40 @@ def test_export_from_a_store_file(tmp_path: Path, capsysbinary: pytest.CaptureFi
     assert expected[0]["attempts"] == 2
     assert b"exported 2 call(s)" in captured.err
     assert main(["export", "--store", str(tmp_path / "missing.db")]) == 1
+
+
+class _Shown(Exception):
+    """Ends a `_follow` run in-process once it has shown calls."""
+
+
+def test_calls_follow_notices_a_restart_between_its_look_and_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The look at the run (`instance`) still saw the old run; the wait then reached the new one, where
+    # the cursor's id means nothing. The new run answers at once, and the follower starts it over.
+    from mockpipe.cli import calls as calls_command
+    from mockpipe.cli.inspection_client import InspectionClient
+
+    with MockPipeServer() as server:
+        _post(server, "/v1/track", {"userId": "u1", "event": "Fresh"})
+        client = InspectionClient(server.url)
+        looks = iter(["the-old-run"])
+        real_instance = client.instance
+        monkeypatch.setattr(client, "instance", lambda: next(looks, None) or real_instance())
+        cursor = calls_command._Cursor()
+        cursor.instance, cursor.id, cursor.mark = "the-old-run", 50, (50, "m-old", "2026-12-05T00:00:00.000Z")
+        shown: queue.Queue[list[object]] = queue.Queue()
+
+        def show(calls: list[dict[str, object]]) -> None:
+            if calls:
+                shown.put([call["id"] for call in calls])
+                raise _Shown
+
+        def follow() -> None:
+            with pytest.raises(_Shown):
+                calls_command._follow(client, {}, cursor, show)
+
+        thread = threading.Thread(target=follow, daemon=True)
+        thread.start()
+        # Well within the follower's 30 s long-poll, which is what a wait on the old cursor would last.
+        assert shown.get(timeout=10) == [1]  # the new run's first call
+        thread.join(10)
+        client.close()

@@ -115,6 +115,16 @@ def test_long_poll_times_out_with_what_there_is(client: Client) -> None:
     assert body["timedOut"] is True and body["count"] == 1
 
 
+def test_long_poll_for_another_run_answers_at_once_naming_this_one(client: Client) -> None:
+    # A follower's cursor from before a restart: its ids are not this run's, so nothing is waited for.
+    run = client.get("/mockpipe/health").json()["instance"]
+    foreign = client.get("/mockpipe/calls/wait", count=1, timeout=60, after=50, instance="an-earlier-run").json()
+    assert foreign["timedOut"] is True and foreign["count"] == 0 and foreign["instance"] == run
+    client.post("/v1/track", TRACK, key="kw")
+    own = client.get("/mockpipe/calls/wait", count=1, timeout=10, instance=run, writeKey="kw").json()
+    assert own["timedOut"] is False and own["count"] == 1 and own["instance"] == run
+
+
 def test_source_test_connection(client: Client) -> None:
     assert client.get("/mockpipe/sources/k9").json()["connected"] is False
     client.post("/v1/track", content=b"not json", key="k9")
@@ -175,6 +185,7 @@ def test_browser_settings(client: Client, server: MockPipeServer, path: str, int
 def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
     answers: list[dict[str, object]] = []
     client = Client(server)
+    run = client.get("/mockpipe/health").json()["instance"]
     waiting = threading.Thread(
         target=lambda: answers.append(client.get("/mockpipe/calls/wait", count=1, timeout=60, writeKey="nobody").json())
     )
@@ -186,7 +197,7 @@ def test_stop_answers_pending_long_polls(server: MockPipeServer) -> None:
     server.stop()
     waiting.join(5)
     client.close()
-    assert answers == [{"calls": [], "count": 0, "total": 0, "next": None, "timedOut": True}]
+    assert answers == [{"calls": [], "count": 0, "total": 0, "next": None, "timedOut": True, "instance": run}]
     server.start()
 
 
