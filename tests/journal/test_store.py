@@ -206,7 +206,7 @@ def test_every_call_answered_200_survives_kill_9(tmp_path: Path) -> None:
         assert ids == sorted(set(ids))
         after = HTTP.post(second.url + "/v1/track", content=b'{"userId":"u1","event":"After"}', headers=AUTH)
         assert after.status_code == 200
-        newest = client.wait(ids[-1], {})
+        newest, _ = client.wait(ids[-1], {})
         assert [call["id"] for call in newest] == [ids[-1] + 1]
         second.stop()
 
